@@ -1,0 +1,1 @@
+"""The ``pipedrive`` command line interface."""

@@ -1,0 +1,27 @@
+"""Fixtures shared by every test package. Area-specific fixtures live in each sub-folder's conftest."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def find_shared_dir() -> Path | None:
+    """The reference material folder (specs, seed): $PIPEDRIVE_SHARED_DIR, else ../shared beside the repo."""
+    candidates = [os.environ.get("PIPEDRIVE_SHARED_DIR"), str(REPO_ROOT.parent / "shared")]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "pipedrive" / "openapi-v2.yaml").is_file():
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    found = find_shared_dir()
+    if found is None:
+        pytest.skip("Pipedrive's OpenAPI specs not found: set PIPEDRIVE_SHARED_DIR to the shared/ folder")
+    return found
