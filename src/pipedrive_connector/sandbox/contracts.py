@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-EntityName = Literal["deal", "person", "organization", "activity", "lead", "note", "pipeline", "stage", "user"]
+EntityName = Literal[
+    "deal", "person", "organization", "activity", "lead", "note", "pipeline", "stage", "user"
+]
 ChangeAction = Literal["create", "change", "delete"]
 AuthKind = Literal["api_token", "oauth"]
 
@@ -94,3 +96,16 @@ class EventBus:
     def publish(self, event: ChangeEvent) -> None:
         for subscriber in list(self._subscribers):
             subscriber(event)
+
+
+class SandboxStateLike:
+    """What the pluggable modules (webhooks, oauth, ratelimit, faults) may use of ``SandboxState``.
+
+    ``state.py`` defines the real class; this documents the subset the plug-ins rely on.
+    """
+
+    settings: Any  # SandboxSettings
+    clock: Clock
+    bus: EventBus
+    db: Any  # sqlite3.Connection (check_same_thread=False); guard every use with db_lock
+    db_lock: threading.RLock
