@@ -1,0 +1,75 @@
+"""Sans-IO plumbing: action logic yields ``Call``s; a driver sends them on a sync or async client."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Generator, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: str
+    params: Mapping[str, Any] | None = None
+    json: Any = None
+
+
+class Requester(Protocol):
+    def request(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = ..., json: Any = ...
+    ) -> dict[str, Any]: ...
+
+
+class AsyncRequester(Protocol):
+    def request(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = ..., json: Any = ...
+    ) -> Awaitable[dict[str, Any]]: ...
+
+
+Flow = Generator[Call, Any, T]
+
+
+def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if params is None:
+        return None
+    cleaned: dict[str, Any] = {}
+    for key, value in params.items():
+        if value is None or value == "":
+            continue
+        cleaned[key] = ("true" if value else "false") if isinstance(value, bool) else value
+    return cleaned
+
+
+def drive(flow: Flow[T], requester: Requester) -> T:
+    """Run a flow to completion with a synchronous client."""
+    try:
+        call = next(flow)
+        while True:
+            response = requester.request(
+                call.method, call.path, params=_clean_params(call.params), json=call.json
+            )
+            call = flow.send(response)
+    except StopIteration as stop:
+        return stop.value
+
+
+async def adrive(flow: Flow[T], requester: AsyncRequester) -> T:
+    """Run a flow to completion with an asynchronous client."""
+    try:
+        call = next(flow)
+        while True:
+            response = await requester.request(
+                call.method, call.path, params=_clean_params(call.params), json=call.json
+            )
+            call = flow.send(response)
+    except StopIteration as stop:
+        return stop.value
+
+
+def request(method: str, path: str, params: Mapping[str, Any] | None = None, json: Any = None) -> Flow[Any]:
+    """One call inside a flow: ``body = yield from request("GET", "/v1/users/me")``."""
+    body = yield Call(method, path, params, json)
+    return body

@@ -1,0 +1,200 @@
+"""Input validation against an action's properties, and the JSON Schema the manifest publishes.
+
+Both read the same ``Property`` definitions, so what the manifest promises is what ``run`` enforces.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from pipedrive_connector.component.errors import ValidationError
+from pipedrive_connector.component.model import Property, PropertyType
+
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
+_EXPECTED = {
+    PropertyType.STRING: "a string",
+    PropertyType.INTEGER: "an integer",
+    PropertyType.NUMBER: "a number",
+    PropertyType.BOOLEAN: "true or false",
+    PropertyType.DATE: "a date YYYY-MM-DD",
+    PropertyType.DATE_TIME: "a date-time YYYY-MM-DDTHH:MM:SSZ",
+    PropertyType.TIME: "a time HH:MM or HH:MM:SS",
+    PropertyType.ARRAY: "a list",
+    PropertyType.OBJECT: "an object",
+}
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def validate_properties(
+    properties: Iterable[Property],
+    inputs: Mapping[str, Any],
+    path: str = "",
+    allow_extra: bool = False,
+) -> dict[str, Any]:
+    """Check ``inputs`` against ``properties``; return the cleaned values (``None`` dropped, defaults set)."""
+    if not isinstance(inputs, Mapping):
+        raise ValidationError(path or "input", f"expected an object, got {_describe(inputs)}")
+    props = list(properties)
+    known = {prop.name: prop for prop in props}
+    cleaned: dict[str, Any] = {}
+    for key, value in inputs.items():
+        if key in known:
+            continue
+        if allow_extra:
+            cleaned[key] = value
+            continue
+        names = ", ".join(known) or "none"
+        raise ValidationError(_join(path, str(key)), f"unknown property (expected one of: {names})")
+    for prop in props:
+        value = inputs.get(prop.name)
+        where = _join(path, prop.name)
+        if value is None:
+            if prop.required:
+                raise ValidationError(where, f"is required ({prop.label}: {_EXPECTED[prop.type]})")
+            if prop.default is not None:
+                cleaned[prop.name] = prop.default
+            continue
+        cleaned[prop.name] = validate_value(prop, value, where)
+    return cleaned
+
+
+def validate_value(prop: Property, value: Any, where: str) -> Any:
+    kind = prop.type
+    expected = _EXPECTED[kind]
+    if kind is PropertyType.STRING:
+        if not isinstance(value, str):
+            raise ValidationError(where, f"expected {expected}, got {_describe(value)}")
+        if prop.min_length is not None and len(value) < prop.min_length:
+            raise ValidationError(
+                where, f"expected at least {prop.min_length} characters, got {_describe(value)}"
+            )
+    elif kind is PropertyType.INTEGER:
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            else:
+                raise ValidationError(where, f"expected {expected}, got {_describe(value)}")
+    elif kind is PropertyType.NUMBER:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValidationError(where, f"expected {expected}, got {_describe(value)}")
+    elif kind is PropertyType.BOOLEAN:
+        if not isinstance(value, bool):
+            raise ValidationError(where, f"expected {expected}, got {_describe(value)}")
+    elif kind is PropertyType.DATE:
+        if not isinstance(value, str) or not _is_date(value):
+            raise ValidationError(where, f"expected {expected}, got {_describe(value)}")
+    elif kind is PropertyType.DATE_TIME:
+        if not isinstance(value, str) or not _is_datetime(value):
+            raise ValidationError(where, f"expected {expected}, got {_describe(value)}")
+    elif kind is PropertyType.TIME:
+        if not isinstance(value, str) or not _TIME.match(value):
+            raise ValidationError(where, f"expected {expected}, got {_describe(value)}")
+    elif kind is PropertyType.ARRAY:
+        if not isinstance(value, list):
+            raise ValidationError(where, f"expected {expected}, got {_describe(value)}")
+        if prop.items is not None:
+            value = [validate_value(prop.items, item, f"{where}[{i}]") for i, item in enumerate(value)]
+    elif kind is PropertyType.OBJECT:
+        if not isinstance(value, Mapping):
+            raise ValidationError(where, f"expected {expected}, got {_describe(value)}")
+        if prop.properties or not prop.additional_properties:
+            value = validate_properties(prop.properties, value, where, allow_extra=prop.additional_properties)
+        else:
+            value = dict(value)
+    if prop.minimum is not None and isinstance(value, int | float) and value < prop.minimum:
+        raise ValidationError(where, f"expected a value >= {prop.minimum:g}, got {_describe(value)}")
+    if prop.maximum is not None and isinstance(value, int | float) and value > prop.maximum:
+        raise ValidationError(where, f"expected a value <= {prop.maximum:g}, got {_describe(value)}")
+    if prop.options and kind is not PropertyType.ARRAY:
+        allowed = [option.value for option in prop.options]
+        if value not in allowed:
+            choices = ", ".join(repr(v) for v in allowed)
+            raise ValidationError(where, f"expected one of {choices}, got {_describe(value)}")
+    return value
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
+
+
+def _is_datetime(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+# --- JSON Schema ---------------------------------------------------------------------------------
+
+_JSON_TYPES = {
+    PropertyType.STRING: "string",
+    PropertyType.INTEGER: "integer",
+    PropertyType.NUMBER: "number",
+    PropertyType.BOOLEAN: "boolean",
+    PropertyType.DATE: "string",
+    PropertyType.DATE_TIME: "string",
+    PropertyType.TIME: "string",
+    PropertyType.ARRAY: "array",
+    PropertyType.OBJECT: "object",
+}
+
+
+def property_schema(prop: Property) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": _JSON_TYPES[prop.type], "title": prop.label}
+    if prop.description:
+        schema["description"] = prop.description
+    if prop.type is PropertyType.DATE:
+        schema["format"] = "date"
+    elif prop.type is PropertyType.DATE_TIME:
+        schema["format"] = "date-time"
+    elif prop.type is PropertyType.TIME:
+        schema["pattern"] = _TIME.pattern
+    if prop.default is not None:
+        schema["default"] = prop.default
+    if prop.options:
+        schema["enum"] = [option.value for option in prop.options]
+    if prop.min_length is not None:
+        schema["minLength"] = prop.min_length
+    if prop.minimum is not None:
+        schema["minimum"] = prop.minimum
+    if prop.maximum is not None:
+        schema["maximum"] = prop.maximum
+    if prop.type is PropertyType.ARRAY and prop.items is not None:
+        schema["items"] = property_schema(prop.items)
+    if prop.type is PropertyType.OBJECT:
+        schema.update(object_schema(prop.properties, prop.additional_properties))
+        schema.pop("$schema", None)
+    return schema
+
+
+def object_schema(properties: Iterable[Property], additional: bool = False) -> dict[str, Any]:
+    props = list(properties)
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {prop.name: property_schema(prop) for prop in props},
+        "additionalProperties": additional,
+    }
+    required = [prop.name for prop in props if prop.required]
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def input_schema(properties: Iterable[Property]) -> dict[str, Any]:
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **object_schema(properties)}
