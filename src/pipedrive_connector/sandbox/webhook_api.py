@@ -1,0 +1,180 @@
+"""Validation and responses of the v1 webhooks management API (``/v1/webhooks``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from pipedrive_connector.sandbox.contracts import Principal
+from pipedrive_connector.sandbox.webhook_payloads import EVENT_ACTIONS, EVENT_OBJECTS
+
+WEBHOOKS_PER_USER = 40
+ADMIN_USER_ID = 1
+_PIPEDRIVE_INFO = "Please check developers.pipedrive.com for more information about Pipedrive API."
+
+
+def ok(data: Any = None, status: int = 200, with_data: bool = True) -> JSONResponse:
+    body: dict[str, Any] = {"status": "ok", "success": True}
+    if with_data:
+        body["data"] = data
+    return JSONResponse(body, status_code=status)
+
+
+def field_errors(errors: dict[str, list[str]], status: int = 400) -> JSONResponse:
+    return JSONResponse({"status": "error", "success": False, "errors": errors}, status_code=status)
+
+
+def unauthorized() -> JSONResponse:
+    return JSONResponse({"success": False, "error": "unauthorized access", "errorCode": 401}, status_code=401)
+
+
+def forbidden() -> JSONResponse:
+    return JSONResponse({"success": False, "message": "Forbidden"}, status_code=403)
+
+
+def not_found() -> JSONResponse:
+    return field_errors({"id": ["not found"]}, status=404)
+
+
+def limit_reached() -> JSONResponse:
+    # Pipedrive documents the status (422) and the message; the exact body is not published, so this
+    # follows the webhooks error shape and adds the v1 ``error`` field clients read.
+    return JSONResponse(
+        {
+            "status": "error",
+            "success": False,
+            "error": "Webhooks limit reached",
+            "error_info": _PIPEDRIVE_INFO,
+            "errors": {"webhooks": [f"Webhooks limit reached ({WEBHOOKS_PER_USER} per user)"]},
+            "data": None,
+            "additional_data": None,
+        },
+        status_code=422,
+    )
+
+
+def bad_body(message: str, status: int = 400) -> JSONResponse:
+    return JSONResponse(
+        {
+            "success": False,
+            "error": message,
+            "error_info": _PIPEDRIVE_INFO,
+            "data": None,
+            "additional_data": None,
+        },
+        status_code=status,
+    )
+
+
+def principal_of(request: Request) -> Principal | None:
+    principal = request.scope.get("state", {}).get("principal")
+    return principal if isinstance(principal, Principal) else None
+
+
+def is_admin(principal: Principal) -> bool:
+    return principal.user_id == ADMIN_USER_ID
+
+
+class BodyError(Exception):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+async def read_body(request: Request) -> dict[str, Any]:
+    """JSON, or form-encoded as v1 also accepts; anything else is a 415."""
+    raw = await request.body()
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/x-www-form-urlencoded":
+        return dict(parse_qsl(raw.decode("utf-8", errors="replace"), keep_blank_values=True))
+    if content_type not in ("application/json", "") and not content_type.endswith("+json"):
+        raise BodyError(f"Unsupported content type {content_type!r}: send application/json", 415)
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BodyError(f"Request body is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise BodyError("Request body must be a JSON object")
+    return body
+
+
+def is_valid_subscription_url(value: object) -> bool:
+    """Absolute http(s) URL with a host; loopback hosts are fine in the sandbox."""
+    if not isinstance(value, str) or not value or len(value) > 2048 or any(c.isspace() for c in value):
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _int_or_none(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def validate_new_webhook(
+    body: dict[str, Any], principal: Principal
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The fields to store, and per-field errors in Pipedrive's ``errors`` shape."""
+    errors: dict[str, list[str]] = {}
+    if not is_valid_subscription_url(body.get("subscription_url")):
+        errors["subscription_url"] = ["invalid or non-reachable URL"]
+    action = body.get("event_action")
+    if action not in EVENT_ACTIONS:
+        errors["event_action"] = [f"must be one of {', '.join(EVENT_ACTIONS)}"]
+    obj = body.get("event_object")
+    if obj not in EVENT_OBJECTS:
+        errors["event_object"] = [f"must be one of {', '.join(EVENT_OBJECTS)}"]
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip():
+        errors["name"] = ["is required"]
+    elif len(name) > 255:
+        errors["name"] = ["must be at most 255 characters"]
+    user_id = principal.user_id
+    if body.get("user_id") is not None:
+        parsed = _int_or_none(body.get("user_id"))
+        if parsed is None or parsed <= 0:
+            errors["user_id"] = ["must be a positive integer"]
+        elif parsed != principal.user_id and not is_admin(principal):
+            errors["user_id"] = ["only an admin can create webhooks for another user"]
+        else:
+            user_id = parsed
+    for secret_field in ("http_auth_user", "http_auth_password"):
+        value = body.get(secret_field)
+        if value is not None and not isinstance(value, str):
+            errors[secret_field] = ["must be a string or null"]
+    version = body.get("version", "2.0")
+    if version is None:
+        version = "2.0"
+    if version not in ("1.0", "2.0"):
+        errors["version"] = ['must be "1.0" or "2.0"']
+    fields = {
+        "owner_id": principal.user_id,
+        "user_id": user_id,
+        "event_action": action,
+        "event_object": obj,
+        "subscription_url": body.get("subscription_url"),
+        "version": version,
+        "type": "application" if principal.auth_kind == "oauth" else "general",
+        "http_auth_user": body.get("http_auth_user") or None,
+        "http_auth_password": body.get("http_auth_password") or None,
+        "admin_id": principal.user_id,
+        "name": name.strip() if isinstance(name, str) else "",
+        "app_credential": principal.credential_id if principal.auth_kind == "oauth" else None,
+    }
+    return fields, errors
