@@ -1,0 +1,383 @@
+"""The sans-I/O core shared by ``Pipedrive`` and ``AsyncPipedrive``.
+
+It builds requests, decides after every attempt whether to return, retry (and after how long) or
+raise, and feeds the shared rate limiter. The sync and async clients only run the loop around it
+with their own ``send`` and ``sleep``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from pipedrive_connector.client import errors
+from pipedrive_connector.client._config import ResolvedAuth, current_base_url
+from pipedrive_connector.client._ratelimit import CredentialLimiter, RateSnapshot, limiter_for
+from pipedrive_connector.client._redact import redact_url
+from pipedrive_connector.client._retry import (
+    NOT_SENT_ERRORS,
+    RETRY_STATUSES,
+    RetryPolicy,
+    is_idempotent,
+    parse_retry_after,
+)
+from pipedrive_connector.client._types import ApiVersion, clean_params, drop_unset
+
+logger = logging.getLogger("pipedrive_connector.client")
+
+USER_AGENT = "pipedrive-connector/0.1 (+python httpx)"
+DEFAULT_TIMEOUT = 30.0
+TimeoutArg = float | httpx.Timeout | None
+
+
+@dataclass(frozen=True)
+class Usage:
+    """One HTTP attempt, as reported to the ``on_usage`` hook."""
+
+    method: str
+    path: str
+    status_code: int | None
+    attempt: int
+    waited_seconds: float
+    ratelimit_limit: int | None
+    ratelimit_remaining: int | None
+    daily_tokens_left: int | None
+    daily_requests_left: int | None
+    error: str | None = None
+
+
+UsageHook = Callable[[Usage], None]
+
+
+@dataclass
+class Call:
+    """One ``request()`` call: everything needed to build each attempt."""
+
+    method: str
+    path: str
+    params: dict[str, Any] | None
+    json: Any
+    data: Any
+    idempotent: bool
+    policy: RetryPolicy
+    timeout: TimeoutArg | object
+    # Attempt bookkeeping.
+    retries: int = 0
+    rate_limited: int = 0
+    waited: float = 0.0
+    maybe_acted: bool = False
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do after an attempt: return ``result``, raise ``error``, or sleep ``delay`` and retry."""
+
+    result: dict[str, Any] | None = None
+    error: errors.PipedriveError | None = None
+    delay: float = 0.0
+
+
+_DEFAULT = object()
+
+
+def normalize_path(path: str, api: ApiVersion | None) -> str:
+    """An absolute API path: ``/api/v2/...``, ``/v1/...`` or ``/api/v1/...``."""
+    if not isinstance(path, str) or not path.strip():
+        raise errors.ConfigurationError("path is empty: pass e.g. '/api/v2/deals' or '/v1/leads'")
+    text = path.strip()
+    if text.startswith(("http://", "https://")):
+        raise errors.ConfigurationError(
+            "pass a path relative to the base URL (e.g. '/api/v2/deals'), not a full URL"
+        )
+    if not text.startswith("/"):
+        text = "/" + text
+    if text.startswith(("/api/v2/", "/v1/", "/api/v1/")) or text in ("/api/v2", "/v1", "/api/v1"):
+        return text
+    if api == "v2":
+        return "/api/v2" + text
+    if api == "v1":
+        return "/v1" + text
+    raise errors.ConfigurationError(
+        f"path {path!r} names no API version: start it with /api/v2/ or /v1/, or pass api='v1' or 'v2'"
+    )
+
+
+class ClientCore:
+    """State and decisions shared by the sync and async clients."""
+
+    def __init__(
+        self,
+        resolved: ResolvedAuth,
+        *,
+        policy: RetryPolicy,
+        timeout: TimeoutArg,
+        on_usage: UsageHook | None,
+        rate_limit: bool,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.resolved = resolved
+        self.policy = policy
+        self.timeout = timeout
+        self.on_usage = on_usage
+        self.limiter: CredentialLimiter | None = limiter_for(resolved.credential_key) if rate_limit else None
+        self.rng = rng or random.Random()
+
+    @property
+    def auth(self) -> httpx.Auth:
+        return self.resolved.auth
+
+    @property
+    def base_url(self) -> str:
+        return current_base_url(self.resolved)
+
+    def new_call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None,
+        json: Any,
+        data: Any,
+        api: ApiVersion | None,
+        idempotent: bool | None,
+        max_retries: int | None,
+        timeout: TimeoutArg | object,
+    ) -> Call:
+        verb = (method or "").strip().upper()
+        if not verb.isalpha():
+            raise errors.ConfigurationError(f"method must be an HTTP verb such as 'GET', got {method!r}")
+        if max_retries is not None and max_retries < 0:
+            raise errors.ConfigurationError("max_retries must be 0 or more")
+        if json is not None and data is not None:
+            raise errors.ConfigurationError("pass either json= or data=, not both")
+        return Call(
+            method=verb,
+            path=normalize_path(path, api),
+            params=clean_params(params),
+            json=drop_unset(json) if json is not None else None,
+            data=data,
+            idempotent=is_idempotent(verb, idempotent),
+            policy=self.policy.with_overrides(max_retries=max_retries),
+            timeout=timeout,
+        )
+
+    def build_request(self, http: httpx.Client | httpx.AsyncClient, call: Call) -> httpx.Request:
+        timeout = self.timeout if call.timeout is _DEFAULT else call.timeout
+        return http.build_request(
+            call.method,
+            self.base_url + call.path,
+            params=call.params,
+            json=call.json,
+            data=call.data,
+            headers={"user-agent": USER_AGENT, "accept": "application/json"},
+            timeout=timeout,  # type: ignore[arg-type]
+        )
+
+    def reserve(self, call: Call) -> float:
+        """Seconds to wait for a rate-limit slot before sending the next attempt."""
+        if self.limiter is None:
+            return 0.0
+        return self.limiter.for_path(call.path).reserve()
+
+    # -- after an attempt -------------------------------------------------------------------
+
+    def on_response(self, call: Call, response: httpx.Response) -> Decision:
+        status = response.status_code
+        snap = self._observe(call, response)
+        body = _parse_body(response)
+        self._report(call, status, snap)
+        logger.debug("%s %s -> %s", call.method, redact_url(str(response.request.url)), status)
+
+        if 200 <= status < 300:
+            if isinstance(body, dict):
+                if body.get("success") is False:
+                    return Decision(
+                        error=errors.error_from_response(response, body, cls=errors.APIStatusError)
+                    )
+                return Decision(result=body)
+            if body in (None, ""):
+                return Decision(result={"success": True, "data": None})
+            return Decision(
+                error=errors.error_from_response(
+                    response, body, cls=errors.APIStatusError, message="the server answered with non-JSON"
+                )
+            )
+
+        if status == 429:
+            return self._on_rate_limited(call, response, body, snap)
+
+        if status == 404 and call.method == "DELETE" and call.maybe_acted:
+            # An earlier attempt of this DELETE reached the server before failing: it did the work.
+            return Decision(
+                result={"success": True, "data": None, "additional_data": {"already_deleted": True}}
+            )
+
+        if status in RETRY_STATUSES:
+            if not call.idempotent:
+                return Decision(
+                    error=errors.error_from_response(
+                        response,
+                        body,
+                        cls=errors.AmbiguousServerError,
+                        message=(
+                            f"{call.method} failed with HTTP {status}; the server may have acted on it "
+                            "(the create may have happened): check before retrying"
+                        ),
+                    )
+                )
+            call.maybe_acted = True
+            if call.retries < call.policy.max_retries:
+                delay = self._fault_delay(call, response.headers)
+                if delay is not None:
+                    return self._retry(call, delay, f"HTTP {status}")
+        return Decision(error=errors.error_from_response(response, body))
+
+    def on_exception(self, call: Call, exc: Exception, request: httpx.Request | None) -> Decision:
+        url = redact_url(str(request.url)) if request is not None else call.path
+        self._report(call, None, RateSnapshot(), error=type(exc).__name__)
+        common: dict[str, Any] = {"method": call.method, "url": url}
+        if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
+            return Decision(error=errors.ConfigurationError(f"invalid request URL: {_safe(exc)}", **common))
+        if not isinstance(exc, httpx.TransportError):
+            raise exc
+        not_sent = isinstance(exc, NOT_SENT_ERRORS)
+        is_timeout = isinstance(exc, httpx.TimeoutException)
+        if not not_sent and not call.idempotent:
+            cls: type[errors.PipedriveError] = (
+                errors.AmbiguousTimeout if is_timeout else errors.AmbiguousConnectionError
+            )
+            what = "timed out" if is_timeout else f"lost the connection ({type(exc).__name__})"
+            return Decision(
+                error=cls(
+                    f"{call.method} {what} after it was sent; the server may have acted on it "
+                    "(the create may have happened): check before retrying",
+                    **common,
+                )
+            )
+        if not not_sent:
+            call.maybe_acted = True
+        if call.retries < call.policy.max_retries:
+            return self._retry(call, call.policy.backoff(call.retries, self.rng), type(exc).__name__)
+        cls = errors.Timeout if is_timeout else errors.ConnectionFailed
+        detail = (
+            "timed out" if is_timeout else f"could not reach Pipedrive ({type(exc).__name__}: {_safe(exc)})"
+        )
+        return Decision(error=cls(f"{call.method} {detail}", **common))
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _retry(self, call: Call, delay: float, reason: str) -> Decision:
+        call.retries += 1
+        logger.info(
+            "retrying %s %s in %.2fs after %s (retry %d of %d)",
+            call.method,
+            call.path,
+            delay,
+            reason,
+            call.retries,
+            call.policy.max_retries,
+        )
+        return Decision(delay=delay)
+
+    def _fault_delay(self, call: Call, headers: httpx.Headers) -> float | None:
+        hinted = parse_retry_after(headers) if "retry-after" in headers else None
+        if hinted is not None:
+            return hinted if hinted <= call.policy.max_wait else None
+        return call.policy.backoff(call.retries, self.rng)
+
+    def _on_rate_limited(
+        self, call: Call, response: httpx.Response, body: Any, snap: RateSnapshot
+    ) -> Decision:
+        wait = parse_retry_after(response.headers)
+        error_text = " ".join(str(x) for x in errors.describe_body(body) if x).lower()
+        daily = (
+            "daily" in error_text
+            or "budget" in error_text
+            or snap.daily_tokens_left == 0
+            or (wait is not None and wait > call.policy.max_wait)
+        )
+        if daily:
+            err = errors.error_from_response(
+                response,
+                body,
+                cls=errors.DailyBudgetExhausted,
+                message="the daily API budget of this Pipedrive company is used up",
+            )
+            assert isinstance(err, errors.DailyBudgetExhausted)
+            err.retry_after = wait
+            err.reset_at = _reset_at(wait)
+            err.message += f"; it resets around {err.reset_at.isoformat()}" if err.reset_at else ""
+            err.args = (err.message,)
+            return Decision(error=err)
+        delay = wait if wait is not None else call.policy.backoff(call.rate_limited, self.rng)
+        if self.limiter is not None:
+            self.limiter.for_path(call.path).block_for(delay)
+            delay = 0.0  # the limiter makes every user of this credential wait, this call included
+        if call.rate_limited < call.policy.max_rate_limit_retries:
+            call.rate_limited += 1
+            logger.info("rate limited on %s %s: waiting %.2fs", call.method, call.path, wait or 0.0)
+            return Decision(delay=delay)
+        err = errors.error_from_response(response, body, cls=errors.RateLimited)
+        assert isinstance(err, errors.RateLimited)
+        err.retry_after = wait
+        return Decision(error=err)
+
+    def _observe(self, call: Call, response: httpx.Response) -> RateSnapshot:
+        if self.limiter is None:
+            from pipedrive_connector.client._ratelimit import snapshot_of
+
+            return snapshot_of(response.headers)
+        return self.limiter.for_path(call.path).observe(response.headers, response.status_code)
+
+    def _report(self, call: Call, status: int | None, snap: RateSnapshot, error: str | None = None) -> None:
+        if self.on_usage is None:
+            return
+        usage = Usage(
+            method=call.method,
+            path=call.path,
+            status_code=status,
+            attempt=call.retries + call.rate_limited + 1,
+            waited_seconds=round(call.waited, 6),
+            ratelimit_limit=snap.limit,
+            ratelimit_remaining=snap.remaining,
+            daily_tokens_left=snap.daily_tokens_left,
+            daily_requests_left=snap.daily_requests_left,
+            error=error,
+        )
+        try:
+            self.on_usage(usage)
+        except Exception:  # a broken hook must not break requests
+            logger.exception("the on_usage hook raised")
+
+
+def _parse_body(response: httpx.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
+def _reset_at(wait: float | None) -> datetime:
+    now = datetime.now(UTC)
+    if wait is not None:
+        return now + timedelta(seconds=wait)
+    # Unknown: Pipedrive resets budgets at midnight (server time); the next UTC midnight is the estimate.
+    return (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _safe(exc: Exception) -> str:
+    from pipedrive_connector.client._redact import redact_text
+
+    return redact_text(str(exc))[:300]
+
+
+DEFAULT = _DEFAULT

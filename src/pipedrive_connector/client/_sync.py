@@ -1,0 +1,149 @@
+"""``Pipedrive``: the synchronous client (httpx.Client) over the shared core."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from pipedrive_connector.client._core import DEFAULT, ClientCore, TimeoutArg, UsageHook
+from pipedrive_connector.client._ops import Op
+from pipedrive_connector.client._resources import SyncResources
+from pipedrive_connector.client._settings import build_core
+from pipedrive_connector.client._types import ApiVersion
+from pipedrive_connector.client.auth import TokenLocation
+from pipedrive_connector.client.errors import PipedriveError
+
+
+class Pipedrive(SyncResources):
+    """Synchronous Pipedrive client. Use it as a context manager or call ``close()``."""
+
+    def __init__(
+        self,
+        api_token: str | None = None,
+        *,
+        token_location: TokenLocation = "header",
+        auth: httpx.Auth | None = None,
+        oauth: httpx.Auth | None = None,
+        company_domain: str | None = None,
+        base_url: str | None = None,
+        timeout: TimeoutArg = None,
+        max_retries: int = 3,
+        max_rate_limit_retries: int = 6,
+        max_wait: float = 60.0,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 8.0,
+        rate_limit: bool = True,
+        on_usage: UsageHook | None = None,
+        field_cache_ttl: float = 300.0,
+        transport: httpx.BaseTransport | None = None,
+        http_client: httpx.Client | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self._core: ClientCore = build_core(
+            api_token=api_token,
+            token_location=token_location,
+            auth=auth,
+            oauth=oauth,
+            company_domain=company_domain,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_rate_limit_retries=max_rate_limit_retries,
+            max_wait=max_wait,
+            backoff_base=backoff_base,
+            backoff_cap=backoff_cap,
+            rate_limit=rate_limit,
+            on_usage=on_usage,
+            environ=environ,
+        )
+        self._owns_http = http_client is None
+        self._http = http_client if http_client is not None else httpx.Client(transport=transport)
+        super().__init__(self._core, field_cache_ttl)
+
+    @property
+    def base_url(self) -> str:
+        return self._core.base_url
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        api: ApiVersion | None = None,
+        idempotent: bool | None = None,
+        max_retries: int | None = None,
+        timeout: TimeoutArg | object = DEFAULT,
+    ) -> dict[str, Any]:
+        """Send one API request (with waits and retries); returns Pipedrive's full JSON envelope."""
+        core = self._core
+        call = core.new_call(
+            method,
+            path,
+            params=params,
+            json=json,
+            data=data,
+            api=api,
+            idempotent=idempotent,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+        while True:
+            wait = core.reserve(call)
+            if wait > 0:
+                time.sleep(wait)
+                call.waited += wait
+            request = core.build_request(self._http, call)
+            try:
+                response = self._http.send(request, auth=core.auth)
+            except Exception as exc:
+                decision = core.on_exception(call, exc, request)
+            else:
+                decision = core.on_response(call, response)
+            if decision.error is not None:
+                raise decision.error from None
+            if decision.result is not None:
+                return decision.result
+            if decision.delay > 0:
+                time.sleep(decision.delay)
+                call.waited += decision.delay
+
+    def _run(self, op: Op[Any]) -> Any:
+        """Drive a resource operation: send each request it yields, feed back the envelope."""
+        try:
+            spec = next(op)
+            while True:
+                try:
+                    envelope = self.request(
+                        spec.method, spec.path, params=spec.params, json=spec.json, idempotent=spec.idempotent
+                    )
+                except PipedriveError as exc:
+                    spec = op.throw(exc)  # the operation may react (e.g. refresh the field cache)
+                else:
+                    spec = op.send(envelope)
+        except StopIteration as done:
+            return done.value
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Pipedrive:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Pipedrive(base_url={self.base_url!r}, auth={self._core.auth!r})"
