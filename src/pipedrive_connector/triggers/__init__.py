@@ -1,5 +1,6 @@
 """Pipedrive triggers: webhook payload parsing, trigger definitions, the durable receiver and polling."""
 
+from pipedrive_connector.triggers.app import TriggerApp, resolve_trigger
 from pipedrive_connector.triggers.definitions import (
     ALL_TRIGGERS,
     DELETED_TRIGGERS,
@@ -12,6 +13,9 @@ from pipedrive_connector.triggers.definitions import (
     get_trigger,
 )
 from pipedrive_connector.triggers.events import ACTIONS, Event, WebhookParseError, content_key, parse_webhook
+from pipedrive_connector.triggers.lifecycle import TriggerSetupError, WebhookLimitError
+from pipedrive_connector.triggers.poller import PollingNotSupported
+from pipedrive_connector.triggers.receiver import Receiver, ReceiverApp
 
 __all__ = [
     "ACTIONS",
@@ -21,11 +25,18 @@ __all__ = [
     "TRIGGERS",
     "Event",
     "FieldChangeTrigger",
+    "PollingNotSupported",
+    "Receiver",
+    "ReceiverApp",
+    "TriggerApp",
     "TriggerDefinition",
+    "TriggerSetupError",
     "UnknownTriggerError",
+    "WebhookLimitError",
     "WebhookParseError",
     "content_key",
     "field_change_trigger",
     "get_trigger",
     "parse_webhook",
+    "resolve_trigger",
 ]

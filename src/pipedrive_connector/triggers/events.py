@@ -53,6 +53,8 @@ class Event:
     source: Source = "webhook"
     webhook_id: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    # The trigger this event was stored for (set when it is dispatched; None straight from parsing).
+    trigger: str | None = None
 
     @property
     def record(self) -> dict[str, Any] | None:
@@ -86,6 +88,7 @@ class Event:
             source=data.get("source") or "webhook",
             webhook_id=data.get("webhook_id"),
             meta=dict(data.get("meta") or {}),
+            trigger=data.get("trigger"),
         )
 
 

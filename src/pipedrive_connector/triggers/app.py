@@ -1,0 +1,268 @@
+"""``TriggerApp``: the one object a user builds — subscriptions, receiver, dispatcher, poller."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pipedrive_connector.triggers.definitions import (
+    FIELD_CHANGED,
+    TriggerDefinition,
+    field_change_trigger,
+    get_trigger,
+)
+from pipedrive_connector.triggers.dispatch import DEFAULT_RETRY_DELAYS, Dispatcher, Handler
+from pipedrive_connector.triggers.events import Event
+from pipedrive_connector.triggers.lifecycle import EnableResult, RequestClient, WebhookManager
+from pipedrive_connector.triggers.poller import PollResult, check_pollable, poll_subscription
+from pipedrive_connector.triggers.receiver import DEFAULT_MAX_BODY_BYTES, Receiver, ReceiverApp
+from pipedrive_connector.triggers.sinks import event_document
+from pipedrive_connector.triggers.store import InboxRow, Subscription, TriggerStore
+
+log = logging.getLogger(__name__)
+
+HandlerFunc = TypeVar("HandlerFunc", bound=Callable[[Event], Any])
+
+
+def resolve_trigger(name: str, params: dict[str, Any] | None = None) -> TriggerDefinition:
+    """A trigger definition from its stored name and parameters."""
+    if name == FIELD_CHANGED:
+        params = dict(params or {})
+        kwargs: dict[str, Any] = {}
+        if "from" in params:
+            kwargs["from_value"] = params["from"]
+        if "to" in params:
+            kwargs["to_value"] = params["to"]
+        return field_change_trigger(params.get("object", ""), params.get("field", ""), **kwargs)
+    return get_trigger(name)
+
+
+class TriggerApp:
+    """Subscriptions, the durable inbox, the receiver (``asgi``), dispatch and polling.
+
+    >>> app = TriggerApp(client=pd, state_path="triggers.db", public_url="https://hooks.example.com")
+    >>> @app.on("newDeal")
+    ... def handle(event: Event) -> None: ...
+    """
+
+    def __init__(
+        self,
+        client: RequestClient | None = None,
+        state_path: str | Path = "pipedrive-triggers.db",
+        public_url: str | None = None,
+        *,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        lease_seconds: float = 300.0,
+        version: str = "2.0",
+    ) -> None:
+        self.client = client
+        self.public_url = public_url.rstrip("/") if public_url else None
+        self.version = version
+        self.store = TriggerStore(str(state_path))
+        self._handlers: list[Handler] = []
+        self.dispatcher = Dispatcher(
+            self.store,
+            lambda: tuple(self._handlers),
+            prepare=self._prepare,
+            retry_delays=retry_delays,
+            lease_seconds=lease_seconds,
+        )
+        self.receiver = Receiver(
+            self.store,
+            lambda sub: resolve_trigger(sub.trigger, sub.params),
+            max_body_bytes=max_body_bytes,
+            on_stored=self.dispatcher.wake,
+        )
+        self.asgi = ReceiverApp(self.receiver, on_startup=self.start, on_shutdown=self.stop)
+        self._poll_stop = threading.Event()
+        self._poll_thread: threading.Thread | None = None
+
+    # -- handlers ----------------------------------------------------------------------------
+    def on(self, trigger: str, *, name: str | None = None) -> Callable[[HandlerFunc], HandlerFunc]:
+        """Decorator: run the function for every event of ``trigger`` (a trigger name)."""
+        if trigger != FIELD_CHANGED:
+            get_trigger(trigger)  # fail early on a typo
+
+        def register(func: HandlerFunc) -> HandlerFunc:
+            handler_name = name or f"{func.__module__}.{func.__qualname__}@{trigger}"
+            self._handlers.append(Handler(handler_name, func, trigger))
+            return func
+
+        return register
+
+    def add_handler(self, name: str, func: Callable[[Event], Any], trigger: str | None = None) -> None:
+        """Register a handler (or a sink) by a stable name; ``trigger=None`` receives every trigger."""
+        self._handlers.append(Handler(name, func, trigger))
+
+    def document(self, event: Event) -> dict[str, Any]:
+        """The JSON a sink emits for an event (the trigger's output plus identity and metadata)."""
+        return event_document(event)
+
+    def _prepare(self, row: InboxRow) -> Event:
+        event = dataclasses.replace(row.event, trigger=row.trigger)
+        sub = self.store.get_subscription(row.subscription_id)
+        if sub is None or not sub.enrich or event.source == "poll" or event.action == "deleted":
+            return event
+        return self.enrich(event)
+
+    def enrich(self, event: Event) -> Event:
+        """Replace a webhook's ``data`` (v2 sends only "crucial" fields) with the full API v2 record."""
+        if self.client is None or event.entity_id is None:
+            return event
+        trigger = get_trigger(event.trigger) if event.trigger and event.trigger != FIELD_CHANGED else None
+        collection = trigger.collection if trigger else _collection(event.object)
+        envelope = self.client.request("GET", f"/api/v2/{collection}/{event.entity_id}")
+        data = envelope.get("data")
+        return dataclasses.replace(event, output=data) if isinstance(data, dict) else event
+
+    # -- subscriptions -----------------------------------------------------------------------
+    def _manager(self) -> WebhookManager:
+        if self.client is None:
+            raise RuntimeError("this TriggerApp has no Pipedrive client: pass client=Pipedrive(...)")
+        return WebhookManager(self.client, self.store)
+
+    def _public_url(self, public_url: str | None) -> str:
+        url = (public_url or self.public_url or "").rstrip("/")
+        if not url:
+            raise ValueError("a public URL is needed to register webhooks: pass public_url=...")
+        return url
+
+    def enable(
+        self,
+        trigger: str | TriggerDefinition,
+        *,
+        public_url: str | None = None,
+        version: str | None = None,
+        enrich: bool = False,
+    ) -> EnableResult:
+        """Register the trigger's webhook (reusing a matching one) and store the subscription."""
+        definition = get_trigger(trigger) if isinstance(trigger, str) else trigger
+        return self._manager().enable(
+            definition, self._public_url(public_url), version=version or self.version, enrich=enrich
+        )
+
+    def disable(self, trigger: str, *, public_url: str | None = None) -> list[Subscription]:
+        """Delete the webhooks and subscriptions of ``trigger`` (all of them, or those for one URL)."""
+        url = (public_url or "").rstrip("/")
+        manager = self._manager() if self.client is not None else None
+        removed = []
+        for sub in self.store.subscriptions(trigger):
+            if url and sub.public_url != url:
+                continue
+            if manager is not None:
+                manager.disable(sub)
+            elif sub.webhook_id:
+                raise RuntimeError("a Pipedrive client is needed to delete the webhook")
+            else:
+                self.store.delete_subscription(sub.id)
+            removed.append(sub)
+        return removed
+
+    def cleanup(self, public_url: str | None = None) -> list[dict[str, Any]]:
+        """Delete webhooks that point at this receiver but belong to no stored subscription."""
+        return self._manager().cleanup(self._public_url(public_url))
+
+    def subscriptions(self) -> list[Subscription]:
+        return self.store.subscriptions()
+
+    def poll_subscription_for(self, trigger: str | TriggerDefinition) -> Subscription:
+        """The local (webhook-less) subscription polling uses for ``trigger``; created when missing."""
+        definition = get_trigger(trigger) if isinstance(trigger, str) else trigger
+        check_pollable(definition)
+        existing = self.store.find_subscription(definition.name, dict(definition.params), "")
+        if existing is not None:
+            return existing
+        sub, _ = self.store.create_subscription(definition.name, dict(definition.params), "poll", "")
+        return sub
+
+    # -- polling and catch-up ----------------------------------------------------------------
+    def poll_once(self, subscriptions: Iterable[Subscription] | None = None) -> list[PollResult]:
+        """One polling pass for the given subscriptions (default: every pollable one)."""
+        if self.client is None:
+            raise RuntimeError("polling needs a Pipedrive client")
+        results = []
+        for sub in list(subscriptions if subscriptions is not None else self.store.subscriptions()):
+            trigger = resolve_trigger(sub.trigger, sub.params)
+            try:
+                check_pollable(trigger)
+            except ValueError:
+                continue
+            result, events = poll_subscription(self.client, self.store, sub, trigger)
+            if events:
+                self.dispatcher.wake()
+            results.append(result)
+        return results
+
+    def catch_up(self) -> list[PollResult]:
+        """Fetch changes made since the last event seen for every webhook subscription."""
+        webhook_subs = [sub for sub in self.store.subscriptions() if sub.mode == "webhook"]
+        return self.poll_once(webhook_subs)
+
+    def start_polling(self, interval: float, subscriptions: Sequence[Subscription] | None = None) -> None:
+        """Poll in a background thread every ``interval`` seconds."""
+        self._poll_stop.clear()
+
+        def loop() -> None:
+            while not self._poll_stop.is_set():
+                try:
+                    self.poll_once(subscriptions)
+                except Exception as exc:
+                    log.warning("polling failed: %s", exc)
+                self._poll_stop.wait(interval)
+
+        self._poll_thread = threading.Thread(target=loop, name="pipedrive-trigger-poller", daemon=True)
+        self._poll_thread.start()
+
+    # -- running -----------------------------------------------------------------------------
+    def start(self, *, catch_up: bool = True) -> None:
+        """Start the dispatcher thread; first catch up on changes missed while down."""
+        if catch_up and self.client is not None:
+            try:
+                self.catch_up()
+            except Exception as exc:
+                log.warning("catch-up failed (will rely on webhooks): %s", exc)
+        self.dispatcher.start()
+
+    def stop(self) -> None:
+        self._poll_stop.set()
+        if self._poll_thread is not None:
+            self._poll_thread.join(10)
+            self._poll_thread = None
+        self.dispatcher.stop()
+
+    def close(self) -> None:
+        self.stop()
+        self.store.close()
+
+    def serve(self, host: str = "127.0.0.1", port: int = 8000, *, log_level: str = "warning") -> None:
+        """Run the receiver under uvicorn (blocking); the dispatcher runs alongside."""
+        import uvicorn
+
+        uvicorn.run(self.asgi, host=host, port=port, log_level=log_level, lifespan="on")
+
+    # -- inspection --------------------------------------------------------------------------
+    def events(
+        self, status: str | None = None, limit: int = 50, trigger: str | None = None
+    ) -> list[InboxRow]:
+        return self.store.events(status=status, limit=limit, trigger=trigger)
+
+    def replay(self, seqs: Sequence[int] | None = None, *, dead: bool = False) -> int:
+        """Run dead events (``dead=True``) and/or chosen events again; chosen events rerun every handler."""
+        count = 0
+        if dead:
+            count += self.store.requeue(dead=True)
+        if seqs:
+            count += self.store.requeue(list(seqs), rerun_all=True)
+        self.dispatcher.wake()
+        return count
+
+
+def _collection(obj: str) -> str:
+    from pipedrive_connector.triggers.definitions import COLLECTIONS
+
+    return COLLECTIONS.get(obj, f"{obj}s")

@@ -1,0 +1,130 @@
+"""The dispatcher: claims inbox events in arrival order and runs their handlers.
+
+Every handler's success is recorded per event, so a retry runs only the handlers that have not
+succeeded yet. A failing event is retried after each of ``retry_delays`` and then dead-lettered.
+A crash between a handler's success and its bookkeeping re-runs that handler once (at-least-once);
+the JSONL sink below is idempotent by event key, so it writes each event exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from pipedrive_connector.triggers.events import Event
+from pipedrive_connector.triggers.store import InboxRow, TriggerStore
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RETRY_DELAYS: tuple[float, ...] = (1.0, 5.0, 30.0, 120.0, 600.0)
+
+
+@dataclass(frozen=True)
+class Handler:
+    """A named callable for one trigger (or every trigger when ``trigger`` is None)."""
+
+    name: str
+    func: Callable[[Event], object]
+    trigger: str | None = None
+
+    def wants(self, trigger: str) -> bool:
+        return self.trigger is None or self.trigger == trigger
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: TriggerStore,
+        handlers: Callable[[], Sequence[Handler]],
+        *,
+        prepare: Callable[[InboxRow], Event] | None = None,
+        retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        lease_seconds: float = 300.0,
+        idle_wait: float = 0.5,
+    ) -> None:
+        self.store = store
+        self.handlers = handlers
+        self.prepare = prepare or (lambda row: row.event)
+        self.retry_delays = tuple(retry_delays)
+        self.lease_seconds = lease_seconds
+        self.idle_wait = idle_wait
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def run_once(self) -> bool:
+        """Process one ready event; False when there was none."""
+        row = self.store.claim_next(self.lease_seconds)
+        if row is None:
+            return False
+        self._process(row)
+        return True
+
+    def drain(self, timeout: float = 10.0) -> None:
+        """Run until no event is ready (events waiting for a retry delay are left)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.run_once():
+            pass
+
+    def _process(self, row: InboxRow) -> None:
+        done = self.store.handlers_done(row.seq)
+        errors: list[str] = []
+        try:
+            event = self.prepare(row)
+        except Exception as exc:
+            errors.append(f"preparing the event: {type(exc).__name__}: {exc}")
+            event = row.event
+        if not errors:
+            for handler in self.handlers():
+                if not handler.wants(row.trigger) or handler.name in done:
+                    continue
+                try:
+                    handler.func(event)
+                except Exception as exc:
+                    log.warning("handler %s failed on event %s: %s", handler.name, row.seq, exc)
+                    log.debug("%s", traceback.format_exc())
+                    errors.append(f"{handler.name}: {type(exc).__name__}: {exc}")
+                    continue
+                self.store.mark_handler_done(row.seq, handler.name)
+        if not errors:
+            self.store.mark_done(row.seq)
+            return
+        failures = row.attempts  # attempts already counts this one
+        if failures <= len(self.retry_delays):
+            self.store.mark_failed(row.seq, "; ".join(errors), time.time() + self.retry_delays[failures - 1])
+        else:
+            log.error("event %s dead-lettered after %s attempts", row.seq, failures)
+            self.store.mark_failed(row.seq, "; ".join(errors), None)
+
+    # -- background thread -------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="pipedrive-trigger-dispatcher", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                worked = self.run_once()
+            except Exception:
+                log.exception("dispatcher loop error")
+                worked = False
+            if not worked:
+                self._wake.wait(self.idle_wait)
+                self._wake.clear()

@@ -1,0 +1,223 @@
+"""The webhook receiver: a framework-neutral core (``Receiver``) and a small ASGI app around it.
+
+Order of checks for ``POST /webhooks/{subscription_id}``: Basic credentials (401), declared and
+actual body size (413), JSON and payload shape (400), trigger filter (200, nothing stored), inbox
+insert committed to disk (200; a duplicate is 200 too). Only then does Pipedrive get its 2xx.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio.to_thread
+
+from pipedrive_connector.triggers.definitions import TriggerDefinition
+from pipedrive_connector.triggers.events import WebhookParseError, parse_time, parse_webhook
+from pipedrive_connector.triggers.store import Subscription, TriggerStore
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ReceiverResponse:
+    status: int
+    body: dict[str, Any] = field(default_factory=dict)
+
+    def encode(self) -> bytes:
+        return json.dumps(self.body).encode()
+
+
+class Receiver:
+    """Framework-neutral request handling; adapters pass it the path id, headers and body."""
+
+    def __init__(
+        self,
+        store: TriggerStore,
+        resolve_trigger: Callable[[Subscription], TriggerDefinition],
+        *,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        on_stored: Callable[[], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.resolve_trigger = resolve_trigger
+        self.max_body_bytes = max_body_bytes
+        self.on_stored = on_stored
+
+    def authenticate(self, subscription_id: str, authorization: str | None) -> Subscription | None:
+        credentials = _basic_credentials(authorization)
+        if credentials is None:
+            return None
+        user, password = credentials
+        if not self.store.verify_credentials(subscription_id, user, password):
+            return None
+        return self.store.get_subscription(subscription_id)
+
+    def handle(self, subscription_id: str, headers: Mapping[str, str], body: bytes) -> ReceiverResponse:
+        """The whole request in one call (for adapters that have the body already)."""
+        lowered = {key.lower(): value for key, value in headers.items()}
+        sub = self.authenticate(subscription_id, lowered.get("authorization"))
+        if sub is None:
+            return UNAUTHORIZED
+        if len(body) > self.max_body_bytes:
+            return self.too_large()
+        return self.accept(sub, body, lowered)
+
+    def too_large(self) -> ReceiverResponse:
+        return ReceiverResponse(413, {"error": f"body larger than {self.max_body_bytes} bytes"})
+
+    def accept(
+        self, sub: Subscription, body: bytes, headers: Mapping[str, str] | None = None
+    ) -> ReceiverResponse:
+        """Parse, filter and durably store an authenticated delivery."""
+        try:
+            event = parse_webhook(body, headers)
+        except WebhookParseError as exc:
+            return ReceiverResponse(400, {"error": str(exc)})
+        trigger = self.resolve_trigger(sub)
+        if not trigger.matches(event):
+            log.debug("subscription %s: ignored %s.%s", sub.id, event.action, event.object)
+            return ReceiverResponse(200, {"ok": True, "ignored": True})
+        record = event.record or {}
+        moment = parse_time(record.get("update_time")) or event.timestamp
+        outcome = self.store.insert_event(sub, event, moment.timestamp() if moment else None)
+        if outcome == "stored" and self.on_stored is not None:
+            self.on_stored()
+        return ReceiverResponse(200, {"ok": True, "duplicate": outcome == "duplicate"})
+
+
+UNAUTHORIZED = ReceiverResponse(401, {"error": "invalid or missing credentials"})
+
+
+def _basic_credentials(header: str | None) -> tuple[str, str] | None:
+    if not header:
+        return None
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, sep, password = decoded.partition(":")
+    return (user, password) if sep else None
+
+
+class ReceiverApp:
+    """ASGI app: ``POST {prefix}/{subscription_id}`` plus ``GET /healthz``. Mount it anywhere.
+
+    ``on_startup``/``on_shutdown`` run on ASGI lifespan events when served directly (a mounted
+    sub-app gets no lifespan from Starlette: call ``TriggerApp.start()`` from the host's lifespan).
+    """
+
+    def __init__(
+        self,
+        receiver: Receiver,
+        *,
+        prefix: str = "/webhooks",
+        on_startup: Callable[[], None] | None = None,
+        on_shutdown: Callable[[], None] | None = None,
+    ) -> None:
+        self.receiver = receiver
+        self.prefix = prefix.rstrip("/")
+        self.on_startup = on_startup
+        self.on_shutdown = on_shutdown
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        path: str = scope.get("path", "")
+        root = scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        if path in ("/healthz", "/health") and scope["method"] in ("GET", "HEAD"):
+            await _respond(send, ReceiverResponse(200, {"ok": True}))
+            return
+        if not path.startswith(self.prefix + "/"):
+            await _respond(send, ReceiverResponse(404, {"error": "not found"}))
+            return
+        subscription_id = path[len(self.prefix) + 1 :].strip("/")
+        if not subscription_id or "/" in subscription_id:
+            await _respond(send, ReceiverResponse(404, {"error": "not found"}))
+            return
+        if scope["method"] != "POST":
+            await _respond(send, ReceiverResponse(405, {"error": "use POST"}), {"allow": "POST"})
+            return
+        await self._post(scope, receive, send, subscription_id)
+
+    async def _post(self, scope: Scope, receive: Receive, send: Send, subscription_id: str) -> None:
+        headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
+        sub = await anyio.to_thread.run_sync(
+            self.receiver.authenticate, subscription_id, headers.get("authorization")
+        )
+        if sub is None:
+            await _respond(send, UNAUTHORIZED, {"www-authenticate": 'Basic realm="pipedrive-webhooks"'})
+            return
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.receiver.max_body_bytes:
+            await _respond(send, self.receiver.too_large(), {"connection": "close"})
+            return
+        body = await _read_body(receive, self.receiver.max_body_bytes)
+        if body is None:
+            await _respond(send, self.receiver.too_large(), {"connection": "close"})
+            return
+        response = await anyio.to_thread.run_sync(self.receiver.accept, sub, body, headers)
+        await _respond(send, response)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    if self.on_startup is not None:
+                        await anyio.to_thread.run_sync(self.on_startup)
+                except Exception as exc:
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self.on_shutdown is not None:
+                    await anyio.to_thread.run_sync(self.on_shutdown)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _respond(
+    send: Send, response: ReceiverResponse, extra_headers: dict[str, str] | None = None
+) -> None:
+    payload = response.encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    headers += [(key.encode(), value.encode()) for key, value in (extra_headers or {}).items()]
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,500 @@
+"""Durable state of the triggers: subscriptions, the event inbox, handler bookkeeping, poll cursors.
+
+SQLite in WAL mode with ``synchronous=FULL``: once ``insert_event`` returns, the event survives a
+crash of the process. One connection per thread; writes take ``BEGIN IMMEDIATE`` so that checks and
+inserts are atomic. Kept behind this small class so another backend can replace it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pipedrive_connector.triggers.events import Event
+
+EventStatus = Literal["pending", "running", "done", "dead"]
+InsertOutcome = Literal["stored", "duplicate"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS subscriptions (
+    id TEXT PRIMARY KEY,
+    trigger TEXT NOT NULL,
+    params TEXT NOT NULL DEFAULT '{}',
+    version TEXT NOT NULL DEFAULT '2.0',
+    public_url TEXT NOT NULL DEFAULT '',
+    subscription_url TEXT NOT NULL DEFAULT '',
+    auth_user TEXT NOT NULL DEFAULT '',
+    password_salt BLOB,
+    password_hash BLOB,
+    webhook_id TEXT,
+    enrich INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS inbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    subscription_id TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    event_key TEXT NOT NULL,
+    content_key TEXT NOT NULL,
+    source TEXT NOT NULL,
+    event TEXT NOT NULL,
+    changed_at REAL,
+    received_at REAL NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL DEFAULT 0,
+    lease_until REAL,
+    last_error TEXT,
+    finished_at REAL,
+    UNIQUE (subscription_id, event_key)
+);
+CREATE INDEX IF NOT EXISTS inbox_content ON inbox (subscription_id, content_key);
+CREATE INDEX IF NOT EXISTS inbox_ready ON inbox (status, next_attempt_at, seq);
+CREATE TABLE IF NOT EXISTS handler_runs (
+    seq INTEGER NOT NULL,
+    handler TEXT NOT NULL,
+    finished_at REAL NOT NULL,
+    PRIMARY KEY (seq, handler)
+);
+CREATE TABLE IF NOT EXISTS cursors (
+    subscription_id TEXT PRIMARY KEY,
+    updated_since REAL NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: str
+    trigger: str
+    params: dict[str, Any]
+    version: str
+    public_url: str
+    subscription_url: str
+    auth_user: str
+    webhook_id: str | None
+    enrich: bool
+    created_at: float
+
+    @property
+    def mode(self) -> str:
+        return "webhook" if self.subscription_url else "poll"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything but credentials."""
+        return {
+            "id": self.id,
+            "trigger": self.trigger,
+            "params": self.params,
+            "version": self.version,
+            "mode": self.mode,
+            "subscription_url": self.subscription_url,
+            "webhook_id": self.webhook_id,
+            "enrich": self.enrich,
+            "created_at": self.created_at,
+        }
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    seq: int
+    subscription_id: str
+    trigger: str
+    event_key: str
+    content_key: str
+    source: str
+    event: Event
+    status: EventStatus
+    attempts: int
+    last_error: str | None
+    received_at: float
+    finished_at: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "subscription_id": self.subscription_id,
+            "trigger": self.trigger,
+            "event_key": self.event_key,
+            "content_key": self.content_key,
+            "source": self.source,
+            "status": self.status,
+            "attempts": self.attempts,
+            "last_error": self.last_error,
+            "received_at": self.received_at,
+            "finished_at": self.finished_at,
+            "object": self.event.object,
+            "action": self.event.action,
+            "entity_id": self.event.entity_id,
+        }
+
+
+def hash_password(password: str, salt: bytes) -> bytes:
+    # The passwords are 192-bit random tokens, so one salted SHA-256 resists guessing as well as a
+    # slow KDF would, and keeps the request path fast.
+    return hashlib.sha256(salt + password.encode("utf-8")).digest()
+
+
+class TriggerStore:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        if path == ":memory:" or not path:
+            raise ValueError(
+                "the trigger store needs a file path (it is shared between threads and processes)"
+            )
+        self._conn().executescript(_SCHEMA)
+
+    # -- connections -------------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    # -- subscriptions -----------------------------------------------------------------------
+    def create_subscription(
+        self,
+        trigger: str,
+        params: dict[str, Any],
+        version: str,
+        public_url: str,
+        enrich: bool = False,
+    ) -> tuple[Subscription, str]:
+        """A new subscription and its Basic-auth password (returned once, stored only hashed)."""
+        sub_id = secrets.token_urlsafe(12).replace("-", "x").replace("_", "y")
+        base = public_url.rstrip("/")
+        subscription_url = f"{base}/webhooks/{sub_id}" if base else ""
+        auth_user = f"pd-{sub_id[:8]}" if base else ""
+        password = secrets.token_urlsafe(24)
+        salt = secrets.token_bytes(16)
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO subscriptions (id, trigger, params, version, public_url, subscription_url,"
+                " auth_user, password_salt, password_hash, enrich, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    sub_id,
+                    trigger,
+                    _canonical(params),
+                    version,
+                    base,
+                    subscription_url,
+                    auth_user,
+                    salt,
+                    hash_password(password, salt),
+                    int(enrich),
+                    time.time(),
+                ),
+            )
+        sub = self.get_subscription(sub_id)
+        assert sub is not None
+        return sub, password
+
+    def rotate_password(self, sub_id: str) -> str:
+        password = secrets.token_urlsafe(24)
+        salt = secrets.token_bytes(16)
+        with self._write() as db:
+            db.execute(
+                "UPDATE subscriptions SET password_salt = ?, password_hash = ? WHERE id = ?",
+                (salt, hash_password(password, salt), sub_id),
+            )
+        return password
+
+    def set_webhook_id(self, sub_id: str, webhook_id: str | None) -> None:
+        with self._write() as db:
+            db.execute("UPDATE subscriptions SET webhook_id = ? WHERE id = ?", (webhook_id, sub_id))
+
+    def set_enrich(self, sub_id: str, enrich: bool) -> None:
+        with self._write() as db:
+            db.execute("UPDATE subscriptions SET enrich = ? WHERE id = ?", (int(enrich), sub_id))
+
+    def delete_subscription(self, sub_id: str) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM subscriptions WHERE id = ?", (sub_id,))
+            db.execute("DELETE FROM cursors WHERE subscription_id = ?", (sub_id,))
+
+    def get_subscription(self, sub_id: str) -> Subscription | None:
+        row = self._conn().execute("SELECT * FROM subscriptions WHERE id = ?", (sub_id,)).fetchone()
+        return _subscription(row) if row else None
+
+    def subscriptions(self, trigger: str | None = None) -> list[Subscription]:
+        if trigger is None:
+            rows = self._conn().execute("SELECT * FROM subscriptions ORDER BY created_at").fetchall()
+        else:
+            rows = (
+                self._conn()
+                .execute("SELECT * FROM subscriptions WHERE trigger = ? ORDER BY created_at", (trigger,))
+                .fetchall()
+            )
+        return [_subscription(row) for row in rows]
+
+    def find_subscription(
+        self, trigger: str, params: dict[str, Any], public_url: str, version: str | None = None
+    ) -> Subscription | None:
+        for sub in self.subscriptions(trigger):
+            if (
+                _canonical(sub.params) == _canonical(params)
+                and sub.public_url == public_url.rstrip("/")
+                and (version is None or sub.version == version)
+            ):
+                return sub
+        return None
+
+    def verify_credentials(self, sub_id: str, user: str, password: str) -> bool:
+        """Constant-time check of Basic credentials against the stored hash."""
+        row = (
+            self._conn()
+            .execute(
+                "SELECT auth_user, password_salt, password_hash FROM subscriptions WHERE id = ?", (sub_id,)
+            )
+            .fetchone()
+        )
+        if row is None or not row["auth_user"]:
+            # Compare anyway so an unknown id takes as long as a wrong password.
+            hmac.compare_digest(hash_password(password, b"x" * 16), b"\0" * 32)
+            return False
+        user_ok = hmac.compare_digest(user.encode("utf-8"), row["auth_user"].encode("utf-8"))
+        password_ok = hmac.compare_digest(hash_password(password, row["password_salt"]), row["password_hash"])
+        return user_ok and password_ok
+
+    # -- inbox -------------------------------------------------------------------------------
+    def insert_event(self, sub: Subscription, event: Event, changed_at: float | None) -> InsertOutcome:
+        """Store an event once per (subscription, event key) and once per change across sources.
+
+        A webhook delivery is a duplicate if its event key is known, or if polling already stored
+        the same change (content key). A polled change is a duplicate if any source stored it.
+        """
+        with self._write() as db:
+            if event.source == "poll":
+                clash = db.execute(
+                    "SELECT 1 FROM inbox WHERE subscription_id = ? AND (content_key = ? OR event_key = ?)",
+                    (sub.id, event.content_key, event.event_key),
+                ).fetchone()
+            else:
+                clash = db.execute(
+                    "SELECT 1 FROM inbox WHERE subscription_id = ? AND (event_key = ?"
+                    " OR (content_key = ? AND source = 'poll'))",
+                    (sub.id, event.event_key, event.content_key),
+                ).fetchone()
+            if clash:
+                return "duplicate"
+            db.execute(
+                "INSERT INTO inbox (subscription_id, trigger, event_key, content_key, source, event,"
+                " changed_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    sub.id,
+                    sub.trigger,
+                    event.event_key,
+                    event.content_key,
+                    event.source,
+                    event.to_json(),
+                    changed_at,
+                    time.time(),
+                ),
+            )
+        return "stored"
+
+    def claim_next(self, lease_seconds: float) -> InboxRow | None:
+        """Take the oldest ready event (pending and due, or running with an expired lease)."""
+        now = time.time()
+        with self._write() as db:
+            row = db.execute(
+                "SELECT * FROM inbox WHERE (status = 'pending' AND next_attempt_at <= ?)"
+                " OR (status = 'running' AND lease_until < ?) ORDER BY seq LIMIT 1",
+                (now, now),
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE inbox SET status = 'running', lease_until = ?, attempts = attempts + 1 WHERE seq = ?",
+                (now + lease_seconds, row["seq"]),
+            )
+        claimed = self._conn().execute("SELECT * FROM inbox WHERE seq = ?", (row["seq"],)).fetchone()
+        return _inbox_row(claimed)
+
+    def handlers_done(self, seq: int) -> set[str]:
+        rows = self._conn().execute("SELECT handler FROM handler_runs WHERE seq = ?", (seq,)).fetchall()
+        return {row["handler"] for row in rows}
+
+    def mark_handler_done(self, seq: int, handler: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO handler_runs (seq, handler, finished_at) VALUES (?, ?, ?)",
+                (seq, handler, time.time()),
+            )
+
+    def mark_done(self, seq: int) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE inbox SET status = 'done', finished_at = ?, lease_until = NULL, last_error = NULL"
+                " WHERE seq = ?",
+                (time.time(), seq),
+            )
+
+    def mark_failed(self, seq: int, error: str, retry_at: float | None) -> None:
+        """Schedule a retry at ``retry_at``, or dead-letter the event when it is None."""
+        with self._write() as db:
+            if retry_at is None:
+                db.execute(
+                    "UPDATE inbox SET status = 'dead', last_error = ?, finished_at = ?, lease_until = NULL"
+                    " WHERE seq = ?",
+                    (error[:2000], time.time(), seq),
+                )
+            else:
+                db.execute(
+                    "UPDATE inbox SET status = 'pending', last_error = ?, next_attempt_at = ?,"
+                    " lease_until = NULL WHERE seq = ?",
+                    (error[:2000], retry_at, seq),
+                )
+
+    def requeue(self, seqs: list[int] | None = None, *, dead: bool = False, rerun_all: bool = False) -> int:
+        """Make events pending again: the dead ones, and/or the chosen ones.
+
+        Handlers that already succeeded for an event are skipped unless ``rerun_all``.
+        """
+        targets: set[int] = set(seqs or [])
+        with self._write() as db:
+            if dead:
+                targets |= {row["seq"] for row in db.execute("SELECT seq FROM inbox WHERE status = 'dead'")}
+            for seq in targets:
+                if rerun_all:
+                    db.execute("DELETE FROM handler_runs WHERE seq = ?", (seq,))
+                db.execute(
+                    "UPDATE inbox SET status = 'pending', attempts = 0, next_attempt_at = 0,"
+                    " lease_until = NULL, finished_at = NULL WHERE seq = ?",
+                    (seq,),
+                )
+        return len(targets)
+
+    def events(
+        self, status: str | None = None, limit: int = 50, trigger: str | None = None
+    ) -> list[InboxRow]:
+        clauses, args = [], []
+        if status:
+            clauses.append("status = ?")
+            args.append(status)
+        if trigger:
+            clauses.append("trigger = ?")
+            args.append(trigger)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = (
+            self._conn()
+            .execute(f"SELECT * FROM inbox {where} ORDER BY seq DESC LIMIT ?", (*args, limit))
+            .fetchall()
+        )
+        return [_inbox_row(row) for row in reversed(rows)]
+
+    def event(self, seq: int) -> InboxRow | None:
+        row = self._conn().execute("SELECT * FROM inbox WHERE seq = ?", (seq,)).fetchone()
+        return _inbox_row(row) if row else None
+
+    def counts(self) -> dict[str, int]:
+        rows = self._conn().execute("SELECT status, COUNT(*) AS n FROM inbox GROUP BY status").fetchall()
+        return {row["status"]: row["n"] for row in rows}
+
+    def pending_work(self) -> bool:
+        row = (
+            self._conn()
+            .execute("SELECT 1 FROM inbox WHERE status IN ('pending', 'running') LIMIT 1")
+            .fetchone()
+        )
+        return row is not None
+
+    # -- cursors -----------------------------------------------------------------------------
+    def cursor(self, sub_id: str) -> float | None:
+        row = (
+            self._conn()
+            .execute("SELECT updated_since FROM cursors WHERE subscription_id = ?", (sub_id,))
+            .fetchone()
+        )
+        return float(row["updated_since"]) if row else None
+
+    def set_cursor(self, sub_id: str, updated_since: float) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO cursors (subscription_id, updated_since) VALUES (?, ?)"
+                " ON CONFLICT (subscription_id)"
+                " DO UPDATE SET updated_since = MAX(updated_since, excluded.updated_since)",
+                (sub_id, updated_since),
+            )
+
+    def last_change_seen(self, sub_id: str) -> float | None:
+        row = (
+            self._conn()
+            .execute("SELECT MAX(changed_at) AS last FROM inbox WHERE subscription_id = ?", (sub_id,))
+            .fetchone()
+        )
+        return float(row["last"]) if row and row["last"] is not None else None
+
+
+def _canonical(params: dict[str, Any]) -> str:
+    return json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _subscription(row: sqlite3.Row) -> Subscription:
+    return Subscription(
+        id=row["id"],
+        trigger=row["trigger"],
+        params=json.loads(row["params"]),
+        version=row["version"],
+        public_url=row["public_url"],
+        subscription_url=row["subscription_url"],
+        auth_user=row["auth_user"],
+        webhook_id=row["webhook_id"],
+        enrich=bool(row["enrich"]),
+        created_at=row["created_at"],
+    )
+
+
+def _inbox_row(row: sqlite3.Row) -> InboxRow:
+    return InboxRow(
+        seq=row["seq"],
+        subscription_id=row["subscription_id"],
+        trigger=row["trigger"],
+        event_key=row["event_key"],
+        content_key=row["content_key"],
+        source=row["source"],
+        event=Event.from_dict(json.loads(row["event"])),
+        status=row["status"],
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+        received_at=row["received_at"],
+        finished_at=row["finished_at"],
+    )
