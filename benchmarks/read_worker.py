@@ -1,0 +1,103 @@
+"""Child entry point: read every deal once with one implementation and print the measurement.
+
+Implementations: ``raw-v2`` (httpx over /api/v2/deals cursor pages: the floor), ``raw-v1`` (httpx
+over the legacy /v1/deals start/limit pages: the floor for v1 peers), ``sync`` and ``async`` (this
+project's client, ``deals.iterate()``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+import httpx
+
+from benchmarks.probe import emit, measure
+
+PAGE = 500
+
+
+def _id(deal: Any) -> int:
+    """A deal's id whether the client yields models or plain dicts."""
+    return int(deal["id"] if isinstance(deal, dict) else deal.id)
+
+
+def _raw_v2(base_url: str, token: str) -> dict[str, Any]:
+    count = id_sum = 0
+    with httpx.Client(base_url=base_url, headers={"x-api-token": token}, timeout=60) as http:
+        params: dict[str, Any] = {"limit": PAGE}
+        while True:
+            body = http.get("/api/v2/deals", params=params).raise_for_status().json()
+            for deal in body["data"] or []:
+                count += 1
+                id_sum += deal["id"]
+            cursor = (body.get("additional_data") or {}).get("next_cursor")
+            if not cursor:
+                break
+            params = {"limit": PAGE, "cursor": cursor}
+    return {"count": count, "id_sum": id_sum}
+
+
+def _raw_v1(base_url: str, token: str) -> dict[str, Any]:
+    count = id_sum = 0
+    start = 0
+    with httpx.Client(base_url=base_url, headers={"x-api-token": token}, timeout=60) as http:
+        while True:
+            body = http.get("/v1/deals", params={"start": start, "limit": PAGE}).raise_for_status().json()
+            for deal in body["data"] or []:
+                count += 1
+                id_sum += deal["id"]
+            pagination = (body.get("additional_data") or {}).get("pagination") or {}
+            if not pagination.get("more_items_in_collection"):
+                break
+            start = int(pagination.get("next_start", start + PAGE))
+    return {"count": count, "id_sum": id_sum}
+
+
+def _client_sync(base_url: str, token: str) -> dict[str, Any]:
+    from pipedrive_connector.client import Pipedrive
+
+    count = id_sum = 0
+    with Pipedrive(api_token=token, base_url=base_url) as pd:
+        for deal in pd.deals.iterate():
+            count += 1
+            id_sum += _id(deal)
+    return {"count": count, "id_sum": id_sum}
+
+
+def _client_async(base_url: str, token: str) -> dict[str, Any]:
+    from pipedrive_connector.client import AsyncPipedrive
+
+    async def read() -> dict[str, Any]:
+        count = id_sum = 0
+        async with AsyncPipedrive(api_token=token, base_url=base_url) as pd:
+            async for deal in pd.deals.iterate():
+                count += 1
+                id_sum += _id(deal)
+        return {"count": count, "id_sum": id_sum}
+
+    return asyncio.run(read())
+
+
+IMPLS = {"raw-v2": _raw_v2, "raw-v1": _raw_v1, "sync": _client_sync, "async": _client_async}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.read_worker")
+    parser.add_argument("impl", choices=sorted(IMPLS))
+    parser.add_argument("--base-url", required=True)
+    parser.add_argument("--token", required=True)
+    parser.add_argument("--trace", action="store_true", help="also record the tracemalloc peak")
+    args = parser.parse_args(argv)
+    # Import the implementation's modules before the clock starts: imports are not reading.
+    if args.impl in ("sync", "async"):
+        import pipedrive_connector.client  # noqa: F401
+    work = IMPLS[args.impl]
+    emit(measure(lambda: work(args.base_url, args.token), trace=args.trace))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
