@@ -1,0 +1,80 @@
+"""``create_app``: the sandbox's Starlette application, its routes and middleware order."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from pipedrive_connector.sandbox import control
+from pipedrive_connector.sandbox.auth import AuthMiddleware
+from pipedrive_connector.sandbox.errors import (
+    ApiError,
+    api_error_handler,
+    http_exception_handler,
+    unexpected_error_handler,
+)
+from pipedrive_connector.sandbox.resources import deals, users
+from pipedrive_connector.sandbox.settings import SandboxSettings
+from pipedrive_connector.sandbox.state import SandboxState
+
+
+class _Wrapped:
+    """Adapts a plug-in's ``middleware(app) -> app`` factory to Starlette's ``Middleware`` protocol."""
+
+    def __init__(self, app: ASGIApp, factory: Callable[[ASGIApp], ASGIApp]) -> None:
+        self.inner = factory(app)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.inner(scope, receive, send)
+
+
+def api_routes() -> list[BaseRoute]:
+    return [*users.routes(), *deals.DEALS.routes()]
+
+
+def create_app(settings: SandboxSettings | None = None) -> Starlette:
+    settings = settings or SandboxSettings()
+    state = SandboxState(settings)
+    if settings.db_path is None or state.store.get_meta("seed") is None:
+        control.reset_state(state, settings.seed)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await state.webhooks.start()
+        try:
+            yield
+        finally:
+            await state.webhooks.stop()
+
+    routes: list[BaseRoute] = [
+        *control.routes(),
+        *api_routes(),
+        *state.webhooks.routes(),
+        *state.oauth.routes(),
+        *state.ratelimiter.routes(),
+        *state.faults.routes(),
+    ]
+    # Outermost first: faults → auth → rate limits → routing.
+    middleware = [
+        Middleware(_Wrapped, factory=state.faults.middleware),
+        Middleware(AuthMiddleware, state=state),
+        Middleware(_Wrapped, factory=state.ratelimiter.middleware),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={
+            ApiError: api_error_handler,
+            HTTPException: http_exception_handler,
+            Exception: unexpected_error_handler,
+        },
+    )
+    app.state.sandbox = state
+    return app

@@ -1,0 +1,105 @@
+"""The control plane under ``/_sandbox/`` (no auth): reset/seed, state, clock, full dump."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from pipedrive_connector.sandbox import timefmt
+from pipedrive_connector.sandbox.errors import ApiError, bad_request
+from pipedrive_connector.sandbox.resources.common import sandbox
+from pipedrive_connector.sandbox.seed import seed
+
+SEEDS = ("demo", "empty")
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise bad_request("The request body must be JSON") from None
+    if not isinstance(body, dict):
+        raise bad_request("The request body must be a JSON object")
+    return body
+
+
+async def reset(request: Request) -> Response:
+    state = sandbox(request)
+    body = await _json_body(request)
+    seed_name = body.get("seed", state.settings.seed)
+    if seed_name not in SEEDS:
+        raise bad_request(f"Invalid value for 'seed': must be one of {', '.join(SEEDS)}")
+    reset_state(state, seed_name)
+    return JSONResponse({"success": True, "data": {"seed": seed_name, "counts": state.store.counts()}})
+
+
+def reset_state(state: Any, seed_name: str) -> None:
+    """Wipe everything (store and plug-ins) and load ``seed_name``."""
+    for plugin in (state.webhooks, state.oauth, state.ratelimiter, state.faults):
+        plugin.reset()
+    seed(state, seed_name)
+
+
+async def describe(request: Request) -> Response:
+    state = sandbox(request)
+    settings = state.settings
+    return JSONResponse(
+        {
+            "success": True,
+            "data": {
+                "counts": state.store.counts(),
+                "seed": state.store.get_meta("seed"),
+                "now": timefmt.iso(state.clock.now()),
+                "clock_offset_seconds": state.clock.offset_seconds,
+                "settings": {
+                    "db_path": settings.db_path,
+                    "seed": settings.seed,
+                    "rate_limit": settings.rate_limit,
+                    "webhook_retry_delays": list(settings.webhook_retry_delays),
+                    "company_domain": settings.company_domain,
+                    "company_id": settings.company_id,
+                },
+                "webhooks": state.webhooks.describe(),
+            },
+        }
+    )
+
+
+async def clock(request: Request) -> Response:
+    state = sandbox(request)
+    body = await _json_body(request)
+    seconds = body.get("advance_seconds", 0)
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not math.isfinite(seconds):
+        raise bad_request("Invalid value for 'advance_seconds': expected a number of seconds")
+    if seconds < 0:
+        raise bad_request("Invalid value for 'advance_seconds': the clock only moves forward")
+    if seconds > 10 * 365 * 86400:
+        raise bad_request("Invalid value for 'advance_seconds': at most ten years at a time")
+    now = state.clock.advance(seconds)
+    return JSONResponse({"now": timefmt.iso(now), "offset_seconds": state.clock.offset_seconds})
+
+
+async def dump(request: Request) -> Response:
+    state = sandbox(request)
+    return JSONResponse({"success": True, "data": state.store.dump()})
+
+
+async def unknown(request: Request) -> Response:
+    raise ApiError(404, f"Unknown control-plane endpoint {request.url.path}")
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/_sandbox/reset", reset, methods=["POST"]),
+        Route("/_sandbox/state", describe, methods=["GET"]),
+        Route("/_sandbox/clock", clock, methods=["POST"]),
+        Route("/_sandbox/dump", dump, methods=["GET"]),
+    ]

@@ -1,0 +1,1 @@
+"""One module per Pipedrive resource; each exposes ``routes() -> list[BaseRoute]``."""

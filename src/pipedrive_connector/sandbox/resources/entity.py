@@ -1,0 +1,452 @@
+"""The CRUD machinery shared by deals, persons, organizations and activities (v2 and legacy v1).
+
+Each entity module subclasses ``EntityResource`` and fills in its field table and the hooks that
+turn a (strict v2 or lenient v1) body into changes of the canonical record.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from pipedrive_connector.sandbox import custom_fields, timefmt
+from pipedrive_connector.sandbox.contracts import EntityName
+from pipedrive_connector.sandbox.errors import ApiError, bad_request, not_found, validation_failed
+from pipedrive_connector.sandbox.pagination import cursor_page, offset_page
+from pipedrive_connector.sandbox.resources import filter_eval
+from pipedrive_connector.sandbox.resources.common import (
+    now_iso,
+    ok,
+    principal,
+    publish,
+    purge_expired,
+    sandbox,
+    v1_routes,
+    v2_route,
+)
+from pipedrive_connector.sandbox.serializers import v1 as v1_shapes
+from pipedrive_connector.sandbox.serializers import v2 as v2_shapes
+from pipedrive_connector.sandbox.store import Record
+from pipedrive_connector.sandbox.validation import (
+    F,
+    check_v2_body,
+    path_int,
+    query_bool,
+    query_datetime,
+    query_int,
+    query_int_list,
+    read_json_object,
+    read_v1_body,
+)
+
+if TYPE_CHECKING:
+    from pipedrive_connector.sandbox.state import SandboxState
+
+_V1_SORT = re.compile(r"^\s*([A-Za-z0-9_]+)(?:\s+(ASC|DESC|asc|desc))?\s*$")
+
+
+class EntityResource:
+    kind: EntityName
+    plural: str
+    label: str
+    v2_fields: dict[str, F]
+    v2_required: tuple[str, ...] = ()
+    v2_sort_fields: tuple[str, ...] = ("id", "update_time", "add_time")
+    # v2 list query parameter → canonical record field (integer equality filters)
+    v2_int_filters: dict[str, str] = {}
+    filter_type: str = ""
+
+    # ---- hooks ----
+
+    def defaults(self, state: SandboxState, user_id: int, now: str) -> Record:
+        raise NotImplementedError
+
+    def changes_from_v2(
+        self, state: SandboxState, body: dict[str, Any], existing: Record | None
+    ) -> dict[str, Any]:
+        """Validated v2 body → canonical changes (referential checks, derived fields)."""
+        return dict(body)
+
+    def changes_from_v1(
+        self, state: SandboxState, body: dict[str, Any], existing: Record | None
+    ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def finish(self, state: SandboxState, record: Record, before: Record | None, now: str) -> None:
+        """Derive dependent fields after changes are applied (status times, names...)."""
+
+    def v1(self, state: SandboxState, record: Record) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def v2(self, state: SandboxState, record: Record, request: Request | None = None) -> dict[str, Any]:
+        if request is None:
+            return v2_shapes.entity_v2(state.store, self.kind, record)
+        include = self._include_fields(request)
+        keys = self._custom_field_keys(request)
+        labels = bool(query_bool(request, "include_option_labels"))
+        return v2_shapes.entity_v2(
+            state.store,
+            self.kind,
+            record,
+            include_fields=include,
+            option_labels=labels,
+            custom_field_keys=keys,
+        )
+
+    def v2_list_filter(self, request: Request, items: list[Record]) -> list[Record]:
+        """Entity-specific v2 list filters beyond the integer ones (status, done, ...)."""
+        return [item for item in items if not item.get("is_deleted")]
+
+    def v1_list_filter(self, request: Request, state: SandboxState, items: list[Record]) -> list[Record]:
+        return [item for item in items if not item.get("is_deleted")]
+
+    # ---- shared helpers ----
+
+    def not_found(self) -> ApiError:
+        return not_found(f"{self.label} not found")
+
+    def _include_fields(self, request: Request) -> tuple[str, ...]:
+        raw = request.query_params.get("include_fields")
+        if not raw:
+            return ()
+        allowed = v2_shapes.INCLUDE_FIELDS.get(self.kind, ())
+        names = tuple(name.strip() for name in raw.split(",") if name.strip())
+        for name in names:
+            if name not in allowed:
+                raise validation_failed("include_fields", f"'{name}' is not one of {', '.join(allowed)}")
+        return names
+
+    def _custom_field_keys(self, request: Request) -> tuple[str, ...]:
+        raw = request.query_params.get("custom_fields")
+        if not raw:
+            return ()
+        keys = tuple(key.strip() for key in raw.split(",") if key.strip())
+        if len(keys) > 15:
+            raise validation_failed("custom_fields", "At most 15 custom field keys are allowed")
+        return keys
+
+    def load(self, state: SandboxState, entity_id: int) -> Record:
+        purge_expired(state, self.kind)
+        record = state.store.get(self.kind, entity_id)
+        if record is None:
+            raise self.not_found()
+        return record
+
+    def load_live(self, state: SandboxState, entity_id: int) -> Record:
+        record = self.load(state, entity_id)
+        if record.get("is_deleted"):
+            raise self.not_found()
+        return record
+
+    def _custom_from_v2(
+        self, state: SandboxState, body: dict[str, Any], existing: Record | None
+    ) -> dict[str, Any] | None:
+        if "custom_fields" not in body:
+            return None
+        defs = custom_fields.custom_definitions(state.store, self.kind)
+        values = custom_fields.validate_v2(defs, body["custom_fields"] or {})
+        return custom_fields.merge((existing or {}).get("custom_fields") or {}, values)
+
+    def _custom_from_v1(
+        self, state: SandboxState, body: dict[str, Any], existing: Record | None
+    ) -> dict[str, Any] | None:
+        defs = custom_fields.custom_definitions(state.store, self.kind)
+        values = custom_fields.from_v1(defs, body)
+        if not values:
+            return None
+        return custom_fields.merge((existing or {}).get("custom_fields") or {}, values)
+
+    def _save(
+        self, state: SandboxState, request: Request, before: Record | None, record: Record, action: str
+    ) -> Record:
+        with state.db_lock:
+            state.store.put(self.kind, record)
+        publish(
+            state,
+            request,
+            self.kind,
+            "create" if action == "create" else ("delete" if action == "delete" else "change"),
+            record["id"],
+            current_v1=None if action == "delete" else self.v1(state, record),
+            previous_v1=self.v1(state, before) if before else None,
+            current_v2=None if action == "delete" else self.v2(state, record),
+            previous_v2=self.v2(state, before) if before else None,
+        )
+        return record
+
+    def create(self, state: SandboxState, request: Request, changes: dict[str, Any]) -> Record:
+        now = now_iso(state)
+        with state.db_lock:
+            record = self.defaults(state, principal(request).user_id, now)
+            record.update(changes)
+            record["id"] = state.store.next_id(self.kind)
+            self.finish(state, record, None, now)
+        return self._save(state, request, None, record, "create")
+
+    def update(
+        self, state: SandboxState, request: Request, before: Record, changes: dict[str, Any]
+    ) -> Record:
+        now = now_iso(state)
+        record = dict(before)
+        record.update(changes)
+        self.finish(state, record, before, now)
+        if record != before:
+            record["update_time"] = now
+        return self._save(state, request, before, record, "change")
+
+    def soft_delete(self, state: SandboxState, request: Request, before: Record) -> Record:
+        now = now_iso(state)
+        record = dict(before, is_deleted=True, update_time=now, _deleted_at=now)
+        return self._save(state, request, before, record, "delete")
+
+    def apply_filter_id(
+        self, state: SandboxState, filter_id: int | None, items: list[Record]
+    ) -> list[Record] | None:
+        if filter_id is None:
+            return None
+        return filter_eval.apply(state, filter_id, self.kind, items)
+
+    # ---- API v2 ----
+
+    async def v2_list(self, request: Request) -> Response:
+        state = sandbox(request)
+        purge_expired(state, self.kind)
+        items = state.store.all(self.kind)
+        filtered = self.apply_filter_id(state, query_int(request, "filter_id"), items)
+        if filtered is not None:
+            items = [item for item in filtered if not item.get("is_deleted")]
+        else:
+            ids = query_int_list(request, "ids")
+            if ids is not None:
+                wanted = set(ids)
+                items = [item for item in items if item["id"] in wanted]
+            for param, field in self.v2_int_filters.items():
+                value = query_int(request, param)
+                if value is not None:
+                    items = [item for item in items if item.get(field) == value]
+            items = self.v2_list_filter(request, items)
+        since = query_datetime(request, "updated_since")
+        until = query_datetime(request, "updated_until")
+        if since:
+            items = [item for item in items if (item.get("update_time") or "") >= since]
+        if until:
+            items = [item for item in items if (item.get("update_time") or "") < until]
+        page, next_cursor = cursor_page(request, items, sort_fields=self.v2_sort_fields)
+        data = [self.v2(state, item, request) for item in page]
+        return ok(data, additional_data={"next_cursor": next_cursor})
+
+    async def v2_get(self, request: Request) -> Response:
+        state = sandbox(request)
+        record = self.load(state, path_int(request))
+        return ok(self.v2(state, record, request))
+
+    async def v2_add(self, request: Request) -> Response:
+        state = sandbox(request)
+        body = await read_json_object(request)
+        check_v2_body(body, self.v2_fields, self.v2_required)
+        if body.get("is_deleted") is True:
+            raise validation_failed("is_deleted", f"A {self.kind} cannot be created as deleted")
+        changes = self.changes_from_v2(state, body, None)
+        changes.pop("is_deleted", None)
+        custom = self._custom_from_v2(state, body, None)
+        if custom is not None:
+            changes["custom_fields"] = custom
+        record = self.create(state, request, changes)
+        return ok(self.v2(state, record))
+
+    async def v2_patch(self, request: Request) -> Response:
+        state = sandbox(request)
+        entity_id = path_int(request)
+        body = await read_json_object(request)
+        spec = {key: value for key, value in self.v2_fields.items() if key != "is_deleted"}
+        check_v2_body(body, spec)
+        before = self.load_live(state, entity_id)
+        changes = self.changes_from_v2(state, body, before)
+        custom = self._custom_from_v2(state, body, before)
+        if custom is not None:
+            changes["custom_fields"] = custom
+        record = self.update(state, request, before, changes)
+        return ok(self.v2(state, record))
+
+    async def v2_delete(self, request: Request) -> Response:
+        state = sandbox(request)
+        before = self.load_live(state, path_int(request))
+        self.soft_delete(state, request, before)
+        return ok({"id": before["id"]})
+
+    # ---- legacy API v1 ----
+
+    def v1_sorted(self, request: Request, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        raw = request.query_params.get("sort")
+        if not raw:
+            return rows
+        keys: list[tuple[str, bool]] = []
+        for part in raw.split(","):
+            match = _V1_SORT.match(part)
+            if not match:
+                raise bad_request(
+                    f"Invalid value for 'sort': '{part.strip()}' (use \"field ASC, other DESC\")"
+                )
+            field, direction = match.group(1), (match.group(2) or "ASC").upper()
+            if rows and field not in rows[0]:
+                raise bad_request(f"Invalid value for 'sort': unknown field '{field}'")
+            keys.append((field, direction == "DESC"))
+
+        def value(row: dict[str, Any], field: str) -> tuple[int, Any]:
+            raw_value = row.get(field)
+            if isinstance(raw_value, dict):
+                raw_value = raw_value.get("value")
+            if raw_value is None:
+                return (0, "")
+            if isinstance(raw_value, int | float):
+                return (1, float(raw_value))
+            return (2, str(raw_value).lower())
+
+        for field, descending in reversed(keys):
+            rows = sorted(rows, key=lambda row, f=field: value(row, f), reverse=descending)
+        return rows
+
+    async def v1_list(self, request: Request) -> Response:
+        state = sandbox(request)
+        purge_expired(state, self.kind)
+        items = state.store.all(self.kind)
+        filtered = self.apply_filter_id(state, query_int(request, "filter_id"), items)
+        if filtered is not None:
+            items = [item for item in filtered if not item.get("is_deleted")]
+        else:
+            items = self.v1_list_filter(request, state, items)
+        rows = self.v1_sorted(request, [self.v1(state, item) for item in items])
+        page, pagination = offset_page(request, rows)
+        ids = {row["id"] for row in page}
+        related = v1_shapes.related_objects(state.store, [item for item in items if item["id"] in ids])
+        return ok(page, additional_data={"pagination": pagination}, related_objects=related)
+
+    async def v1_get(self, request: Request) -> Response:
+        state = sandbox(request)
+        record = self.load(state, path_int(request))
+        extra: dict[str, Any] = {"related_objects": v1_shapes.related_objects(state.store, [record])}
+        if self.kind == "deal":
+            extra["additional_data"] = {"dropbox_email": f"sandbox+deal{record['id']}@pipedrivemail.com"}
+        return ok(self.v1(state, record), **extra)
+
+    async def v1_add(self, request: Request) -> Response:
+        state = sandbox(request)
+        body = await read_v1_body(request)
+        changes = self.changes_from_v1(state, body, None)
+        custom = self._custom_from_v1(state, body, None)
+        if custom is not None:
+            changes["custom_fields"] = custom
+        record = self.create(state, request, changes)
+        related = v1_shapes.related_objects(state.store, [record])
+        return ok(self.v1(state, record), status=201, related_objects=related)
+
+    async def v1_update(self, request: Request) -> Response:
+        state = sandbox(request)
+        entity_id = path_int(request)
+        body = await read_v1_body(request)
+        before = self.load_live(state, entity_id)
+        changes = self.changes_from_v1(state, body, before)
+        custom = self._custom_from_v1(state, body, before)
+        if custom is not None:
+            changes["custom_fields"] = custom
+        record = self.update(state, request, before, changes)
+        related = v1_shapes.related_objects(state.store, [record])
+        return ok(self.v1(state, record), related_objects=related)
+
+    async def v1_delete(self, request: Request) -> Response:
+        state = sandbox(request)
+        before = self.load_live(state, path_int(request))
+        self.soft_delete(state, request, before)
+        return ok({"id": before["id"]})
+
+    def routes(self) -> list[BaseRoute]:
+        base = f"/{self.plural}"
+        item = f"/{self.plural}/{{id}}"
+        return [
+            v2_route(base, self.v2_list, ["GET"]),
+            v2_route(base, self.v2_add, ["POST"]),
+            v2_route(item, self.v2_get, ["GET"]),
+            v2_route(item, self.v2_patch, ["PATCH"]),
+            v2_route(item, self.v2_delete, ["DELETE"]),
+            *v1_routes(base, self.v1_list, ["GET"]),
+            *v1_routes(base, self.v1_add, ["POST"]),
+            *v1_routes(item, self.v1_get, ["GET"]),
+            *v1_routes(item, self.v1_update, ["PUT"]),
+            *v1_routes(item, self.v1_delete, ["DELETE"]),
+        ]
+
+
+# ---- shared referential checks ----
+
+
+def check_user(state: SandboxState, field: str, user_id: Any) -> None:
+    if user_id is not None and state.store.get("user", user_id) is None:
+        raise bad_request(f"Invalid value for '{field}': user {user_id} not found")
+
+
+def check_ref(state: SandboxState, kind: str, field: str, entity_id: Any) -> None:
+    if entity_id is None:
+        return
+    record = state.store.get(kind, entity_id)
+    if record is None or record.get("is_deleted"):
+        raise bad_request(f"Invalid value for '{field}': {kind} {entity_id} not found")
+
+
+def contact_items(field: str, value: Any) -> list[dict[str, Any]]:
+    """v1 emails/phones: a string, a list of strings, or a list of {value, primary, label}."""
+    if value is None or value == "":
+        return []
+    items = value if isinstance(value, list) else [value]
+    result: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        if isinstance(item, str):
+            result.append({"value": item, "primary": index == 0, "label": "work"})
+        elif isinstance(item, dict) and isinstance(item.get("value"), str):
+            result.append(
+                {
+                    "value": item["value"],
+                    "primary": bool(item.get("primary", index == 0)),
+                    "label": str(item.get("label") or "work"),
+                }
+            )
+        else:
+            raise bad_request(
+                f"Invalid value for '{field}': expected strings or {{value, primary, label}} objects"
+            )
+    return result
+
+
+def v2_contact_items(field: str, value: Any) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise validation_failed(field, "Expected 'array' as value")
+    result: list[dict[str, Any]] = []
+    for item in value:
+        if not isinstance(item, dict) or not isinstance(item.get("value"), str):
+            raise validation_failed(
+                field, "Expected objects {value: string, primary: boolean, label: string}"
+            )
+        primary = item.get("primary", False)
+        label = item.get("label", "work")
+        if not isinstance(primary, bool):
+            raise validation_failed(field, "'primary' must be a boolean")
+        if not isinstance(label, str):
+            raise validation_failed(field, "'label' must be a string")
+        result.append({"value": item["value"], "primary": primary, "label": label})
+    if result and not any(item["primary"] for item in result):
+        result[0]["primary"] = True
+    return result
+
+
+def v1_time(state: SandboxState, field: str, value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    parsed = timefmt.parse_any_datetime(str(value))
+    if parsed is None:
+        raise bad_request(f"Invalid value for '{field}': use YYYY-MM-DD HH:MM:SS")
+    return timefmt.iso(parsed)

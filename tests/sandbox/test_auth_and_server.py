@@ -1,0 +1,65 @@
+"""Auth (header, query, missing, bad, other users), /v1/users/me, and the socket server."""
+
+from __future__ import annotations
+
+import httpx
+from sandbox_testkit import TOKEN, Api
+
+from pipedrive_connector.sandbox import SandboxSettings, run_sandbox
+
+
+def test_header_and_query_tokens_are_accepted(api: Api) -> None:
+    assert api.get("/v1/users/me").status_code == 200
+    assert api.client.get("/v1/users/me", params={"api_token": TOKEN}).status_code == 200
+
+
+def test_missing_or_wrong_token_is_401_with_pipedrive_body(api: Api) -> None:
+    expected = {"success": False, "error": "unauthorized access", "errorCode": 401}
+    assert api.client.get("/api/v2/deals").json() == expected
+    response = api.client.get("/api/v2/deals", headers={"x-api-token": TOKEN + "x"})
+    assert response.status_code == 401 and response.json() == expected
+
+
+def test_invalid_bearer_token_is_401(api: Api) -> None:
+    response = api.client.get("/api/v2/deals", headers={"authorization": "Bearer nope"})
+    assert response.status_code == 401
+    assert response.json()["error"] == "Invalid token: access_token is invalid"
+
+
+def test_users_me_has_company_data_and_other_users_have_their_own_tokens(api: Api) -> None:
+    me = api.get("/v1/users/me").json()["data"]
+    assert (
+        me["id"] == 1 and me["company_domain"] == "sandbox" and me["company_id"] == 1 and me["company_name"]
+    )
+    users = api.get("/v1/users").json()["data"]
+    assert len(users) >= 2
+    second = api.client.get("/api/v1/users/me", headers={"x-api-token": f"{TOKEN}-user-2"}).json()["data"]
+    assert second["id"] == 2 and second["email"] == users[1]["email"]
+    missing = api.get("/v1/users/999")
+    assert missing.status_code == 404 and missing.json() == {
+        "success": False,
+        "error": "User not found or not accessible.",
+    }
+
+
+def test_run_sandbox_serves_over_a_socket() -> None:
+    with run_sandbox(SandboxSettings(api_token="sock-token")) as sandbox:
+        assert sandbox.base_url.startswith("http://127.0.0.1:")
+        assert "sock-token" not in repr(sandbox)
+        response = httpx.get(f"{sandbox.base_url}/api/v2/deals", headers={"x-api-token": sandbox.api_token})
+        assert response.status_code == 200 and len(response.json()["data"]) >= 10
+
+
+def test_pytest_fixture_resets_between_tests_part_one(pipedrive_sandbox) -> None:  # type: ignore[no-untyped-def]
+    url = f"{pipedrive_sandbox.base_url}/api/v2/deals"
+    created = httpx.post(url, json={"title": "fixture"}, headers={"x-api-token": pipedrive_sandbox.api_token})
+    assert created.status_code == 200
+
+
+def test_pytest_fixture_resets_between_tests_part_two(pipedrive_sandbox) -> None:  # type: ignore[no-untyped-def]
+    response = httpx.get(
+        f"{pipedrive_sandbox.base_url}/api/v2/deals",
+        params={"limit": 500},
+        headers={"x-api-token": pipedrive_sandbox.api_token},
+    )
+    assert "fixture" not in [deal["title"] for deal in response.json()["data"]]
