@@ -1,0 +1,187 @@
+"""`pipedrive auth login` and the authorization-code flow against the sandbox's OAuth server."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import httpx
+import pytest
+from oauth_helpers import (
+    RegisteredApp,
+    SecretGuard,
+    cli_env,
+    consent,
+    login_in_process,
+    read_authorize_url,
+    start_cli,
+    tokens_issued,
+)
+
+from pipedrive_connector.client.oauth import AuthorizationDenied, StateMismatch
+from pipedrive_connector.client.profiles import load_profile, token_store_for
+
+
+def _with_state(location: str, state: str | None) -> str:
+    parts = urlsplit(location)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "state"]
+    if state is not None:
+        query.append(("state", state))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_cli_login_consents_stores_tokens_and_reports_the_user(
+    registered_app: RegisteredApp, config_dir: Path, guard: SecretGuard, sandbox: Any
+) -> None:
+    admin = httpx.get(f"{sandbox.base_url}/v1/users/me", headers={"x-api-token": sandbox.api_token})
+    me = admin.json()["data"]
+    env = cli_env(config_dir, registered_app)
+    process = start_cli(["auth", "login", "--no-browser", "--redirect-port", str(registered_app.port),
+                         "--oauth-base-url", registered_app.base_url, "--profile", "work",
+                         "--scopes", "deals:full,contacts:read"], env)
+    seen: list[str] = []
+    authorize_url = read_authorize_url(process, seen)
+    query = dict(parse_qsl(urlsplit(authorize_url).query))
+    assert query["client_id"] == registered_app.app.client_id
+    assert query["redirect_uri"] == registered_app.redirect_uri
+    assert len(query["state"]) >= 32
+    location = consent(authorize_url, "allow")
+    assert location.startswith(registered_app.redirect_uri + "?")
+    callback = httpx.get(location)
+    out, err = process.communicate(timeout=30)
+    guard.record(out, err, *seen)
+    assert callback.status_code == 200 and "close this window" in callback.text
+    assert process.returncode == 0, err
+    assert out.strip() == f"connected as {me['name']} (company {me['company_domain']})"
+
+    # The stored files: private, and holding what the flow produced.
+    store = token_store_for("work")
+    token = store.load()
+    assert token is not None
+    guard.add_token(token)
+    assert token.api_domain == registered_app.base_url
+    assert "deals:full" in token.scopes and "base" in token.scopes
+    assert _mode(store.path) == 0o600
+    assert _mode(store.path.parent) == 0o700
+    profile_file = config_dir / "profiles" / "work.json"
+    assert _mode(profile_file) == 0o600
+    profile = load_profile("work")
+    assert profile.kind == "oauth" and profile.client_id == registered_app.app.client_id
+    assert profile.client_secret == registered_app.app.client_secret
+    assert profile.user.get("company_domain")
+    assert registered_app.app.client_secret not in repr(profile)
+
+    # status, profiles, then logout revokes at the sandbox and deletes locally.
+    status = start_cli(["auth", "status", "--profile", "work", "--json", "--check"], env)
+    out, err = status.communicate(timeout=30)
+    guard.record(out, err)
+    assert status.returncode == 0, err
+    info = json.loads(out)
+    assert info["kind"] == "oauth" and info["logged_in"] and info["verified"]
+    assert info["user"]["company_domain"] == profile.user["company_domain"]
+    assert "deals:full" in info["scopes"] and info["expired"] is False
+
+    listing = start_cli(["auth", "profiles", "--json"], env)
+    out, err = listing.communicate(timeout=30)
+    guard.record(out, err)
+    assert [p["profile"] for p in json.loads(out)] == ["work"]
+
+    logout = start_cli(["auth", "logout", "--profile", "work"], env)
+    out, err = logout.communicate(timeout=30)
+    guard.record(out, err)
+    assert logout.returncode == 0, err
+    assert "revoked" in out
+    assert not store.path.exists() and not profile_file.exists()
+    # The refresh token is dead at the server: using it is an invalid grant.
+    refused = httpx.post(f"{registered_app.base_url}/oauth/token",
+                         data={"grant_type": "refresh_token", "refresh_token": token.refresh_token},
+                         auth=(registered_app.app.client_id, registered_app.app.client_secret))
+    assert refused.status_code == 400
+    me = httpx.get(f"{registered_app.base_url}/v1/users/me",
+                   headers={"Authorization": f"Bearer {token.access_token}"})
+    assert me.status_code == 401
+
+
+@pytest.mark.parametrize("state", ["forged-state", None], ids=["wrong-state", "missing-state"])
+def test_cli_login_rejects_a_callback_with_a_wrong_or_missing_state(
+    registered_app: RegisteredApp, config_dir: Path, guard: SecretGuard, state: str | None
+) -> None:
+    process = start_cli(["auth", "login", "--no-browser", "--redirect-port", str(registered_app.port),
+                         "--oauth-base-url", registered_app.base_url], cli_env(config_dir, registered_app))
+    seen: list[str] = []
+    location = consent(read_authorize_url(process, seen), "allow")
+    issued_before = tokens_issued(registered_app.base_url)
+    callback = httpx.get(_with_state(location, state))
+    out, err = process.communicate(timeout=30)
+    guard.record(out, err, *seen)
+    assert callback.status_code == 400 and "state" in callback.text
+    assert process.returncode == 1
+    assert "state" in err and "No token was stored" in err
+    assert "Traceback" not in err
+    assert tokens_issued(registered_app.base_url) == issued_before  # the code was never exchanged
+    assert not token_store_for("default").path.exists()
+    assert not (config_dir / "profiles" / "default.json").exists()
+
+
+def test_cli_login_reports_user_denied(registered_app: RegisteredApp, config_dir: Path,
+                                       guard: SecretGuard) -> None:
+    process = start_cli(["auth", "login", "--no-browser", "--redirect-port", str(registered_app.port),
+                         "--oauth-base-url", registered_app.base_url], cli_env(config_dir, registered_app))
+    seen: list[str] = []
+    location = consent(read_authorize_url(process, seen), "deny")
+    assert "error=user_denied" in location
+    callback = httpx.get(location)
+    out, err = process.communicate(timeout=30)
+    guard.record(out, err, *seen)
+    assert callback.status_code == 400 and "denied" in callback.text
+    assert process.returncode == 1
+    last_line = err.strip().splitlines()[-1]
+    assert last_line.startswith("error: Authorization was denied in Pipedrive (user_denied)")
+    assert not token_store_for("default").path.exists()
+
+
+def test_login_flow_in_process_wrong_state_and_denial_raise_typed_errors(
+    registered_app: RegisteredApp, guard: SecretGuard
+) -> None:
+    with pytest.raises(StateMismatch) as mismatch:
+        login_in_process(registered_app, tamper=lambda loc: _with_state(loc, "not-the-state"))
+    assert "state" in str(mismatch.value)
+    with pytest.raises(AuthorizationDenied):
+        login_in_process(registered_app, decision="deny")
+    token = login_in_process(registered_app)
+    guard.add_token(token)
+    assert token.refresh_token and token.api_domain == registered_app.base_url
+    assert token.access_token not in repr(token) and token.refresh_token not in str(token)
+
+
+def test_cli_login_without_app_credentials_is_a_clear_error(config_dir: Path, sandbox: Any) -> None:
+    process = start_cli(["auth", "login", "--no-browser", "--oauth-base-url", sandbox.base_url],
+                        cli_env(config_dir))
+    _out, err = process.communicate(timeout=30)
+    assert process.returncode == 1
+    assert "--client-id and --client-secret are required" in err
+    assert "Traceback" not in err
+
+
+def test_cli_login_with_a_wrong_client_secret_fails_at_the_exchange(
+    registered_app: RegisteredApp, config_dir: Path, guard: SecretGuard
+) -> None:
+    env = cli_env(config_dir, registered_app)
+    env["PIPEDRIVE_CLIENT_SECRET"] = "wrong-secret-value-123"
+    guard.add("wrong-secret-value-123")
+    process = start_cli(["auth", "login", "--no-browser", "--redirect-port", str(registered_app.port),
+                         "--oauth-base-url", registered_app.base_url], env)
+    seen: list[str] = []
+    httpx.get(consent(read_authorize_url(process, seen), "allow"))
+    out, err = process.communicate(timeout=30)
+    guard.record(out, err, *seen)
+    assert process.returncode == 1
+    assert "Invalid client" in err and "--client-secret" in err
+    assert not token_store_for("default").path.exists()
