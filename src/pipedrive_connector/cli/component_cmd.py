@@ -1,9 +1,134 @@
-"""CLI commands: placeholder until its owner fills it in."""
+"""``pipedrive manifest``, ``pipedrive actions list|show`` and ``pipedrive run ACTION``."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
+
+from pipedrive_connector.cli import _connect
+from pipedrive_connector.cli._connect import ConnectionFlags, read_json_argument
+from pipedrive_connector.cli._output import errors_as_messages, print_json, print_table
+from pipedrive_connector.component import Component
+
+actions_app = typer.Typer(help="The component's actions.", no_args_is_help=True)
+
+
+def manifest(
+    indent: int = typer.Option(2, "--indent", min=0, help="JSON indentation (0: one line)."),
+) -> None:
+    """Print the whole component (connections, triggers, actions, JSON Schemas) as JSON."""
+    import json
+
+    typer.echo(json.dumps(Component().manifest(), indent=indent or None, ensure_ascii=False))
+
+
+@actions_app.command("list")
+def list_actions(
+    as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
+    seed_only: bool = typer.Option(False, "--seed", help="Only the seed's 20 actions."),
+) -> None:
+    """List the actions: name, title, resource, properties."""
+    actions = [a for a in Component().actions if not (seed_only and a.extra)]
+    if as_json:
+        print_json(
+            [
+                {
+                    "name": a.name,
+                    "title": a.title,
+                    "resource": a.resource,
+                    "extra": a.extra,
+                    "properties": [p.name for p in a.properties],
+                }
+                for a in actions
+            ]
+        )
+        return
+    rows = [{"a": a} for a in actions]
+    print_table(
+        rows,
+        [
+            ("name", lambda r: r["a"].name),
+            ("title", lambda r: r["a"].title),
+            ("resource", lambda r: r["a"].resource),
+            (
+                "properties",
+                lambda r: ", ".join(p.name + ("*" if p.required else "") for p in r["a"].properties),
+            ),
+            ("extra", lambda r: "extra" if r["a"].extra else ""),
+        ],
+        title="Pipedrive actions (* = required)",
+    )
+
+
+@actions_app.command("show")
+def show_action(
+    name: str = typer.Argument(..., help="Action name, e.g. getDeals."),
+    as_json: bool = typer.Option(False, "--json", help="Print the action's manifest entry as JSON."),
+) -> None:
+    """Show one action's properties (labels, types, control types, options) and input schema."""
+    with errors_as_messages():
+        action = Component().action(name)
+    entry = next(a for a in Component().manifest()["actions"] if a["name"] == name)
+    if as_json:
+        print_json(entry)
+        return
+    typer.echo(f"{action.name}: {action.title}{'  (extra)' if action.extra else ''}\n{action.description}\n")
+    rows: list[dict[str, Any]] = []
+
+    def walk(props: list[dict[str, Any]], prefix: str = "") -> None:
+        for p in props:
+            rows.append({**p, "name": prefix + p["name"]})
+            walk(p.get("properties", []), prefix + p["name"] + ".")
+            if p.get("items", {}).get("properties"):
+                walk(p["items"]["properties"], prefix + p["name"] + "[].")
+
+    walk(entry["properties"])
+    print_table(
+        rows,
+        [
+            ("name", lambda r: r["name"]),
+            ("label", lambda r: r["label"]),
+            ("type", lambda r: r["type"]),
+            ("control", lambda r: r["control_type"]),
+            ("required", lambda r: "yes" if r["required"] else ""),
+            (
+                "options",
+                lambda r: (
+                    ", ".join(str(o["value"]) for o in r.get("options", []))
+                    or (f"loader: {r['options_loader']['name']}" if r.get("options_loader") else "")
+                ),
+            ),
+        ],
+    )
+
+
+def run(
+    action: str = typer.Argument(..., help="Action name (see `pipedrive actions list`)."),
+    input_: str = typer.Option("{}", "--input", "-i", help="Input as JSON, or @file.json (@- for stdin)."),
+    api_token: str | None = _connect.API_TOKEN,
+    base_url: str | None = _connect.BASE_URL,
+    company_domain: str | None = _connect.COMPANY_DOMAIN,
+    add_to: str = _connect.ADD_TO,
+    api_version: str = _connect.API_VERSION,
+    profile: str | None = _connect.PROFILE,
+    raw_custom_fields: bool = typer.Option(
+        False, "--raw-custom-fields", help="Keep custom fields under their hash keys."
+    ),
+) -> None:
+    """Validate the input, run the action, print its output as JSON."""
+    component = Component()
+    with errors_as_messages():
+        inputs = read_json_argument(input_, "--input")
+        component.validate(action, inputs, api_version if api_version in ("v1", "v2") else "v2")  # type: ignore[arg-type]
+        connection = ConnectionFlags(
+            api_token, base_url, company_domain, add_to, api_version, profile
+        ).connection()
+        output = component.run(action, inputs, connection, raw_custom_fields=raw_custom_fields)
+    print_json(output)
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands to the root app."""
+    app.command("manifest")(manifest)
+    app.command("run")(run)
+    app.add_typer(actions_app, name="actions")

@@ -1,9 +1,456 @@
-"""CLI commands: placeholder until its owner fills it in."""
+"""``pipedrive deals|leads|organizations|persons|activities list|get|add|update|delete|search`` and
+``pipedrive request METHOD PATH``. Each command runs a component action, so inputs are validated the
+same way as ``pipedrive run``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn
+
+from pipedrive_connector.cli import _connect
+from pipedrive_connector.cli._connect import ConnectionFlags, parse_pairs, read_json_argument
+from pipedrive_connector.cli._output import (
+    Column,
+    errors_as_messages,
+    print_csv,
+    print_json,
+    print_jsonl,
+    print_table,
+    stderr,
+)
+from pipedrive_connector.component import Component, Connection
+
+
+def _owner(row: dict[str, Any]) -> Any:
+    return row.get("owner_id") if row.get("owner_id") is not None else row.get("user_id")
+
+
+def _primary(key_v1: str, key_v2: str) -> Callable[[dict[str, Any]], Any]:
+    def get(row: dict[str, Any]) -> Any:
+        values = row.get(key_v2) or row.get(key_v1) or []
+        if isinstance(values, list):
+            primary = next((v for v in values if isinstance(v, dict) and v.get("primary")), None)
+            chosen = primary or (values[0] if values else None)
+            return chosen.get("value") if isinstance(chosen, dict) else chosen
+        return values
+
+    return get
+
+
+def _lead_value(row: dict[str, Any]) -> Any:
+    value = row.get("value")
+    return f"{value.get('amount')} {value.get('currency')}" if isinstance(value, dict) else value
+
+
+@dataclass(frozen=True)
+class ResourceCommands:
+    name: str
+    singular: str
+    list_action: str
+    get_action: str
+    add_action: str
+    update_action: str
+    delete_action: str
+    search_action: str | None
+    columns: tuple[Column, ...]
+    id_is_text: bool = False
+
+
+RESOURCES = (
+    ResourceCommands(
+        "deals",
+        "deal",
+        "getDeals",
+        "getDealDetails",
+        "addDeal",
+        "updateDeal",
+        "deleteDeal",
+        "searchDeals",
+        (
+            ("id", lambda r: r.get("id")),
+            ("title", lambda r: r.get("title")),
+            ("status", lambda r: r.get("status")),
+            ("value", lambda r: r.get("value")),
+            ("currency", lambda r: r.get("currency")),
+            ("stage", lambda r: r.get("stage_id")),
+            ("owner", _owner),
+        ),
+    ),
+    ResourceCommands(
+        "leads",
+        "lead",
+        "getLeads",
+        "getLeadDetails",
+        "addLead",
+        "updateLead",
+        "deleteLead",
+        "searchLeads",
+        (
+            ("id", lambda r: r.get("id")),
+            ("title", lambda r: r.get("title")),
+            ("value", _lead_value),
+            ("person", lambda r: r.get("person_id")),
+            ("organization", lambda r: r.get("organization_id")),
+            ("owner", _owner),
+        ),
+        id_is_text=True,
+    ),
+    ResourceCommands(
+        "organizations",
+        "organization",
+        "getOrganizations",
+        "getOrganizationDetails",
+        "addOrganization",
+        "updateOrganization",
+        "deleteOrganization",
+        "searchOrganizations",
+        (
+            ("id", lambda r: r.get("id")),
+            ("name", lambda r: r.get("name")),
+            ("owner", _owner),
+            ("address", lambda r: r.get("address")),
+        ),
+    ),
+    ResourceCommands(
+        "persons",
+        "person",
+        "getPersons",
+        "getPersonDetails",
+        "addPerson",
+        "updatePerson",
+        "deletePerson",
+        "searchPersons",
+        (
+            ("id", lambda r: r.get("id")),
+            ("name", lambda r: r.get("name")),
+            ("email", _primary("email", "emails")),
+            ("phone", _primary("phone", "phones")),
+            ("organization", lambda r: r.get("org_id")),
+            ("owner", _owner),
+        ),
+    ),
+    ResourceCommands(
+        "activities",
+        "activity",
+        "getActivities",
+        "getActivity",
+        "addActivity",
+        "updateActivity",
+        "deleteActivity",
+        None,
+        (
+            ("id", lambda r: r.get("id")),
+            ("subject", lambda r: r.get("subject")),
+            ("type", lambda r: r.get("type")),
+            ("due", lambda r: r.get("due_date")),
+            ("time", lambda r: r.get("due_time")),
+            ("done", lambda r: r.get("done")),
+            ("owner", _owner),
+        ),
+    ),
+)
+
+JSON = typer.Option(False, "--json", help="Print JSON.")
+JSONL = typer.Option(False, "--jsonl", help="Print one JSON object per line.")
+CSV = typer.Option(False, "--csv", help="Print CSV.")
+PARAM = typer.Option(
+    None, "--param", "-p", help="An action input as key=value (repeatable), e.g. status=open."
+)
+DATA = typer.Option(None, "--data", "-d", help="The body as JSON or @file.json.")
+SET = typer.Option(None, "--set", "-s", help="A body field as key=value (repeatable), e.g. title=Acme.")
+
+
+def _format(as_json: bool, as_jsonl: bool, as_csv: bool) -> str:
+    chosen = [name for name, flag in (("json", as_json), ("jsonl", as_jsonl), ("csv", as_csv)) if flag]
+    if len(chosen) > 1:
+        raise typer.BadParameter("choose one of --json, --jsonl, --csv")
+    return chosen[0] if chosen else "table"
+
+
+def _emit_rows(rows: list[dict[str, Any]], columns: tuple[Column, ...], fmt: str, title: str) -> None:
+    if fmt == "json":
+        print_json(rows)
+    elif fmt == "jsonl":
+        print_jsonl(rows)
+    elif fmt == "csv":
+        keys: list[str] = []
+        for row in rows:
+            keys.extend(k for k in row if k not in keys)
+        print_csv(rows, [(k, lambda r, k=k: r.get(k)) for k in keys])  # type: ignore[misc]
+    else:
+        print_table(rows, columns, title=title)
+
+
+def _emit_one(data: Any, fmt: str) -> None:
+    if fmt in ("json", "jsonl") or not isinstance(data, dict):
+        print_json(data) if fmt != "jsonl" else print_jsonl([data])
+    elif fmt == "csv":
+        print_csv([data], [(k, lambda r, k=k: r.get(k)) for k in data])  # type: ignore[misc]
+    else:
+        print_table(
+            [{"field": k, "value": v} for k, v in data.items()],
+            (("field", lambda r: r["field"]), ("value", lambda r: r["value"])),
+        )
+
+
+def _rows(output: dict[str, Any]) -> list[dict[str, Any]]:
+    data = output.get("data")
+    if isinstance(data, dict) and isinstance(data.get("items"), list):  # search results
+        return [{**(i.get("item") or {}), "result_score": i.get("result_score")} for i in data["items"]]
+    return [row for row in data or [] if isinstance(row, dict)] if isinstance(data, list) else []
+
+
+def _collect(
+    component: Component, action: str, inputs: dict[str, Any], connection: Connection, every: bool
+) -> list[dict[str, Any]]:
+    if not every:
+        return _rows(component.run(action, inputs, connection))
+    rows: list[dict[str, Any]] = []
+    start = int(inputs.get("start") or 0)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=stderr, transient=True) as bar:
+        task = bar.add_task(f"{action}: 0 items", total=None)
+        while True:
+            output = component.run(action, {**inputs, "start": start, "limit": 500}, connection)
+            page = _rows(output)
+            rows.extend(page)
+            bar.update(task, description=f"{action}: {len(rows)} items")
+            more = ((output.get("additional_data") or {}).get("pagination") or {}).get(
+                "more_items_in_collection"
+            )
+            if not more or not page:
+                return rows
+            start += len(page)
+
+
+def _build(resource: ResourceCommands) -> typer.Typer:
+    app = typer.Typer(
+        help=f"List, read, create, change, delete and search {resource.name}.", no_args_is_help=True
+    )
+    id_help = f"The {resource.singular}'s id" + (" (UUID)." if resource.id_is_text else ".")
+
+    def parse_id(value: str) -> Any:
+        if resource.id_is_text:
+            return value
+        try:
+            return int(value)
+        except ValueError:
+            raise typer.BadParameter(f"expected a numeric id, got {value!r}") from None
+
+    @app.command("list")
+    def list_(
+        limit: int = typer.Option(100, "--limit", "-n", min=1, max=500, help="Items per page."),
+        start: int = typer.Option(0, "--start", min=0, help="Offset of the first item."),
+        every: bool = typer.Option(False, "--all", help="Page through everything (progress on stderr)."),
+        param: list[str] | None = PARAM,
+        as_json: bool = JSON,
+        as_jsonl: bool = JSONL,
+        as_csv: bool = CSV,
+        api_token: str | None = _connect.API_TOKEN,
+        base_url: str | None = _connect.BASE_URL,
+        company_domain: str | None = _connect.COMPANY_DOMAIN,
+        add_to: str = _connect.ADD_TO,
+        api_version: str = _connect.API_VERSION,
+        profile: str | None = _connect.PROFILE,
+    ) -> None:
+        fmt = _format(as_json, as_jsonl, as_csv)
+        with errors_as_messages():
+            inputs = {**parse_pairs(param, "--param"), "limit": limit, "start": start}
+            component = Component()
+            component.validate(resource.list_action, inputs, api_version)  # type: ignore[arg-type]
+            connection = ConnectionFlags(
+                api_token, base_url, company_domain, add_to, api_version, profile
+            ).connection()
+            rows = _collect(component, resource.list_action, inputs, connection, every)
+        _emit_rows(rows, resource.columns, fmt, resource.name)
+
+    list_.__doc__ = (
+        f"List {resource.name} (--param passes action inputs, see `pipedrive actions show "
+        f"{resource.list_action}`)."
+    )
+
+    @app.command("get")
+    def get(
+        item_id: str = typer.Argument(..., help=id_help),
+        as_json: bool = JSON,
+        as_jsonl: bool = JSONL,
+        as_csv: bool = CSV,
+        api_token: str | None = _connect.API_TOKEN,
+        base_url: str | None = _connect.BASE_URL,
+        company_domain: str | None = _connect.COMPANY_DOMAIN,
+        add_to: str = _connect.ADD_TO,
+        api_version: str = _connect.API_VERSION,
+        profile: str | None = _connect.PROFILE,
+    ) -> None:
+        fmt = _format(as_json, as_jsonl, as_csv)
+        with errors_as_messages():
+            connection = ConnectionFlags(
+                api_token, base_url, company_domain, add_to, api_version, profile
+            ).connection()
+            output = Component().run(resource.get_action, {"id": parse_id(item_id)}, connection)
+        _emit_one(output.get("data"), fmt)
+
+    get.__doc__ = f"Show one {resource.singular}."
+
+    def body_from(data: str | None, sets: list[str] | None) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        if data:
+            parsed = read_json_argument(data, "--data")
+            if not isinstance(parsed, dict):
+                raise typer.BadParameter("--data must be a JSON object")
+            body.update(parsed)
+        body.update(parse_pairs(sets, "--set"))
+        return body
+
+    @app.command("add")
+    def add(
+        data: str | None = DATA,
+        sets: list[str] | None = SET,
+        as_json: bool = JSON,
+        as_jsonl: bool = JSONL,
+        as_csv: bool = CSV,
+        api_token: str | None = _connect.API_TOKEN,
+        base_url: str | None = _connect.BASE_URL,
+        company_domain: str | None = _connect.COMPANY_DOMAIN,
+        add_to: str = _connect.ADD_TO,
+        api_version: str = _connect.API_VERSION,
+        profile: str | None = _connect.PROFILE,
+    ) -> None:
+        fmt = _format(as_json, as_jsonl, as_csv)
+        with errors_as_messages():
+            component = Component()
+            inputs = {resource.singular: body_from(data, sets)}
+            component.validate(resource.add_action, inputs, api_version)  # type: ignore[arg-type]
+            connection = ConnectionFlags(
+                api_token, base_url, company_domain, add_to, api_version, profile
+            ).connection()
+            output = component.run(resource.add_action, inputs, connection)
+        _emit_one(output.get("data"), fmt)
+
+    add.__doc__ = f"Create a {resource.singular} from --data JSON and/or --set key=value fields."
+
+    @app.command("update")
+    def update(
+        item_id: str = typer.Argument(..., help=id_help),
+        data: str | None = DATA,
+        sets: list[str] | None = SET,
+        as_json: bool = JSON,
+        as_jsonl: bool = JSONL,
+        as_csv: bool = CSV,
+        api_token: str | None = _connect.API_TOKEN,
+        base_url: str | None = _connect.BASE_URL,
+        company_domain: str | None = _connect.COMPANY_DOMAIN,
+        add_to: str = _connect.ADD_TO,
+        api_version: str = _connect.API_VERSION,
+        profile: str | None = _connect.PROFILE,
+    ) -> None:
+        fmt = _format(as_json, as_jsonl, as_csv)
+        with errors_as_messages():
+            component = Component()
+            inputs = {"id": parse_id(item_id), resource.singular: body_from(data, sets)}
+            component.validate(resource.update_action, inputs, api_version)  # type: ignore[arg-type]
+            connection = ConnectionFlags(
+                api_token, base_url, company_domain, add_to, api_version, profile
+            ).connection()
+            output = component.run(resource.update_action, inputs, connection)
+        _emit_one(output.get("data"), fmt)
+
+    update.__doc__ = f"Change fields of a {resource.singular} (--data JSON and/or --set key=value)."
+
+    @app.command("delete")
+    def delete(
+        item_id: str = typer.Argument(..., help=id_help),
+        as_json: bool = JSON,
+        api_token: str | None = _connect.API_TOKEN,
+        base_url: str | None = _connect.BASE_URL,
+        company_domain: str | None = _connect.COMPANY_DOMAIN,
+        add_to: str = _connect.ADD_TO,
+        api_version: str = _connect.API_VERSION,
+        profile: str | None = _connect.PROFILE,
+    ) -> None:
+        with errors_as_messages():
+            connection = ConnectionFlags(
+                api_token, base_url, company_domain, add_to, api_version, profile
+            ).connection()
+            output = Component().run(resource.delete_action, {"id": parse_id(item_id)}, connection)
+        if as_json:
+            print_json(output.get("data"))
+        else:
+            typer.echo(f"deleted {resource.singular} {(output.get('data') or {}).get('id', item_id)}")
+
+    delete.__doc__ = f"Delete a {resource.singular}."
+
+    if resource.search_action is not None:
+        search_action = resource.search_action
+
+        @app.command("search")
+        def search(
+            term: str = typer.Argument(..., help="At least 2 characters (1 with --exact)."),
+            exact: bool = typer.Option(False, "--exact", help="Only exact matches (not case sensitive)."),
+            limit: int = typer.Option(100, "--limit", "-n", min=1, max=500, help="Items per page."),
+            every: bool = typer.Option(False, "--all", help="Page through every result."),
+            param: list[str] | None = PARAM,
+            as_json: bool = JSON,
+            as_jsonl: bool = JSONL,
+            as_csv: bool = CSV,
+            api_token: str | None = _connect.API_TOKEN,
+            base_url: str | None = _connect.BASE_URL,
+            company_domain: str | None = _connect.COMPANY_DOMAIN,
+            add_to: str = _connect.ADD_TO,
+            api_version: str = _connect.API_VERSION,
+            profile: str | None = _connect.PROFILE,
+        ) -> None:
+            fmt = _format(as_json, as_jsonl, as_csv)
+            with errors_as_messages():
+                inputs = {**parse_pairs(param, "--param"), "term": term, "limit": limit}
+                if exact:
+                    inputs["exact_match"] = True
+                component = Component()
+                component.validate(search_action, inputs, api_version)  # type: ignore[arg-type]
+                connection = ConnectionFlags(
+                    api_token, base_url, company_domain, add_to, api_version, profile
+                ).connection()
+                rows = _collect(component, search_action, inputs, connection, every)
+            columns = (*resource.columns, ("score", lambda r: r.get("result_score")))
+            _emit_rows(rows, columns, fmt, f"{resource.name} matching {term!r}")
+
+        search.__doc__ = f"Search {resource.name}."
+
+    return app
+
+
+def request(
+    method: str = typer.Argument(..., help="GET, POST, PUT, PATCH or DELETE."),
+    path: str = typer.Argument(..., help="e.g. /v1/users/me or /api/v2/pipelines."),
+    data: str | None = typer.Option(None, "--data", "-d", help="JSON body, or @file.json."),
+    param: list[str] | None = typer.Option(
+        None, "--param", "-p", help="Query parameter key=value (repeatable)."
+    ),
+    api_token: str | None = _connect.API_TOKEN,
+    base_url: str | None = _connect.BASE_URL,
+    company_domain: str | None = _connect.COMPANY_DOMAIN,
+    add_to: str = _connect.ADD_TO,
+    profile: str | None = _connect.PROFILE,
+) -> None:
+    """Send any request to the API and print the JSON answer."""
+    verb = method.upper()
+    if verb not in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        raise typer.BadParameter(f"unsupported method {method!r}")
+    with errors_as_messages():
+        body = read_json_argument(data, "--data") if data else None
+        params = parse_pairs(param, "--param")
+        connection = ConnectionFlags(api_token, base_url, company_domain, add_to, "v2", profile).connection()
+        with connection.client() as client:
+            output = client.request(
+                verb, path if path.startswith("/") else f"/{path}", params=params or None, json=body
+            )
+    print_json(output)
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands to the root app."""
+    for resource in RESOURCES:
+        app.add_typer(_build(resource), name=resource.name)
+    app.command("request")(request)

@@ -8,6 +8,7 @@ output carries the seed's ``additional_data.pagination`` (``start``, ``limit``,
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -53,13 +54,24 @@ def v1_more(body: dict[str, Any]) -> tuple[bool, int | None]:
 
 
 def v2_window(
-    path: str, params: Mapping[str, Any], start: int, limit: int, max_page: int = MAX_PAGE
+    path: str,
+    params: Mapping[str, Any],
+    start: int,
+    limit: int,
+    cursors: dict[str, Any] | None = None,
+    max_page: int = MAX_PAGE,
 ) -> Flow[tuple[list[Any], bool, str | None]]:
-    """Items ``[start, start + limit)`` of a v2 cursor list; returns (items, more, cursor after them)."""
+    """Items ``[start, start + limit)`` of a v2 cursor list; returns (items, more, cursor after them).
+
+    ``cursors`` (a per-connection cache) remembers the cursor at each position reached, so asking for
+    the next window (``start`` += ``limit``) resumes there instead of walking from the beginning.
+    """
+    key = json.dumps([path, sorted((k, str(v)) for k, v in params.items())])
+    known: dict[int, str] = cursors.setdefault(key, {}) if cursors is not None else {}
+    seen = max((pos for pos in known if pos <= start), default=0)
+    cursor: str | None = known.get(seen)
     wanted_end = start + limit
-    seen = 0
     kept: list[Any] = []
-    cursor: str | None = None
     while True:
         page_size = min(max_page, max(1, wanted_end - seen))
         body = yield from request("GET", path, {**params, "limit": page_size, "cursor": cursor})
@@ -69,6 +81,8 @@ def v2_window(
             if start <= seen < wanted_end:
                 kept.append(item)
             seen += 1
+        if next_cursor and cursors is not None:
+            known[seen] = next_cursor
         if seen >= wanted_end:
             leftover = seen > wanted_end
             more = leftover or bool(next_cursor)

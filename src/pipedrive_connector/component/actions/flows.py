@@ -28,6 +28,11 @@ class Entity:
         return self.v2_path if ctx.v2 and self.v2_path else self.v1_path
 
 
+def _cursors(ctx: ActionContext) -> dict[str, Any]:
+    cursors: dict[str, Any] = ctx.cache.setdefault("cursors", {})
+    return cursors
+
+
 def v2_sort(sort: str | None, where: str = "sort") -> dict[str, str]:
     """Translate the seed's ``"field ASC, other DESC"`` to v2 ``sort_by``/``sort_direction``."""
     if not sort:
@@ -90,7 +95,7 @@ def list_items(
                 "additional_data": {"pagination": pagination(start, size, len(items), more)},
             }
         else:
-            items, more, cursor = yield from v2_window(path, params_v2, start, size)
+            items, more, cursor = yield from v2_window(path, params_v2, start, size, _cursors(ctx))
             additional: dict[str, Any] = {"pagination": pagination(start, size, len(items), more)}
             if cursor:
                 additional["next_cursor"] = cursor
@@ -109,7 +114,7 @@ def search_items(
     size = limit or DEFAULT_LIMIT
     if ctx.v2 and entity.v2_search_path:
         # Pipedrive caps v2 search pages at 500 (itemSearch at 100).
-        items, more, cursor = yield from v2_window(entity.v2_search_path, params, start, size)
+        items, more, cursor = yield from v2_window(entity.v2_search_path, params, start, size, _cursors(ctx))
         additional: dict[str, Any] = {"pagination": pagination(start, size, len(items), more)}
         if cursor:
             additional["next_cursor"] = cursor

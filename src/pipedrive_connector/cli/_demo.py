@@ -1,0 +1,432 @@
+"""The ``pipedrive demo`` scenario: an in-process sandbox, every action, every trigger, a report.
+
+No account and no network beyond loopback: the sandbox and the webhook receiver both listen on
+127.0.0.1. The scenario creates its own records, so it runs the same on any seeded sandbox.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pipedrive_connector.cli._loopback import LoopbackReceiver, serve_loopback
+from pipedrive_connector.component import Component, Connection
+from pipedrive_connector.component.context import ApiVersion
+
+
+@dataclass
+class Step:
+    kind: str  # "connection" | "action" | "trigger"
+    name: str
+    title: str
+    ok: bool
+    seconds: float
+    detail: str
+    api_version: str = ""
+    extra: bool = False
+
+
+@dataclass
+class DemoReport:
+    sandbox_url: str = ""
+    steps: list[Step] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.steps) and all(step.ok for step in self.steps)
+
+    def to_dict(self) -> dict[str, Any]:
+        counts = {kind: sum(1 for s in self.steps if s.kind == kind) for kind in ("action", "trigger")}
+        return {
+            "ok": self.ok,
+            "seconds": round(self.seconds, 3),
+            "sandbox_url": self.sandbox_url,
+            "actions": counts["action"],
+            "triggers": counts["trigger"],
+            "failed": [f"{s.kind} {s.name}" for s in self.steps if not s.ok],
+            "steps": [asdict(s) for s in self.steps],
+        }
+
+
+OnStep = Callable[[Step], None]
+
+
+class Scenario:
+    """Runs actions and records each as a step; later steps read ids from earlier outputs."""
+
+    def __init__(
+        self, connection: Connection, version: ApiVersion, report: DemoReport, on_step: OnStep
+    ) -> None:
+        self.component = Component()
+        self.connection = connection
+        self.version = version
+        self.report = report
+        self.on_step = on_step
+
+    def add(self, step: Step) -> None:
+        self.report.steps.append(step)
+        self.on_step(step)
+
+    def run(
+        self,
+        name: str,
+        inputs: dict[str, Any],
+        check: Callable[[dict[str, Any]], str],
+        needs: tuple[tuple[str, Any], ...] = (),
+    ) -> dict[str, Any]:
+        """Run one action; ``needs`` are (what, id) pairs from earlier steps (missing: skipped)."""
+        action = self.component.action(name)
+        started = time.perf_counter()
+        output: dict[str, Any] = {}
+        missing = [what for what, value in needs if value is None]
+        if missing:
+            self.add(
+                Step(
+                    "action",
+                    name,
+                    action.title,
+                    False,
+                    0.0,
+                    f"skipped: no {', '.join(missing)} (an earlier step failed)",
+                    self.version,
+                    action.extra,
+                )
+            )
+            return output
+        try:
+            output = self.component.run(name, inputs, self.connection, api_version=self.version)
+            detail = check(output)
+            ok = True
+        except Exception as error:  # the demo reports every failure and carries on
+            detail = f"{type(error).__name__}: {' '.join(str(error).split())}"[:200]
+            ok = False
+        self.add(
+            Step(
+                "action",
+                name,
+                action.title,
+                ok,
+                time.perf_counter() - started,
+                detail,
+                self.version,
+                action.extra,
+            )
+        )
+        return output
+
+
+def _data(output: dict[str, Any]) -> Any:
+    if not output.get("success", False):
+        raise AssertionError("success is not true")
+    return output.get("data")
+
+
+def _listed(output: dict[str, Any]) -> str:
+    items = _data(output)
+    if not isinstance(items, list):
+        raise AssertionError("data is not a list")
+    more = ((output.get("additional_data") or {}).get("pagination") or {}).get("more_items_in_collection")
+    return f"{len(items)} items" + (", more available" if more else "")
+
+
+def _found(item_id: Any) -> Callable[[dict[str, Any]], str]:
+    def check(output: dict[str, Any]) -> str:
+        items = (_data(output) or {}).get("items") or []
+        ids = [(i.get("item") or {}).get("id") for i in items]
+        if item_id not in ids:
+            raise AssertionError(f"id {item_id} not among {len(items)} results")
+        return f"{len(items)} results, includes id {item_id}"
+
+    return check
+
+
+def _is(key: str, expected: Any) -> Callable[[dict[str, Any]], str]:
+    def check(output: dict[str, Any]) -> str:
+        data = _data(output) or {}
+        if data.get(key) != expected:
+            raise AssertionError(f"{key} is {data.get(key)!r}, expected {expected!r}")
+        return f"id {data.get('id')}: {key} = {expected!r}"
+
+    return check
+
+
+def _deleted(item_id: Any) -> Callable[[dict[str, Any]], str]:
+    def check(output: dict[str, Any]) -> str:
+        if (_data(output) or {}).get("id") != item_id:
+            raise AssertionError("the deleted id does not match")
+        return f"deleted id {item_id}"
+
+    return check
+
+
+def _id(output: dict[str, Any]) -> Any:
+    data = output.get("data")
+    return data.get("id") if isinstance(data, dict) else None
+
+
+def run_actions(s: Scenario, tag: str) -> dict[str, Any]:
+    """The 20 seed actions (and the extras that fire the update and activity triggers). Returns ids."""
+    ids: dict[str, Any] = {}
+    org_name, person_name = f"Demo Org {tag}", f"Demo Person {tag}"
+    email = f"demo.{tag}@example.com"
+    deal_title, lead_title = f"Demo Deal {tag}", f"Demo Lead {tag}"
+
+    deals = s.run("getDeals", {"limit": 5}, _listed)
+    first_deal: dict[str, Any] = next(iter(_data(deals) or []), {}) if deals else {}
+    if first_deal:
+        s.run("getDealDetails", {"id": first_deal["id"]}, _is("title", first_deal.get("title")))
+    else:
+        s.run("getDealDetails", {"id": 1}, _is("id", 1))
+
+    org = s.run("addOrganization", {"organization": {"name": org_name}}, _is("name", org_name))
+    ids["organization"] = _id(org)
+    org_needs = (("organization", ids["organization"]),)
+    s.run("getOrganizations", {"limit": 5}, _listed)
+    s.run("getOrganizationDetails", {"id": ids["organization"]}, _is("name", org_name), org_needs)
+    s.run(
+        "searchOrganizations", {"term": org_name, "exact_match": True}, _found(ids["organization"]), org_needs
+    )
+    s.run(
+        "updateOrganization",
+        {"id": ids["organization"], "organization": {"name": f"{org_name} Ltd"}},
+        _is("name", f"{org_name} Ltd"),
+        org_needs,
+    )
+
+    person = s.run(
+        "addPerson",
+        {
+            "person": {
+                "name": person_name,
+                "org_id": ids["organization"],
+                "email": [{"value": email, "primary": True, "label": "work"}],
+            }
+        },
+        _is("name", person_name),
+    )
+    ids["person"] = _id(person)
+    person_needs = (("person", ids["person"]),)
+    s.run("getPersons", {"limit": 5}, _listed)
+    s.run("getPersonDetails", {"id": ids["person"]}, _is("name", person_name), person_needs)
+    s.run("searchPersons", {"term": email, "fields": "email"}, _found(ids["person"]), person_needs)
+    s.run(
+        "updatePerson",
+        {"id": ids["person"], "person": {"name": f"{person_name} Jr"}},
+        _is("name", f"{person_name} Jr"),
+        person_needs,
+    )
+
+    deal = s.run(
+        "addDeal",
+        {
+            "deal": {
+                "title": deal_title,
+                "value": 4200,
+                "currency": "EUR",
+                "person_id": ids["person"],
+                "org_id": ids["organization"],
+                "custom_fields": {"Region": "EMEA"},
+            }
+        },
+        _is("title", deal_title),
+    )
+    ids["deal"] = _id(deal)
+    deal_needs = (("deal", ids["deal"]),)
+    s.run("searchDeals", {"term": deal_title, "exact_match": True}, _found(ids["deal"]), deal_needs)
+    s.run("updateDeal", {"id": ids["deal"], "deal": {"status": "won"}}, _is("status", "won"), deal_needs)
+
+    s.run(
+        "addActivity",
+        {
+            "activity": {
+                "subject": f"Call {person_name}",
+                "type": "call",
+                "deal_id": ids["deal"],
+                "person_id": ids["person"],
+            }
+        },
+        _is("subject", f"Call {person_name}"),
+    )
+
+    s.run("getLeads", {"limit": 5}, _listed)
+    lead = s.run(
+        "addLead",
+        {
+            "lead": {
+                "title": lead_title,
+                "person_id": ids["person"],
+                "organization_id": ids["organization"],
+                "value": {"amount": 1000, "currency": "USD"},
+            }
+        },
+        _is("title", lead_title),
+    )
+    ids["lead"] = _id(lead)
+    lead_needs = (("lead", ids["lead"]),)
+    s.run("getLeadDetails", {"id": ids["lead"]}, _is("title", lead_title), lead_needs)
+    s.run("searchLeads", {"term": lead_title}, _found(ids["lead"]), lead_needs)
+    s.run("deleteLead", {"id": ids["lead"]}, _deleted(ids["lead"]), lead_needs)
+    s.run("deleteDeal", {"id": ids["deal"]}, _deleted(ids["deal"]), deal_needs)
+    s.run("deletePerson", {"id": ids["person"]}, _deleted(ids["person"]), person_needs)
+    s.run("deleteOrganization", {"id": ids["organization"]}, _deleted(ids["organization"]), org_needs)
+    return ids
+
+
+@contextmanager
+def _webhooks(connection: Connection, receiver: LoopbackReceiver) -> Iterator[dict[str, Any]]:
+    """Register one webhook per trigger (v2 payloads, Basic auth); remove them afterwards."""
+    from pipedrive_connector.triggers import TRIGGERS
+
+    registered: dict[str, Any] = {}
+    with connection.client() as client:
+        try:
+            for name, definition in TRIGGERS.items():
+                body = client.request(
+                    "POST",
+                    "/v1/webhooks",
+                    json={
+                        "subscription_url": receiver.url,
+                        "event_action": definition.v2_event_action,
+                        "event_object": definition.event_object,
+                        "name": f"pipedrive demo: {name}",
+                        "version": "2.0",
+                        "http_auth_user": receiver.user,
+                        "http_auth_password": receiver.password,
+                    },
+                )
+                registered[name] = (body.get("data") or {}).get("id")
+            yield registered
+        finally:
+            for webhook_id in registered.values():
+                if webhook_id is not None:
+                    with contextlib.suppress(Exception):  # the sandbox is about to stop anyway
+                        client.request("DELETE", f"/v1/webhooks/{webhook_id}")
+
+
+TRIGGER_ENTITY = {
+    "newActivity": "activity",
+    "newDeal": "deal",
+    "newOrganization": "organization",
+    "newPerson": "person",
+    "updatedDeal": "deal",
+    "updatedOrganization": "organization",
+    "updatedPerson": "person",
+}
+
+
+def _wait_for_triggers(
+    receiver: LoopbackReceiver,
+    ids: dict[str, Any],
+    started: float,
+    timeout: float,
+    report: DemoReport,
+    on_step: OnStep,
+) -> None:
+    from pipedrive_connector.triggers import TRIGGERS
+
+    deadline = time.monotonic() + timeout
+    for name, definition in TRIGGERS.items():
+        entity = TRIGGER_ENTITY.get(name, definition.event_object)
+        expected = ids.get(entity)
+
+        def wanted(event: Any, definition: Any = definition, expected: Any = expected) -> bool:
+            if not definition.matches(event):
+                return False
+            return expected is None or str(event.entity_id) == str(expected)
+
+        hit = receiver.wait_for(wanted, deadline)
+        if hit is None:
+            step = Step(
+                "trigger",
+                name,
+                definition.title,
+                False,
+                time.monotonic() - started,
+                f"no {definition.event_object} {definition.action} event within {timeout:g}s",
+            )
+        else:
+            seen_at, event = hit
+            record = definition.output(event) or {}
+            label = record.get("title") or record.get("name") or record.get("subject") or ""
+            step = Step(
+                "trigger",
+                name,
+                definition.title,
+                True,
+                seen_at - started,
+                f"{event.object} {event.entity_id} {event.action} (webhook v{event.version}) {label}".strip(),
+            )
+        report.steps.append(step)
+        on_step(step)
+
+
+def run_demo(
+    *, legacy: bool = False, trigger_timeout: float = 15.0, on_step: OnStep | None = None
+) -> DemoReport:
+    """Start a seeded sandbox and a receiver, enable the 7 triggers, run the actions, wait, report."""
+    from pipedrive_connector.sandbox import SandboxSettings, run_sandbox
+
+    notify = on_step or (lambda step: None)
+    report = DemoReport()
+    started = time.perf_counter()
+    settings = SandboxSettings(seed="demo", webhook_retry_delays=(0.2, 0.5, 1.0))
+    with run_sandbox(settings) as sandbox, serve_loopback() as receiver:
+        report.sandbox_url = sandbox.base_url
+        connection = Connection.api_key(sandbox.api_token, base_url=sandbox.base_url)
+        t0 = time.perf_counter()
+        try:
+            message = connection.test().message
+            ok = True
+        except Exception as error:
+            message, ok = f"{type(error).__name__}: {error}", False
+        step = Step(
+            "connection",
+            "API Key",
+            "Connection test (GET /v1/users/me)",
+            ok,
+            time.perf_counter() - t0,
+            message,
+        )
+        report.steps.append(step)
+        notify(step)
+        t0 = time.perf_counter()
+        try:
+            with _webhooks(connection, receiver) as hooks:
+                step = Step(
+                    "connection",
+                    "webhooks",
+                    "Enable the 7 triggers (POST /v1/webhooks)",
+                    True,
+                    time.perf_counter() - t0,
+                    f"{len(hooks)} webhooks -> {receiver.url}",
+                )
+                report.steps.append(step)
+                notify(step)
+                trigger_start = time.monotonic()
+                tag = secrets.token_hex(3)
+                ids = run_actions(Scenario(connection, "v2", report, notify), tag)
+                _wait_for_triggers(receiver, ids, trigger_start, trigger_timeout, report, notify)
+        except Exception as error:
+            step = Step(
+                "connection",
+                "webhooks",
+                "Enable the 7 triggers (POST /v1/webhooks)",
+                False,
+                time.perf_counter() - t0,
+                f"{type(error).__name__}: {' '.join(str(error).split())}"[:200],
+            )
+            report.steps.append(step)
+            notify(step)
+        if legacy:
+            legacy_connection = Connection.api_key(
+                sandbox.api_token, base_url=sandbox.base_url, api_version="v1"
+            )
+            run_actions(Scenario(legacy_connection, "v1", report, notify), secrets.token_hex(3))
+    report.seconds = time.perf_counter() - started
+    return report
