@@ -71,26 +71,49 @@ async def _send_error(send: Send, status: int, when: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def _find_transport(send: Any, depth: int = 0) -> Any:
+    """The client socket's asyncio transport behind ``send``, or None.
+
+    Under uvicorn, the ``send`` callable it hands to the application is a bound method of the
+    protocol's request cycle, which holds the transport. Starlette's outer ``ServerErrorMiddleware``
+    wraps it in a closure, so the closure cells are searched too (a few levels deep).
+    """
+    if depth > 4 or send is None:
+        return None
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if callable(getattr(transport, "abort", None)):
+        return transport
+    for cell in getattr(send, "__closure__", None) or ():
+        try:
+            content = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        if callable(content):
+            found = _find_transport(content, depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
 async def _drop_connection(send: Send) -> None:
     """Close the client's connection without a response.
 
-    Under uvicorn, the ``send`` callable handed to the outermost ASGI app is a bound method of the
-    protocol's request cycle, which holds the asyncio transport of the client socket. Aborting that
-    transport resets the connection, so the client sees "server disconnected without sending a
-    response" (httpx: ``RemoteProtocolError``). A few loop turns let uvicorn's ``connection_lost``
-    mark the request as disconnected, so that it does not try to answer it with a 500 afterwards.
+    Aborting the transport resets the connection, so the client sees "server disconnected without
+    sending a response" (httpx: ``RemoteProtocolError``). A few loop turns let uvicorn's
+    ``connection_lost`` mark the request as disconnected, so that neither uvicorn nor Starlette tries
+    to answer it with a 500 afterwards.
 
-    Without such a transport (``send`` wrapped by other middleware, or an in-process ASGI transport)
-    the fallback raises ``ConnectionDropped``: uvicorn then closes the connection itself, and an
-    in-process client gets the exception.
+    Without a reachable transport (another server, or an in-process ASGI transport) the fallback
+    starts a response and raises ``ConnectionDropped``: a server then has to close the connection
+    mid-response, and an in-process client gets the exception.
     """
-    transport = getattr(getattr(send, "__self__", None), "transport", None)
-    abort = getattr(transport, "abort", None)
-    if callable(abort):
-        abort()
+    transport = _find_transport(send)
+    if transport is not None:
+        transport.abort()
         for _ in range(3):
             await asyncio.sleep(0)
         return
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1024")]})
     raise ConnectionDropped("sandbox fault: connection dropped")
 
 
