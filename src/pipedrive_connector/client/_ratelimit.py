@@ -131,3 +131,9 @@ def limiter_for(credential_key: str) -> CredentialLimiter:
         if limiter is None:
             limiter = _registry[credential_key] = CredentialLimiter()
         return limiter
+
+
+def reset_limiters() -> None:
+    """Forget every credential's learned limits and pending waits (tests, or after a plan change)."""
+    with _registry_lock:
+        _registry.clear()

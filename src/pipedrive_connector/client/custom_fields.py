@@ -228,6 +228,11 @@ class FieldCache:
             for key in [k for k in self._maps if k[0] == company and (entity is None or k[1] == entity)]:
                 del self._maps[key]
 
+    def clear(self) -> None:
+        with self._lock:
+            self._maps.clear()
+            self._currencies.clear()
+
     def default_currency(self, company: str) -> str | None:
         with self._lock:
             return self._currencies.get(company)

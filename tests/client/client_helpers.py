@@ -1,0 +1,129 @@
+"""Helpers for the client tests: a socket-served sandbox, control-plane calls, sync/async parity."""
+
+from __future__ import annotations
+
+import inspect
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import uvicorn
+
+from pipedrive_connector.sandbox import SandboxSettings, create_app
+
+
+@dataclass
+class Served:
+    base_url: str
+    api_token: str
+    state: Any
+
+    def control(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """POST (or GET without body) to the sandbox control plane."""
+        url = f"{self.base_url}/_sandbox/{path}"
+        response = httpx.post(url, json=body) if body is not None else httpx.get(url)
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
+
+
+@contextmanager
+def serve_sandbox(settings: SandboxSettings) -> Iterator[Served]:
+    """The sandbox app on uvicorn in a thread, like ``run_sandbox``.
+
+    The listening socket is created with ``IPPROTO_TCP`` so that asyncio turns on TCP_NODELAY for
+    accepted connections; with protocol 0 it does not, and every response body waits ~40 ms for a
+    delayed ACK (uvicorn writes headers and body separately).
+    """
+    app = create_app(settings)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=1)
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("sandbox did not start")
+        time.sleep(0.01)
+    try:
+        yield Served(f"http://127.0.0.1:{port}", settings.api_token, app.state.sandbox)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+        sock.close()
+
+
+# -- sync/async parity ------------------------------------------------------------------------
+# Tests are written once as async code against ``Either``: with the async client every call is
+# awaited as usual; with the sync client the call runs immediately and ``await`` just hands back
+# its result (sync iterators become async iterators). Same test body, both clients.
+
+
+_PLAIN = (str, int, float, bool, bytes, type(None), dict, list, tuple)
+
+
+def wrap(value: Any) -> Any:
+    if isinstance(value, _PLAIN) or hasattr(value, "model_dump"):
+        return value
+    return Either(value)
+
+
+class Either:
+    def __init__(self, target: Any) -> None:
+        self._target = target
+
+    @property
+    def unwrapped(self) -> Any:
+        return self._target
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._target, name)
+        if callable(attr) and not isinstance(attr, type):
+            return lambda *args, **kwargs: _Result(attr(*args, **kwargs))
+        return wrap(attr)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._target)
+
+    def __len__(self) -> int:
+        return len(self._target)
+
+    def __getitem__(self, index: int) -> Any:
+        return self._target[index]
+
+
+class _Result:
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    def __await__(self) -> Any:
+        value = self._value
+        if inspect.isawaitable(value):
+            value = yield from value.__await__()
+        return wrap(value)
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        value = self._value
+        if hasattr(value, "__aiter__"):
+            return _wrap_async(value)
+        return _from_sync(value)
+
+
+async def _from_sync(iterator: Iterator[Any]) -> AsyncIterator[Any]:
+    for item in iterator:
+        yield wrap(item)
+
+
+async def _wrap_async(iterator: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async for item in iterator:
+        yield wrap(item)
