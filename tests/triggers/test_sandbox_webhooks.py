@@ -3,56 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from triggers_helpers import ServedApp, wait_for
+from triggers_helpers import Collector, ServedApp, settle
 
 from pipedrive_connector.client import Pipedrive
-from pipedrive_connector.triggers import TRIGGERS, Event, TriggerApp, WebhookLimitError, field_change_trigger
-
-
-@pytest.fixture
-def pd(pipedrive_sandbox: Any) -> Iterator[Pipedrive]:
-    # Deliveries retry fast in tests; the ban stays on unless a test turns it off.
-    httpx.post(
-        f"{pipedrive_sandbox.base_url}/_sandbox/webhooks/settings",
-        json={"retry_delays": [0.1, 0.2, 0.3], "timeout_seconds": 5},
-    ).raise_for_status()
-    client = Pipedrive(api_token=pipedrive_sandbox.api_token, base_url=pipedrive_sandbox.base_url)
-    yield client
-    client.close()
-
-
-def deliveries(base_url: str) -> list[dict[str, Any]]:
-    """The sandbox's delivery log once nothing is queued or waiting for a retry."""
-    response = httpx.get(f"{base_url}/_sandbox/deliveries", params={"wait": 1, "timeout": 30}, timeout=40)
-    response.raise_for_status()
-    assert response.json()["additional_data"]["idle"], "sandbox deliveries did not settle"
-    entries: list[dict[str, Any]] = response.json()["data"]
-    return entries
-
-
-class Collector:
-    """Handlers that record every event per trigger."""
-
-    def __init__(self, app: TriggerApp, triggers: list[str]) -> None:
-        self.events: dict[str, list[Event]] = defaultdict(list)
-        for name in triggers:
-            app.on(name)(self.events[name].append)
-
-    def ids(self) -> dict[str, list[Any]]:
-        return {name: [event.entity_id for event in events] for name, events in self.events.items() if events}
-
-
-def settle(app: TriggerApp, base_url: str) -> list[dict[str, Any]]:
-    log = deliveries(base_url)
-    wait_for(lambda: not app.store.pending_work())
-    return log
+from pipedrive_connector.triggers import TRIGGERS, TriggerApp, WebhookLimitError, field_change_trigger
 
 
 def make_changes(pd: Pipedrive) -> dict[str, Any]:

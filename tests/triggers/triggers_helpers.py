@@ -6,9 +6,13 @@ import base64
 import socket
 import threading
 import time
+from collections import defaultdict
 from typing import Any
 
+import httpx
 import uvicorn
+
+from pipedrive_connector.triggers import Event, TriggerApp
 
 
 def free_port() -> int:
@@ -58,3 +62,30 @@ def wait_for(condition: Any, timeout: float = 10.0, interval: float = 0.02) -> A
             return value
         time.sleep(interval)
     raise AssertionError("condition not met in time")
+
+
+def deliveries(base_url: str) -> list[dict[str, Any]]:
+    """The sandbox's delivery log once nothing is queued or waiting for a retry."""
+    response = httpx.get(f"{base_url}/_sandbox/deliveries", params={"wait": 1, "timeout": 30}, timeout=40)
+    response.raise_for_status()
+    assert response.json()["additional_data"]["idle"], "sandbox deliveries did not settle"
+    entries: list[dict[str, Any]] = response.json()["data"]
+    return entries
+
+
+class Collector:
+    """Handlers that record every event per trigger."""
+
+    def __init__(self, app: TriggerApp, triggers: list[str]) -> None:
+        self.events: dict[str, list[Event]] = defaultdict(list)
+        for name in triggers:
+            app.on(name)(self.events[name].append)
+
+    def ids(self) -> dict[str, list[Any]]:
+        return {name: [event.entity_id for event in events] for name, events in self.events.items() if events}
+
+
+def settle(app: TriggerApp, base_url: str) -> list[dict[str, Any]]:
+    log = deliveries(base_url)
+    wait_for(lambda: not app.store.pending_work())
+    return log

@@ -107,6 +107,9 @@ class Dispatcher:
     def start(self) -> None:
         if self._thread is not None and self._thread.is_alive():
             return
+        released = self.store.release_running()
+        if released:
+            log.info("resuming %s event(s) a previous dispatcher was running", released)
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="pipedrive-trigger-dispatcher", daemon=True)
         self._thread.start()

@@ -349,6 +349,15 @@ class TriggerStore:
         claimed = self._conn().execute("SELECT * FROM inbox WHERE seq = ?", (row["seq"],)).fetchone()
         return _inbox_row(claimed)
 
+    def release_running(self) -> int:
+        """Return events claimed by a dispatcher that died (one dispatcher per state file) to pending."""
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE inbox SET status = 'pending', lease_until = NULL, next_attempt_at = 0"
+                " WHERE status = 'running'"
+            )
+        return cursor.rowcount
+
     def handlers_done(self, seq: int) -> set[str]:
         rows = self._conn().execute("SELECT handler FROM handler_runs WHERE seq = ?", (seq,)).fetchall()
         return {row["handler"] for row in rows}
