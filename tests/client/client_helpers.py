@@ -89,7 +89,7 @@ class Either:
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._target, name)
         if callable(attr) and not isinstance(attr, type):
-            return lambda *args, **kwargs: _Result(attr(*args, **kwargs))
+            return lambda *args, **kwargs: _result(attr(*args, **kwargs))
         return wrap(attr)
 
     def __iter__(self) -> Iterator[Any]:
@@ -100,6 +100,14 @@ class Either:
 
     def __getitem__(self, index: int) -> Any:
         return self._target[index]
+
+
+def _result(value: Any) -> Any:
+    # Methods that are plain on both clients (has_next(), names()) answer directly; everything
+    # else (models, pages, None from next_page(), coroutines, iterators) must be awaited/iterated.
+    if isinstance(value, str | int | float | bool | list):
+        return value
+    return _Result(value)
 
 
 class _Result:
