@@ -162,3 +162,39 @@ def read_authorize_url(process: subprocess.Popen[str], seen: list[str]) -> str:
         if "/oauth/authorize?" in line:
             return line.strip()
     raise AssertionError("the CLI exited without printing an authorization URL: " + "".join(seen))
+
+
+class FakeBrowser:
+    """Stands in for ``webbrowser.open``: a user who presses a consent button, in a thread."""
+
+    def __init__(self, decision: str = "allow", tamper: Callable[[str], str] | None = None) -> None:
+        self.decision = decision
+        self.tamper = tamper
+        self.opened: list[str] = []
+        self.callback: httpx.Response | None = None
+        self.error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    def open(self, url: str, *args: Any, **kwargs: Any) -> bool:
+        self.opened.append(url)
+
+        def act() -> None:
+            try:
+                location = consent(url, self.decision)
+                if self.tamper is not None:
+                    location = self.tamper(location)
+                self.callback = httpx.get(location)
+            except BaseException as exc:
+                self.error = exc
+
+        self._thread = threading.Thread(target=act, daemon=True)
+        self._thread.start()
+        return True
+
+    def finish(self) -> httpx.Response:
+        assert self._thread is not None, "the browser was never opened"
+        self._thread.join(timeout=15)
+        if self.error is not None:
+            raise self.error
+        assert self.callback is not None
+        return self.callback

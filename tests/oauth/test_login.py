@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
+import webbrowser
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -11,6 +12,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 import pytest
 from oauth_helpers import (
+    FakeBrowser,
     RegisteredApp,
     SecretGuard,
     cli_env,
@@ -20,7 +22,9 @@ from oauth_helpers import (
     start_cli,
     tokens_issued,
 )
+from typer.testing import CliRunner
 
+from pipedrive_connector.cli.main import app
 from pipedrive_connector.client.oauth import AuthorizationDenied, StateMismatch
 from pipedrive_connector.client.profiles import load_profile, token_store_for
 
@@ -31,6 +35,10 @@ def _with_state(location: str, state: str | None) -> str:
     if state is not None:
         query.append(("state", state))
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+def _invoke(args: list[str]) -> Any:
+    return CliRunner().invoke(app, args, catch_exceptions=False)
 
 
 def _mode(path: Path) -> int:
@@ -78,26 +86,27 @@ def test_cli_login_consents_stores_tokens_and_reports_the_user(
     assert profile.user.get("company_domain")
     assert registered_app.app.client_secret not in repr(profile)
 
-    # status, profiles, then logout revokes at the sandbox and deletes locally.
-    status = start_cli(["auth", "status", "--profile", "work", "--json", "--check"], env)
-    out, err = status.communicate(timeout=30)
-    guard.record(out, err)
-    assert status.returncode == 0, err
-    info = json.loads(out)
+    # status, profiles, then logout revokes at the sandbox and deletes locally (in-process from here).
+    status = _invoke(["auth", "status", "--profile", "work", "--json", "--check"])
+    guard.record(status.stdout, status.stderr)
+    assert status.exit_code == 0, status.stderr
+    info = json.loads(status.stdout)
     assert info["kind"] == "oauth" and info["logged_in"] and info["verified"]
     assert info["user"]["company_domain"] == profile.user["company_domain"]
     assert "deals:full" in info["scopes"] and info["expired"] is False
 
-    listing = start_cli(["auth", "profiles", "--json"], env)
-    out, err = listing.communicate(timeout=30)
-    guard.record(out, err)
-    assert [p["profile"] for p in json.loads(out)] == ["work"]
+    human = _invoke(["auth", "status", "--profile", "work"])
+    guard.record(human.stdout, human.stderr)
+    assert "scopes: deals:full, contacts:read, base" in human.stdout and "expires" in human.stdout
 
-    logout = start_cli(["auth", "logout", "--profile", "work"], env)
-    out, err = logout.communicate(timeout=30)
-    guard.record(out, err)
-    assert logout.returncode == 0, err
-    assert "revoked" in out
+    listing = _invoke(["auth", "profiles", "--json"])
+    guard.record(listing.stdout, listing.stderr)
+    assert [p["profile"] for p in json.loads(listing.stdout)] == ["work"]
+
+    logout = _invoke(["auth", "logout", "--profile", "work"])
+    guard.record(logout.stdout, logout.stderr)
+    assert logout.exit_code == 0, logout.stderr
+    assert "revoked" in logout.stdout
     assert not store.path.exists() and not profile_file.exists()
     # The refresh token is dead at the server: using it is an invalid grant.
     refused = httpx.post(f"{registered_app.base_url}/oauth/token",
@@ -109,42 +118,86 @@ def test_cli_login_consents_stores_tokens_and_reports_the_user(
     assert me.status_code == 401
 
 
+def _browser_login(registered: RegisteredApp, browser: FakeBrowser, monkeypatch: pytest.MonkeyPatch,
+                   client_secret: str | None = None) -> Any:
+    """`pipedrive auth login` in-process, with the browser step played by ``browser``."""
+    monkeypatch.setattr(webbrowser, "open", browser.open)
+    monkeypatch.setenv("PIPEDRIVE_CLIENT_ID", registered.app.client_id)
+    monkeypatch.setenv("PIPEDRIVE_CLIENT_SECRET", client_secret or registered.app.client_secret)
+    return _invoke(["auth", "login", "--redirect-port", str(registered.port),
+                    "--oauth-base-url", registered.base_url, "--timeout", "15"])
+
+
 @pytest.mark.parametrize("state", ["forged-state", None], ids=["wrong-state", "missing-state"])
 def test_cli_login_rejects_a_callback_with_a_wrong_or_missing_state(
-    registered_app: RegisteredApp, config_dir: Path, guard: SecretGuard, state: str | None
+    registered_app: RegisteredApp, config_dir: Path, guard: SecretGuard, state: str | None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    process = start_cli(["auth", "login", "--no-browser", "--redirect-port", str(registered_app.port),
-                         "--oauth-base-url", registered_app.base_url], cli_env(config_dir, registered_app))
-    seen: list[str] = []
-    location = consent(read_authorize_url(process, seen), "allow")
     issued_before = tokens_issued(registered_app.base_url)
-    callback = httpx.get(_with_state(location, state))
-    out, err = process.communicate(timeout=30)
-    guard.record(out, err, *seen)
+    browser = FakeBrowser(tamper=lambda location: _with_state(location, state))
+    result = _browser_login(registered_app, browser, monkeypatch)
+    callback = browser.finish()
+    guard.record(result.stdout, result.stderr)
     assert callback.status_code == 400 and "state" in callback.text
-    assert process.returncode == 1
-    assert "state" in err and "No token was stored" in err
-    assert "Traceback" not in err
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("error: The authorization callback")
+    assert "state" in result.stderr and "No token was stored" in result.stderr
     assert tokens_issued(registered_app.base_url) == issued_before  # the code was never exchanged
     assert not token_store_for("default").path.exists()
     assert not (config_dir / "profiles" / "default.json").exists()
 
 
 def test_cli_login_reports_user_denied(registered_app: RegisteredApp, config_dir: Path,
-                                       guard: SecretGuard) -> None:
-    process = start_cli(["auth", "login", "--no-browser", "--redirect-port", str(registered_app.port),
-                         "--oauth-base-url", registered_app.base_url], cli_env(config_dir, registered_app))
-    seen: list[str] = []
-    location = consent(read_authorize_url(process, seen), "deny")
-    assert "error=user_denied" in location
-    callback = httpx.get(location)
-    out, err = process.communicate(timeout=30)
-    guard.record(out, err, *seen)
+                                       guard: SecretGuard, monkeypatch: pytest.MonkeyPatch) -> None:
+    browser = FakeBrowser(decision="deny")
+    result = _browser_login(registered_app, browser, monkeypatch)
+    callback = browser.finish()
+    guard.record(result.stdout, result.stderr)
+    assert "error=user_denied" in str(callback.request.url)
     assert callback.status_code == 400 and "denied" in callback.text
-    assert process.returncode == 1
-    last_line = err.strip().splitlines()[-1]
+    assert result.exit_code == 1
+    last_line = result.stderr.strip().splitlines()[-1]
     assert last_line.startswith("error: Authorization was denied in Pipedrive (user_denied)")
     assert not token_store_for("default").path.exists()
+
+
+def test_cli_login_with_a_wrong_client_secret_fails_at_the_exchange(
+    registered_app: RegisteredApp, config_dir: Path, guard: SecretGuard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    guard.add("wrong-secret-value-123")
+    browser = FakeBrowser()
+    result = _browser_login(registered_app, browser, monkeypatch, client_secret="wrong-secret-value-123")
+    assert browser.finish().status_code == 200  # the callback itself was fine
+    guard.record(result.stdout, result.stderr)
+    assert result.exit_code == 1
+    assert "Invalid client" in result.stderr and "--client-secret" in result.stderr
+    assert not token_store_for("default").path.exists()
+
+
+def test_cli_login_opens_the_browser_and_reuses_stored_app_credentials(
+    registered_app: RegisteredApp, config_dir: Path, guard: SecretGuard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    browser = FakeBrowser()
+    first = _browser_login(registered_app, browser, monkeypatch)
+    browser.finish()
+    assert first.exit_code == 0, first.stderr
+    assert browser.opened and browser.opened[0] in first.stderr
+    token = token_store_for("default").load()
+    guard.add_token(token)
+
+    # Logging in again needs no app credentials: the profile has them.
+    monkeypatch.delenv("PIPEDRIVE_CLIENT_ID")
+    monkeypatch.delenv("PIPEDRIVE_CLIENT_SECRET")
+    again = FakeBrowser()
+    monkeypatch.setattr(webbrowser, "open", again.open)
+    second = _invoke(["auth", "login", "--redirect-port", str(registered_app.port), "--timeout", "15"])
+    again.finish()
+    guard.record(first.stdout, first.stderr, second.stdout, second.stderr)
+    assert second.exit_code == 0, second.stderr
+    assert second.stdout == first.stdout
+    renewed = token_store_for("default").load()
+    guard.add_token(renewed)
+    assert renewed is not None and token is not None and renewed.access_token != token.access_token
 
 
 def test_login_flow_in_process_wrong_state_and_denial_raise_typed_errors(
@@ -162,26 +215,6 @@ def test_login_flow_in_process_wrong_state_and_denial_raise_typed_errors(
 
 
 def test_cli_login_without_app_credentials_is_a_clear_error(config_dir: Path, sandbox: Any) -> None:
-    process = start_cli(["auth", "login", "--no-browser", "--oauth-base-url", sandbox.base_url],
-                        cli_env(config_dir))
-    _out, err = process.communicate(timeout=30)
-    assert process.returncode == 1
-    assert "--client-id and --client-secret are required" in err
-    assert "Traceback" not in err
-
-
-def test_cli_login_with_a_wrong_client_secret_fails_at_the_exchange(
-    registered_app: RegisteredApp, config_dir: Path, guard: SecretGuard
-) -> None:
-    env = cli_env(config_dir, registered_app)
-    env["PIPEDRIVE_CLIENT_SECRET"] = "wrong-secret-value-123"
-    guard.add("wrong-secret-value-123")
-    process = start_cli(["auth", "login", "--no-browser", "--redirect-port", str(registered_app.port),
-                         "--oauth-base-url", registered_app.base_url], env)
-    seen: list[str] = []
-    httpx.get(consent(read_authorize_url(process, seen), "allow"))
-    out, err = process.communicate(timeout=30)
-    guard.record(out, err, *seen)
-    assert process.returncode == 1
-    assert "Invalid client" in err and "--client-secret" in err
-    assert not token_store_for("default").path.exists()
+    result = _invoke(["auth", "login", "--no-browser", "--oauth-base-url", sandbox.base_url])
+    assert result.exit_code == 1
+    assert "--client-id and --client-secret are required" in result.stderr
