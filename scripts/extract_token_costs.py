@@ -49,7 +49,8 @@ def extract(spec_dir: Path) -> dict[str, int]:
         if not spec_path.is_file():
             raise SystemExit(f"missing spec file: {spec_path}")
         with spec_path.open(encoding="utf-8") as handle:
-            spec = yaml.safe_load(handle)
+            # The C loader when available: the three specs are several MB of YAML.
+            spec = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         for key, cost in costs_of(spec, prefix).items():
             table.setdefault(key, cost)
     return dict(sorted(table.items()))
