@@ -19,7 +19,20 @@ from pipedrive_connector.sandbox.errors import (
     http_exception_handler,
     unexpected_error_handler,
 )
-from pipedrive_connector.sandbox.resources import deals, users
+from pipedrive_connector.sandbox.resources import (
+    activities,
+    currencies,
+    deals,
+    fields,
+    filters,
+    lead_labels,
+    leads,
+    organizations,
+    persons,
+    pipelines,
+    search,
+    users,
+)
 from pipedrive_connector.sandbox.settings import SandboxSettings
 from pipedrive_connector.sandbox.state import SandboxState
 
@@ -35,7 +48,21 @@ class _Wrapped:
 
 
 def api_routes() -> list[BaseRoute]:
-    return [*users.routes(), *deals.DEALS.routes()]
+    # Search first: "/deals/search" must win over "/deals/{id}".
+    return [
+        *search.routes(),
+        *users.routes(),
+        *deals.DEALS.routes(),
+        *persons.PERSONS.routes(),
+        *organizations.ORGANIZATIONS.routes(),
+        *activities.ACTIVITIES.routes(),
+        *leads.routes(),
+        *lead_labels.routes(),
+        *pipelines.routes(),
+        *filters.routes(),
+        *currencies.routes(),
+        *fields.routes(),
+    ]
 
 
 def create_app(settings: SandboxSettings | None = None) -> Starlette:

@@ -1,4 +1,4 @@
-"""Authentication middleware: API token (header or query) or OAuth bearer → ``scope["state"]["principal"]``."""
+"""Auth middleware: API token (header or query) or OAuth bearer → ``scope["state"]["principal"]``."""
 
 from __future__ import annotations
 

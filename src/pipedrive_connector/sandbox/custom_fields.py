@@ -121,9 +121,10 @@ def validate_v2(defs: dict[str, Record], values: Any) -> dict[str, Any]:
         elif field_type in ID_TYPES:
             if not isinstance(value, int) or isinstance(value, bool):
                 raise fail("'integer' (an id)")
-        elif field_type in ("daterange", "time", "timerange", "address"):
-            if not isinstance(value, dict) or "value" not in value:
-                raise fail("an object with 'value'")
+        elif field_type in ("daterange", "time", "timerange", "address") and (
+            not isinstance(value, dict) or "value" not in value
+        ):
+            raise fail("an object with 'value'")
         result[key] = value
     return result
 

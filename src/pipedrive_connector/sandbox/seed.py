@@ -417,8 +417,8 @@ def _seed_demo(state: SandboxState, now_dt: datetime) -> None:
             },
         )
     stages = store.all("stage")
-    for index, deal in enumerate(DEALS, start=1):
-        title, value, currency, person, org, pipeline_id, order, status, owner, region, score = deal
+    for index, spec in enumerate(DEALS, start=1):
+        title, value, currency, person, org, pipeline_id, order, status, owner, region, score = spec
         stage = next(s for s in stages if s["pipeline_id"] == pipeline_id and s["order_nr"] == order)
         add = at(50 - index)
         closed = at(10 - index / 2) if status != "open" else None
@@ -480,18 +480,18 @@ def _seed_demo(state: SandboxState, now_dt: datetime) -> None:
         ("Freelancer referral", None, 13, "Warm", 1500, "EUR"),
         ("Maple Leaf franchise", 12, None, "Cold", None, None),
     ]
-    for index, (title, org, person, label, amount, currency) in enumerate(leads, start=1):
+    for index, (lead_title, lead_org, lead_person, label, amount, lead_currency) in enumerate(leads, start=1):
         stamp = timefmt.iso_millis(now_dt - timedelta(days=30 - index))
         store.put(
             "lead",
             {
-                "id": seeded_uuid(f"lead:{title}"),
-                "title": title,
+                "id": seeded_uuid(f"lead:{lead_title}"),
+                "title": lead_title,
                 "owner_id": 1 + (index % 3),
                 "creator_id": 1,
                 "label_ids": [labels[label]],
-                "person_id": person,
-                "organization_id": org,
+                "person_id": lead_person,
+                "organization_id": lead_org,
                 "source_name": "Manually created",
                 "origin": "ManuallyCreated",
                 "origin_id": None,
@@ -501,7 +501,7 @@ def _seed_demo(state: SandboxState, now_dt: datetime) -> None:
                 "is_archived": False,
                 "archive_time": None,
                 "was_seen": index % 2 == 0,
-                "value": {"amount": amount, "currency": currency} if amount else None,
+                "value": {"amount": amount, "currency": lead_currency} if amount else None,
                 "expected_close_date": None,
                 "next_activity_id": None,
                 "add_time": stamp,
@@ -512,8 +512,10 @@ def _seed_demo(state: SandboxState, now_dt: datetime) -> None:
                 "is_deleted": False,
             },
         )
+    deal_titles = {deal["id"]: deal["title"] for deal in store.all("deal")}
     activity_types = ["call", "meeting", "email", "task", "deadline", "lunch"]
     for index in range(1, 13):
+        about = deal_titles.get(index, "follow-up")
         deal_id = index if index <= len(DEALS) else None
         deal = store.get("deal", deal_id) if deal_id else None
         due = now_dt + timedelta(days=index - 6)
@@ -522,7 +524,7 @@ def _seed_demo(state: SandboxState, now_dt: datetime) -> None:
             "activity",
             {
                 "id": store.next_id("activity"),
-                "subject": f"{activity_types[index % 6].title()} about {deal['title'] if deal else 'follow-up'}",
+                "subject": f"{activity_types[index % 6].title()} about {about}",
                 "type": activity_types[index % 6],
                 "owner_id": 1 + (index % 3),
                 "creator_user_id": 1,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from pipedrive_connector.sandbox.contracts import Clock, EventBus
+from pipedrive_connector.sandbox.contracts import Clock, EventBus, SandboxStateLike
 from pipedrive_connector.sandbox.faults import FaultInjector
 from pipedrive_connector.sandbox.oauth import OAuthServer
 from pipedrive_connector.sandbox.ratelimit import RateLimiter
@@ -13,7 +13,7 @@ from pipedrive_connector.sandbox.store import Store, open_database
 from pipedrive_connector.sandbox.webhooks import WebhookService
 
 
-class SandboxState:
+class SandboxState(SandboxStateLike):
     def __init__(self, settings: SandboxSettings) -> None:
         self.settings = settings
         self.clock = Clock()
@@ -27,7 +27,8 @@ class SandboxState:
         self.faults = FaultInjector(self)
 
     def __repr__(self) -> str:
-        return f"SandboxState(company_domain={self.settings.company_domain!r}, db_path={self.settings.db_path!r})"
+        settings = self.settings
+        return f"SandboxState(company_domain={settings.company_domain!r}, db_path={settings.db_path!r})"
 
     def user_token(self, user_id: int) -> str:
         """User 1 (the admin) uses ``settings.api_token``; user N uses ``<api_token>-user-N``."""

@@ -199,16 +199,16 @@ class Deals(EntityResource):
         self._check_refs(state, changes)
         return changes
 
-    def finish(self, state: SandboxState, record: Record, before: Record | None, now: str) -> None:
-        before = before or {}
+    def finish(self, state: SandboxState, record: Record, previous: Record | None, now: str) -> None:
+        before: Record = previous or {}
         stage_changed = record.get("stage_id") != before.get("stage_id")
         pipeline_changed = record.get("pipeline_id") != before.get("pipeline_id")
         if stage_changed and record.get("stage_id"):
-            stage = state.store.get("stage", record["stage_id"]) or {}
-            record["pipeline_id"] = stage.get("pipeline_id", record.get("pipeline_id"))
+            chosen = state.store.get("stage", record["stage_id"]) or {}
+            record["pipeline_id"] = chosen.get("pipeline_id", record.get("pipeline_id"))
         elif pipeline_changed and record.get("pipeline_id"):
-            stage = first_stage(state, record["pipeline_id"])
-            record["stage_id"] = stage["id"] if stage else None
+            opening = first_stage(state, record["pipeline_id"])
+            record["stage_id"] = opening["id"] if opening else None
         if not record.get("stage_id"):
             pipelines = sorted(
                 (p for p in state.store.all("pipeline") if not p.get("is_deleted")),
@@ -249,7 +249,7 @@ class Deals(EntityResource):
     def v1(self, state: SandboxState, record: Record) -> dict[str, Any]:
         return v1_shapes.deal_v1(state.store, record)
 
-    def v2_list_filter(self, request: Request, items: list[Record]) -> list[Record]:
+    def v2_list_filter(self, request: Request, state: SandboxState, items: list[Record]) -> list[Record]:
         raw = request.query_params.get("status")
         items = [item for item in items if not item.get("is_archived")]
         if not raw:

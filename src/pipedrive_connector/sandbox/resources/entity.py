@@ -6,6 +6,7 @@ turn a (strict v2 or lenient v1) body into changes of the canonical record.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -97,7 +98,7 @@ class EntityResource:
             custom_field_keys=keys,
         )
 
-    def v2_list_filter(self, request: Request, items: list[Record]) -> list[Record]:
+    def v2_list_filter(self, request: Request, state: SandboxState, items: list[Record]) -> list[Record]:
         """Entity-specific v2 list filters beyond the integer ones (status, done, ...)."""
         return [item for item in items if not item.get("is_deleted")]
 
@@ -228,7 +229,7 @@ class EntityResource:
                 value = query_int(request, param)
                 if value is not None:
                     items = [item for item in items if item.get(field) == value]
-            items = self.v2_list_filter(request, items)
+            items = self.v2_list_filter(request, state, items)
         since = query_datetime(request, "updated_since")
         until = query_datetime(request, "updated_until")
         if since:
@@ -296,7 +297,7 @@ class EntityResource:
                 raise bad_request(f"Invalid value for 'sort': unknown field '{field}'")
             keys.append((field, direction == "DESC"))
 
-        def value(row: dict[str, Any], field: str) -> tuple[int, Any]:
+        def value(row: dict[str, Any], *, field: str) -> tuple[int, Any]:
             raw_value = row.get(field)
             if isinstance(raw_value, dict):
                 raw_value = raw_value.get("value")
@@ -307,7 +308,7 @@ class EntityResource:
             return (2, str(raw_value).lower())
 
         for field, descending in reversed(keys):
-            rows = sorted(rows, key=lambda row, f=field: value(row, f), reverse=descending)
+            rows = sorted(rows, key=functools.partial(value, field=field), reverse=descending)
         return rows
 
     async def v1_list(self, request: Request) -> Response:

@@ -13,7 +13,8 @@ from pipedrive_connector.sandbox.resources.common import ok, principal, sandbox,
 from pipedrive_connector.sandbox.serializers.v1 import user_v1
 from pipedrive_connector.sandbox.validation import path_int
 
-USER_NOT_FOUND = {"success": False, "error": "User not found or not accessible."}
+USER_NOT_FOUND_MESSAGE = "User not found or not accessible."
+USER_NOT_FOUND: dict[str, object] = {"success": False, "error": USER_NOT_FOUND_MESSAGE}
 
 
 async def list_users(request: Request) -> Response:
@@ -26,7 +27,7 @@ async def get_user(request: Request) -> Response:
     state = sandbox(request)
     user = state.store.get("user", path_int(request))
     if user is None:
-        raise ApiError(404, USER_NOT_FOUND["error"], body=USER_NOT_FOUND)
+        raise ApiError(404, USER_NOT_FOUND_MESSAGE, body=dict(USER_NOT_FOUND))
     return ok(dict(user_v1(user), is_you=user["id"] == principal(request).user_id))
 
 
@@ -34,7 +35,7 @@ async def me(request: Request) -> Response:
     state = sandbox(request)
     user = state.store.get("user", principal(request).user_id)
     if user is None:
-        raise ApiError(404, USER_NOT_FOUND["error"], body=USER_NOT_FOUND)
+        raise ApiError(404, USER_NOT_FOUND_MESSAGE, body=dict(USER_NOT_FOUND))
     settings = state.settings
     data: dict[str, Any] = dict(user_v1(user), is_you=True)
     data.update(

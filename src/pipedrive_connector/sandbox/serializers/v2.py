@@ -105,7 +105,8 @@ PERSON_INCLUDE_FIELDS = (
     "marketing_status",
     "doi_status",
     "smart_bcc_email",
-) + PERSON_OPTIONAL_KEYS
+    *PERSON_OPTIONAL_KEYS,
+)
 ORGANIZATION_KEYS = (
     "id",
     "name",

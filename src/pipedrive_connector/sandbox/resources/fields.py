@@ -1,0 +1,147 @@
+"""dealFields, personFields, organizationFields (v1): list (paginated), get, add, update, delete."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from pipedrive_connector.sandbox import timefmt
+from pipedrive_connector.sandbox.custom_fields import FIELD_TYPES
+from pipedrive_connector.sandbox.errors import ApiError, bad_request
+from pipedrive_connector.sandbox.pagination import offset_page
+from pipedrive_connector.sandbox.resources.common import ok, principal, sandbox, v1_routes
+from pipedrive_connector.sandbox.seed import make_field
+from pipedrive_connector.sandbox.store import Record
+from pipedrive_connector.sandbox.validation import coerce_v1_bool, path_int, read_v1_body
+
+RESOURCES = {
+    "dealFields": "dealField",
+    "personFields": "personField",
+    "organizationFields": "organizationField",
+}
+FIELD_NOT_FOUND = ApiError(
+    410, "The field is not found", body={"success": False, "error": "The field is not found"}
+)
+
+
+def _load(request: Request, kind: str) -> Record:
+    record = sandbox(request).store.get(kind, path_int(request))
+    if record is None or not record.get("active_flag", True):
+        raise ApiError(404, "Field not found", error_info="Object was not found.")
+    return record
+
+
+def _options(raw: Any) -> list[str]:
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise bad_request(
+                "Invalid value for 'options': expected a JSON array of {label} objects"
+            ) from None
+    if not isinstance(raw, list) or not raw:
+        raise bad_request('Parameter \'options\' is required for enum and set fields: [{"label": "..."}]')
+    labels = []
+    for item in raw:
+        label = item.get("label") if isinstance(item, dict) else item
+        if not isinstance(label, str) or not label.strip():
+            raise bad_request("Invalid value for 'options': each option needs a non-empty 'label'")
+        labels.append(label)
+    return labels
+
+
+def make_list(kind: str) -> Any:
+    async def list_fields(request: Request) -> Response:
+        items = [f for f in sandbox(request).store.all(kind) if f.get("active_flag", True)]
+        page, pagination = offset_page(request, items)
+        return ok(page, additional_data={"pagination": pagination})
+
+    return list_fields
+
+
+def make_get(kind: str) -> Any:
+    async def get_field(request: Request) -> Response:
+        return ok(_load(request, kind))
+
+    return get_field
+
+
+def make_add(kind: str) -> Any:
+    async def add_field(request: Request) -> Response:
+        state = sandbox(request)
+        body = await read_v1_body(request)
+        name = body.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise bad_request("Parameter 'name' is required")
+        field_type = body.get("field_type")
+        if field_type not in FIELD_TYPES:
+            raise bad_request(f"Invalid value for 'field_type': must be one of {', '.join(FIELD_TYPES)}")
+        options = _options(body.get("options")) if field_type in ("enum", "set") else None
+        record = make_field(
+            state.store, kind, key=secrets.token_hex(20), name=name, field_type=field_type, options=options,
+            custom=True, now=timefmt.iso(state.clock.now()), user_id=principal(request).user_id,
+        )  # fmt: skip
+        if "add_visible_flag" in body:
+            record["add_visible_flag"] = bool(coerce_v1_bool("add_visible_flag", body["add_visible_flag"]))
+            state.store.put(kind, record)
+        return ok(record)
+
+    return add_field
+
+
+def make_update(kind: str) -> Any:
+    async def update_field(request: Request) -> Response:
+        state = sandbox(request)
+        record = _load(request, kind)
+        if not record.get("edit_flag"):
+            raise ApiError(403, "Standard fields cannot be edited")
+        body = await read_v1_body(request)
+        if "name" in body:
+            if not isinstance(body["name"], str) or not body["name"].strip():
+                raise bad_request("Invalid value for 'name': must be a non-empty string")
+            record["name"] = body["name"]
+        if "options" in body and record["field_type"] in ("enum", "set"):
+            existing = {o["label"]: o["id"] for o in record.get("options") or []}
+            record["options"] = [
+                {"id": existing.get(label) or state.store.next_id("fieldOption"), "label": label}
+                for label in _options(body["options"])
+            ]
+        if "add_visible_flag" in body:
+            record["add_visible_flag"] = bool(coerce_v1_bool("add_visible_flag", body["add_visible_flag"]))
+        record["update_time"] = timefmt.v1(timefmt.iso(state.clock.now()))
+        state.store.put(kind, record)
+        return ok(record)
+
+    return update_field
+
+
+def make_delete(kind: str) -> Any:
+    async def delete_field(request: Request) -> Response:
+        state = sandbox(request)
+        record = state.store.get(kind, path_int(request))
+        if record is None or not record.get("active_flag", True):
+            raise FIELD_NOT_FOUND
+        if not record.get("edit_flag"):
+            raise ApiError(403, "Standard fields cannot be deleted")
+        state.store.put(kind, dict(record, active_flag=False))
+        return ok({"id": record["id"]})
+
+    return delete_field
+
+
+def routes() -> list[BaseRoute]:
+    result: list[BaseRoute] = []
+    for resource, kind in RESOURCES.items():
+        result += [
+            *v1_routes(f"/{resource}", make_list(kind), ["GET"]),
+            *v1_routes(f"/{resource}", make_add(kind), ["POST"]),
+            *v1_routes(f"/{resource}/{{id}}", make_get(kind), ["GET"]),
+            *v1_routes(f"/{resource}/{{id}}", make_update(kind), ["PUT"]),
+            *v1_routes(f"/{resource}/{{id}}", make_delete(kind), ["DELETE"]),
+        ]
+    return result
