@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
 from pipedrive_connector.client._core import ClientCore
+from pipedrive_connector.client._types import drop_unset
 from pipedrive_connector.client.custom_fields import FIELD_CACHE, FieldMap, Style
 from pipedrive_connector.client.errors import (
     BadRequest,
@@ -163,7 +164,7 @@ class ResourceOps(Generic[M]):
         return fmap.decode(entity)
 
     def _body(self, fields: dict[str, Any], custom_fields: Mapping[str, Any] | None) -> Op[dict[str, Any]]:
-        body = dict(fields)
+        body = drop_unset(dict(fields))
         if not custom_fields:
             return body
         if not isinstance(custom_fields, Mapping):

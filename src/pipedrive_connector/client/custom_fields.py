@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from pipedrive_connector.client._types import UNSET
 from pipedrive_connector.client.errors import UnknownCustomField
 from pipedrive_connector.client.models import FieldDefinition
 
@@ -77,6 +78,8 @@ class FieldMap:
         out: dict[str, Any] = {}
         for name, value in values.items():
             field = self.resolve(name)
+            if value is UNSET:
+                continue
             if style == "v2":
                 out[field.key] = self._encode_v2(field, value, currency)
             else:

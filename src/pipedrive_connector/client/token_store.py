@@ -183,12 +183,18 @@ class MemoryTokenStore:
 
 
 def ensure_private_dir(path: Path) -> None:
-    """Create ``path`` (and parents) with mode 0700 for the parts this call creates."""
+    """Create ``path`` and any missing parents with mode 0700 (existing folders are left as they are)."""
     if path.is_dir():
         return
+    missing = []
+    current = path
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
     try:
-        path.mkdir(parents=True, mode=0o700, exist_ok=True)
-        os.chmod(path, 0o700)  # mkdir's mode is masked by the umask
+        for folder in reversed(missing):
+            folder.mkdir(mode=0o700, exist_ok=True)
+            os.chmod(folder, 0o700)  # mkdir's mode is masked by the umask
     except OSError as exc:
         raise TokenStoreError(f"cannot create the config directory {path}: {exc.strerror}") from None
 
