@@ -129,5 +129,9 @@ class Dispatcher:
                 log.exception("dispatcher loop error")
                 worked = False
             if not worked:
-                self._wake.wait(self.idle_wait)
+                wait = self.idle_wait
+                due = self.store.next_due()
+                if due is not None:
+                    wait = min(wait, max(0.005, due - time.time()))
+                self._wake.wait(wait)
                 self._wake.clear()

@@ -349,6 +349,15 @@ class TriggerStore:
         claimed = self._conn().execute("SELECT * FROM inbox WHERE seq = ?", (row["seq"],)).fetchone()
         return _inbox_row(claimed)
 
+    def next_due(self) -> float | None:
+        """When the earliest pending event becomes ready (epoch seconds), or None."""
+        row = (
+            self._conn()
+            .execute("SELECT MIN(next_attempt_at) AS due FROM inbox WHERE status = 'pending'")
+            .fetchone()
+        )
+        return float(row["due"]) if row and row["due"] is not None else None
+
     def release_running(self) -> int:
         """Return events claimed by a dispatcher that died (one dispatcher per state file) to pending."""
         with self._write() as db:
