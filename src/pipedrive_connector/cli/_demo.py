@@ -6,15 +6,13 @@ No account and no network beyond loopback: the sandbox and the webhook receiver 
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pipedrive_connector.cli._loopback import LoopbackReceiver, serve_loopback
+from pipedrive_connector.cli._demo_receivers import DemoReceiver, open_receiver
 from pipedrive_connector.component import Component, Connection
 from pipedrive_connector.component.context import ApiVersion
 
@@ -278,37 +276,6 @@ def run_actions(s: Scenario, tag: str) -> dict[str, Any]:
     return ids
 
 
-@contextmanager
-def _webhooks(connection: Connection, receiver: LoopbackReceiver) -> Iterator[dict[str, Any]]:
-    """Register one webhook per trigger (v2 payloads, Basic auth); remove them afterwards."""
-    from pipedrive_connector.triggers import TRIGGERS
-
-    registered: dict[str, Any] = {}
-    with connection.client() as client:
-        try:
-            for name, definition in TRIGGERS.items():
-                body = client.request(
-                    "POST",
-                    "/v1/webhooks",
-                    json={
-                        "subscription_url": receiver.url,
-                        "event_action": definition.v2_event_action,
-                        "event_object": definition.event_object,
-                        "name": f"pipedrive demo: {name}",
-                        "version": "2.0",
-                        "http_auth_user": receiver.user,
-                        "http_auth_password": receiver.password,
-                    },
-                )
-                registered[name] = (body.get("data") or {}).get("id")
-            yield registered
-        finally:
-            for webhook_id in registered.values():
-                if webhook_id is not None:
-                    with contextlib.suppress(Exception):  # the sandbox is about to stop anyway
-                        client.request("DELETE", f"/v1/webhooks/{webhook_id}")
-
-
 TRIGGER_ENTITY = {
     "newActivity": "activity",
     "newDeal": "deal",
@@ -321,7 +288,7 @@ TRIGGER_ENTITY = {
 
 
 def _wait_for_triggers(
-    receiver: LoopbackReceiver,
+    receiver: DemoReceiver,
     ids: dict[str, Any],
     started: float,
     timeout: float,
@@ -335,12 +302,10 @@ def _wait_for_triggers(
         entity = TRIGGER_ENTITY.get(name, definition.event_object)
         expected = ids.get(entity)
 
-        def wanted(event: Any, definition: Any = definition, expected: Any = expected) -> bool:
-            if not definition.matches(event):
-                return False
+        def wanted(event: Any, expected: Any = expected) -> bool:
             return expected is None or str(event.entity_id) == str(expected)
 
-        hit = receiver.wait_for(wanted, deadline)
+        hit = receiver.wait_for(name, wanted, deadline)
         if hit is None:
             step = Step(
                 "trigger",
@@ -366,63 +331,82 @@ def _wait_for_triggers(
         on_step(step)
 
 
+def _step(report: DemoReport, notify: OnStep, step: Step) -> None:
+    report.steps.append(step)
+    notify(step)
+
+
+def _error_text(error: Exception) -> str:
+    return f"{type(error).__name__}: {' '.join(str(error).split())}"[:200]
+
+
 def run_demo(
-    *, legacy: bool = False, trigger_timeout: float = 15.0, on_step: OnStep | None = None
+    *,
+    legacy: bool = False,
+    trigger_timeout: float = 15.0,
+    receiver_kind: str = "trigger-app",
+    on_step: OnStep | None = None,
 ) -> DemoReport:
     """Start a seeded sandbox and a receiver, enable the 7 triggers, run the actions, wait, report."""
     from pipedrive_connector.sandbox import SandboxSettings, run_sandbox
+    from pipedrive_connector.triggers import TRIGGERS
 
     notify = on_step or (lambda step: None)
     report = DemoReport()
     started = time.perf_counter()
     settings = SandboxSettings(seed="demo", webhook_retry_delays=(0.2, 0.5, 1.0))
-    with run_sandbox(settings) as sandbox, serve_loopback() as receiver:
+    with run_sandbox(settings) as sandbox:
         report.sandbox_url = sandbox.base_url
         connection = Connection.api_key(sandbox.api_token, base_url=sandbox.base_url)
         t0 = time.perf_counter()
         try:
-            message = connection.test().message
-            ok = True
+            message, ok = connection.test().message, True
         except Exception as error:
-            message, ok = f"{type(error).__name__}: {error}", False
-        step = Step(
-            "connection",
-            "API Key",
-            "Connection test (GET /v1/users/me)",
-            ok,
-            time.perf_counter() - t0,
-            message,
-        )
-        report.steps.append(step)
-        notify(step)
-        t0 = time.perf_counter()
-        try:
-            with _webhooks(connection, receiver) as hooks:
-                step = Step(
-                    "connection",
-                    "webhooks",
-                    "Enable the 7 triggers (POST /v1/webhooks)",
-                    True,
-                    time.perf_counter() - t0,
-                    f"{len(hooks)} webhooks -> {receiver.url}",
-                )
-                report.steps.append(step)
-                notify(step)
-                trigger_start = time.monotonic()
-                tag = secrets.token_hex(3)
-                ids = run_actions(Scenario(connection, "v2", report, notify), tag)
-                _wait_for_triggers(receiver, ids, trigger_start, trigger_timeout, report, notify)
-        except Exception as error:
-            step = Step(
+            message, ok = _error_text(error), False
+        _step(
+            report,
+            notify,
+            Step(
                 "connection",
-                "webhooks",
-                "Enable the 7 triggers (POST /v1/webhooks)",
-                False,
+                "API Key",
+                "Connection test (GET /v1/users/me)",
+                ok,
                 time.perf_counter() - t0,
-                f"{type(error).__name__}: {' '.join(str(error).split())}"[:200],
+                message,
+            ),
+        )
+        with open_receiver(receiver_kind, connection) as receiver:
+            t0 = time.perf_counter()
+            title = f"Enable the {len(TRIGGERS)} triggers (POST /v1/webhooks)"
+            try:
+                count = receiver.enable_all()
+                enabled = True
+                _step(
+                    report,
+                    notify,
+                    Step(
+                        "connection",
+                        "webhooks",
+                        title,
+                        True,
+                        time.perf_counter() - t0,
+                        f"{count} webhooks -> {receiver.url} ({receiver_kind})",
+                    ),
+                )
+            except Exception as error:
+                enabled = False
+                _step(
+                    report,
+                    notify,
+                    Step(
+                        "connection", "webhooks", title, False, time.perf_counter() - t0, _error_text(error)
+                    ),
+                )
+            trigger_start = time.monotonic()
+            ids = run_actions(Scenario(connection, "v2", report, notify), secrets.token_hex(3))
+            _wait_for_triggers(
+                receiver, ids, trigger_start, trigger_timeout if enabled else 0.0, report, notify
             )
-            report.steps.append(step)
-            notify(step)
         if legacy:
             legacy_connection = Connection.api_key(
                 sandbox.api_token, base_url=sandbox.base_url, api_version="v1"

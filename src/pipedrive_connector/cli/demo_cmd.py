@@ -66,6 +66,11 @@ def demo(
     ),
     timeout: float = typer.Option(15.0, "--timeout", min=1.0, help="Seconds to wait for the triggers."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress lines."),
+    receiver: str = typer.Option(
+        "trigger-app",
+        "--receiver",
+        help="trigger-app (the durable TriggerApp receiver) or loopback (minimal).",
+    ),
 ) -> None:
     """Run every action and fire every trigger on an embedded sandbox: no account, no network."""
     if not quiet:
@@ -73,7 +78,11 @@ def demo(
             "[bold]pipedrive demo[/bold]: starting an embedded sandbox and a webhook receiver on 127.0.0.1",
             highlight=False,
         )
-    report = run_demo(legacy=legacy, trigger_timeout=timeout, on_step=None if quiet else _live)
+    if receiver not in ("trigger-app", "loopback"):
+        raise typer.BadParameter("--receiver must be trigger-app or loopback")
+    report = run_demo(
+        legacy=legacy, trigger_timeout=timeout, receiver_kind=receiver, on_step=None if quiet else _live
+    )
     if as_json:
         print_json(report.to_dict())
     else:

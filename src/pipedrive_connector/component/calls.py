@@ -61,9 +61,13 @@ async def adrive(flow: Flow[T], requester: AsyncRequester) -> T:
     try:
         call = next(flow)
         while True:
-            response = await requester.request(
-                call.method, call.path, params=_clean_params(call.params), json=call.json
-            )
+            try:
+                response = await requester.request(
+                    call.method, call.path, params=_clean_params(call.params), json=call.json
+                )
+            except Exception as error:
+                call = flow.throw(error)
+                continue
             call = flow.send(response)
     except StopIteration as stop:
         return stop.value

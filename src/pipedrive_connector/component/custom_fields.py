@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from pipedrive_connector.client.errors import Forbidden, NotFound
 from pipedrive_connector.component.calls import Flow, request
 from pipedrive_connector.component.context import ActionContext
 from pipedrive_connector.component.errors import ValidationError
@@ -152,7 +153,11 @@ def decode(ctx: ActionContext, entity_kind: str, body: dict[str, Any]) -> Flow[d
     entities = data if isinstance(data, list) else [data]
     if not any(_has_custom(e) for e in entities):
         return body
-    fields = yield from field_definitions(ctx, entity_kind)
+    try:
+        fields = yield from field_definitions(ctx, entity_kind)
+    except (NotFound, Forbidden):  # no access to the field definitions: keep the raw keys
+        ctx.cache[f"fields:{FIELDS_PATH[entity_kind]}"] = []
+        return body
     if not fields:
         return body
     if isinstance(data, list):
