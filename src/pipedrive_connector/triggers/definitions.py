@@ -120,7 +120,9 @@ def _seed_twin(definition: TriggerDefinition) -> str:
     }[definition.event_object]
 
 
-_MISSING: Any = object()
+# "No condition" for a field-change trigger's from/to (None is a real value: the field was empty).
+MISSING: Any = object()
+_MISSING: Any = MISSING
 
 
 @dataclass(frozen=True)

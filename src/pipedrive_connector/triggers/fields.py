@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipedrive_connector.triggers.definitions import FieldChangeTrigger, field_change_trigger
+from pipedrive_connector.triggers.definitions import MISSING, FieldChangeTrigger, field_change_trigger
 from pipedrive_connector.triggers.lifecycle import RequestClient
 
 _FIELDS_PATH = {
@@ -12,7 +12,7 @@ _FIELDS_PATH = {
     "person": "/v1/personFields",
     "organization": "/v1/organizationFields",
 }
-_MISSING: Any = object()
+_MISSING: Any = MISSING
 
 
 class FieldNotFound(LookupError):
