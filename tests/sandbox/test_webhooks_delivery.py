@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
 # Fixtures are imported by name, so their use as test parameters "redefines" them.
 # ruff: noqa: F811
 from _extras_fixtures import ExtrasSandbox, Receiver, _extras_server, extras, receiver  # noqa: F401
 
 
-def _create_deal(extras: ExtrasSandbox, title: str) -> dict:  # type: ignore[type-arg]
+def _create_deal(extras: ExtrasSandbox, title: str) -> dict[str, Any]:
     response = extras.api.post("/api/v2/deals", json={"title": title})
     assert response.status_code in (200, 201), response.text
-    return response.json()["data"]  # type: ignore[no-any-return]
+    data: dict[str, Any] = response.json()["data"]
+    return data
 
 
 def test_v2_payloads_for_create_change_delete_with_basic_auth(
