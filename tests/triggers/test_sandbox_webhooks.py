@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from triggers_helpers import Collector, ServedApp, settle
+from triggers_helpers import Collector, ServedApp, deliveries, settle
 
 from pipedrive_connector.client import Pipedrive
 from pipedrive_connector.triggers import TRIGGERS, TriggerApp, WebhookLimitError, field_change_trigger
@@ -209,4 +209,31 @@ def test_webhook_limit_is_reported_before_pipedrive_refuses(pd: Pipedrive, tmp_p
         app.enable("newDeal")
     assert len(pd.request("GET", "/v1/webhooks")["data"]) == 40
     assert app.subscriptions() == []
+    app.close()
+
+
+def test_enrich_fetches_the_full_record_only_when_asked(
+    pd: Pipedrive, pipedrive_sandbox: Any, tmp_path: Path
+) -> None:
+    app = TriggerApp(client=pd, state_path=tmp_path / "t.db")
+    plain, enriched = Collector(app, ["newDeal"]), Collector(app, ["newPerson"])
+    app.asgi.on_startup = None  # dispatch by hand below, after the record changed again
+    with ServedApp(app.asgi) as served:
+        app.enable("newDeal", public_url=served.url)
+        app.enable("newPerson", public_url=served.url, enrich=True)
+        deal = pd.request("POST", "/api/v2/deals", json={"title": "Plain"})["data"]
+        person = pd.request("POST", "/api/v2/persons", json={"name": "Enriched"})["data"]
+        # Changed after the webhook was sent: only a fetch at dispatch time can see this.
+        pd.request("PATCH", f"/api/v2/persons/{person['id']}", json={"name": "Enriched later"})
+        deliveries(pipedrive_sandbox.base_url)
+    app.dispatcher.drain()
+    [deal_event] = plain.events["newDeal"]
+    [person_event] = enriched.events["newPerson"]
+    assert (
+        deal_event.output is not None
+        and deal_event.output["title"] == "Plain"
+        and deal["id"] == deal_event.entity_id
+    )
+    current = pd.request("GET", f"/api/v2/persons/{person['id']}")["data"]
+    assert person_event.output == current and current["name"] == "Enriched later"
     app.close()
