@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from pipedrive_connector.component import Connection  # noqa: E402
+from pipedrive_connector.component import Connection
 
 
 class CountingTransport(httpx.HTTPTransport):

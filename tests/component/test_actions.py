@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import CountingTransport
 
+from conftest import CountingTransport
 from pipedrive_connector.component import Component, Connection
 
 run = Component().run
@@ -46,16 +46,25 @@ def org(connection: Connection) -> dict[str, Any]:
 
 @pytest.fixture
 def person(connection: Connection, org: dict[str, Any]) -> dict[str, Any]:
-    body = {"name": "Quentin Qwerty", "org_id": org["id"],
-            "email": [{"value": "quentin.qwerty@example.com", "primary": True, "label": "work"}],
-            "phone": [{"value": "+3725550101", "primary": True, "label": "mobile"}]}
+    body = {
+        "name": "Quentin Qwerty",
+        "org_id": org["id"],
+        "email": [{"value": "quentin.qwerty@example.com", "primary": True, "label": "work"}],
+        "phone": [{"value": "+3725550101", "primary": True, "label": "mobile"}],
+    }
     return _ok(run("addPerson", {"person": body}, connection))
 
 
 @pytest.fixture
 def deal(connection: Connection, person: dict[str, Any], org: dict[str, Any]) -> dict[str, Any]:
-    body = {"title": "Plumbus supply contract", "value": 1234.5, "currency": "EUR",
-            "person_id": person["id"], "org_id": org["id"], "expected_close_date": "2027-01-31"}
+    body = {
+        "title": "Plumbus supply contract",
+        "value": 1234.5,
+        "currency": "EUR",
+        "person_id": person["id"],
+        "org_id": org["id"],
+        "expected_close_date": "2027-01-31",
+    }
     return _ok(run("addDeal", {"deal": body}, connection))
 
 
@@ -66,6 +75,7 @@ def lead(connection: Connection, person: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- deals ---------------------------------------------------------------------------------------
+
 
 def test_get_deals_pages_with_start_and_limit(connection: Connection) -> None:
     first = run("getDeals", {"limit": 2}, connection)
@@ -122,12 +132,15 @@ def test_delete_deal(connection: Connection, deal: dict[str, Any]) -> None:
 
 
 def test_update_deal(connection: Connection, deal: dict[str, Any]) -> None:
-    updated = _ok(run("updateDeal", {"id": deal["id"], "deal": {"title": "Plumbus v2", "value": 10}}, connection))
+    updated = _ok(
+        run("updateDeal", {"id": deal["id"], "deal": {"title": "Plumbus v2", "value": 10}}, connection)
+    )
     assert updated["title"] == "Plumbus v2" and float(updated["value"]) == 10
     assert _ok(run("getDealDetails", {"id": deal["id"]}, connection))["title"] == "Plumbus v2"
 
 
 # --- leads ---------------------------------------------------------------------------------------
+
 
 def test_add_lead_get_and_list(connection: Connection, lead: dict[str, Any], person: dict) -> None:
     assert lead["title"] == "Quantum lead"
@@ -163,12 +176,18 @@ def test_update_lead(connection: Connection, lead: dict[str, Any]) -> None:
 def test_add_lead_with_labels_from_the_loader(connection: Connection, person: dict[str, Any]) -> None:
     labels = Component().options("addLead", "lead.label_ids", connection)
     hot = next(o.value for o in labels if o.label == "Hot")
-    lead = _ok(run("addLead", {"lead": {"title": "Hot one", "person_id": person["id"], "label_ids": [hot]}},
-                   connection))
+    lead = _ok(
+        run(
+            "addLead",
+            {"lead": {"title": "Hot one", "person_id": person["id"], "label_ids": [hot]}},
+            connection,
+        )
+    )
     assert lead["label_ids"] == [hot]
 
 
 # --- organizations -------------------------------------------------------------------------------
+
 
 def test_organizations(connection: Connection, org: dict[str, Any]) -> None:
     assert org["name"] == "Zyxwv Testing Org"
@@ -179,7 +198,9 @@ def test_organizations(connection: Connection, org: dict[str, Any]) -> None:
     assert org["id"] in [o["id"] for o in by_letter]
     assert all(o["name"].lower().startswith("z") for o in by_letter)
     assert org["id"] in _search_ids(run("searchOrganizations", {"term": "Zyxwv"}, connection))
-    renamed = _ok(run("updateOrganization", {"id": org["id"], "organization": {"name": "Zyxwv Two"}}, connection))
+    renamed = _ok(
+        run("updateOrganization", {"id": org["id"], "organization": {"name": "Zyxwv Two"}}, connection)
+    )
     assert renamed["name"] == "Zyxwv Two"
     assert _ok(run("deleteOrganization", {"id": org["id"]}, connection)) == {"id": org["id"]}
     assert org["id"] not in _ids(run("getOrganizations", {"limit": 500}, connection))
@@ -191,6 +212,7 @@ def test_organizations_page(connection: Connection) -> None:
 
 
 # --- persons -------------------------------------------------------------------------------------
+
 
 def test_persons(connection: Connection, person: dict[str, Any], org: dict[str, Any]) -> None:
     assert person["name"] == "Quentin Qwerty"
@@ -224,9 +246,22 @@ def test_upsert_person_updates_by_email_then_creates(connection: Connection, per
 
 # --- activities ----------------------------------------------------------------------------------
 
+
 def test_activities(connection: Connection, deal: dict[str, Any]) -> None:
-    added = _ok(run("addActivity", {"activity": {"subject": "Call about plumbus", "type": "call",
-                                                 "due_date": "2027-02-01", "deal_id": deal["id"]}}, connection))
+    added = _ok(
+        run(
+            "addActivity",
+            {
+                "activity": {
+                    "subject": "Call about plumbus",
+                    "type": "call",
+                    "due_date": "2027-02-01",
+                    "deal_id": deal["id"],
+                }
+            },
+            connection,
+        )
+    )
     assert added["subject"] == "Call about plumbus"
     assert _ok(run("getActivity", {"id": added["id"]}, connection))["deal_id"] == deal["id"]
     assert added["id"] in _ids(run("getActivities", {"limit": 500}, connection))
@@ -237,6 +272,7 @@ def test_activities(connection: Connection, deal: dict[str, Any]) -> None:
 
 # --- the connection ------------------------------------------------------------------------------
 
+
 def test_connection_test_reports_the_user(connection: Connection) -> None:
     result = connection.test()
     assert result.user_id == 1
@@ -244,8 +280,9 @@ def test_connection_test_reports_the_user(connection: Connection) -> None:
 
 
 def test_token_in_the_query_string(pipedrive_sandbox: Any, counter: CountingTransport) -> None:
-    connection = Connection.api_key(pipedrive_sandbox.api_token, add_to="query",
-                                    base_url=pipedrive_sandbox.base_url, transport=counter)
+    connection = Connection.api_key(
+        pipedrive_sandbox.api_token, add_to="query", base_url=pipedrive_sandbox.base_url, transport=counter
+    )
     assert _ok(run("getDeals", {"limit": 1}, connection))
     assert "api_token=" in str(counter.requests[-1].url)
     assert "x-api-token" not in counter.requests[-1].headers
@@ -261,8 +298,9 @@ def test_a_wrong_token_is_a_client_error(pipedrive_sandbox: Any) -> None:
 
 
 def test_v2_pages_reuse_cursors(pipedrive_sandbox: Any, counter: CountingTransport) -> None:
-    connection = Connection.api_key(pipedrive_sandbox.api_token, base_url=pipedrive_sandbox.base_url,
-                                    transport=counter)
+    connection = Connection.api_key(
+        pipedrive_sandbox.api_token, base_url=pipedrive_sandbox.base_url, transport=counter
+    )
     for start in (0, 2, 4):
         run("getPersons", {"start": start, "limit": 2}, connection)
     paths = [r.url.path for r in counter.requests]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import CountingTransport
 
+from conftest import CountingTransport
 from pipedrive_connector.component import Component, Connection, ValidationError
 
 BAD_INPUTS = [
@@ -18,8 +18,12 @@ BAD_INPUTS = [
     ("getDeals", {"sort": "title ASC"}, "sort", "update_time"),
     ("addDeal", {"deal": {"value": 5}}, "deal.title", "required"),
     ("addDeal", {"deal": {"title": "A", "value": "lots"}}, "deal.value", "number"),
-    ("addDeal", {"deal": {"title": "A", "expected_close_date": "31/12/2026"}}, "deal.expected_close_date",
-     "YYYY-MM-DD"),
+    (
+        "addDeal",
+        {"deal": {"title": "A", "expected_close_date": "31/12/2026"}},
+        "deal.expected_close_date",
+        "YYYY-MM-DD",
+    ),
     ("addDeal", {}, "deal", "required"),
     ("searchDeals", {"term": "a"}, "term", "2 characters"),
     ("searchDeals", {}, "term", "required"),
@@ -40,9 +44,18 @@ BAD_INPUTS = [
     ("deleteOrganization", {"id": 1.5}, "id", "integer"),
     ("getOrganizationDetails", {"id": None}, "id", "required"),
     ("getPersons", {"start": -1}, "start", ">= 0"),
-    ("addPerson", {"person": {"name": "P", "email": [{"primary": True}]}}, "person.email[0].value", "required"),
-    ("addPerson", {"person": {"name": "P", "phone": [{"value": "1", "label": "fax"}]}},
-     "person.phone[0].label", "'mobile'"),
+    (
+        "addPerson",
+        {"person": {"name": "P", "email": [{"primary": True}]}},
+        "person.email[0].value",
+        "required",
+    ),
+    (
+        "addPerson",
+        {"person": {"name": "P", "phone": [{"value": "1", "label": "fax"}]}},
+        "person.phone[0].label",
+        "'mobile'",
+    ),
     ("searchPersons", {"term": "ab", "organization_id": "x"}, "organization_id", "integer"),
     ("deletePerson", {}, "id", "required"),
     ("getPersonDetails", {"id": True}, "id", "integer"),
@@ -51,13 +64,15 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize(("action", "inputs", "prop", "expected"), BAD_INPUTS,
-                         ids=[f"{a}-{p}" for a, _, p, _ in BAD_INPUTS])
+@pytest.mark.parametrize(
+    ("action", "inputs", "prop", "expected"), BAD_INPUTS, ids=[f"{a}-{p}" for a, _, p, _ in BAD_INPUTS]
+)
 def test_invalid_input_names_the_property_and_sends_nothing(
     pipedrive_sandbox: Any, counter: CountingTransport, action: str, inputs: dict, prop: str, expected: str
 ) -> None:
-    connection = Connection.api_key(pipedrive_sandbox.api_token, base_url=pipedrive_sandbox.base_url,
-                                    transport=counter)
+    connection = Connection.api_key(
+        pipedrive_sandbox.api_token, base_url=pipedrive_sandbox.base_url, transport=counter
+    )
     with pytest.raises(ValidationError) as caught:
         Component().run(action, inputs, connection)
     assert caught.value.property == prop
@@ -67,12 +82,20 @@ def test_invalid_input_names_the_property_and_sends_nothing(
 
 
 def test_v1_mode_accepts_any_sort_field() -> None:
-    assert Component().validate("getDeals", {"sort": "title ASC, value DESC"}, "v1")["sort"] == "title ASC, value DESC"
+    assert (
+        Component().validate("getDeals", {"sort": "title ASC, value DESC"}, "v1")["sort"]
+        == "title ASC, value DESC"
+    )
 
 
 def test_a_flat_body_is_folded_into_the_request_object() -> None:
-    assert Component().validate("addDeal", {"title": "Flat", "value": 3}) == {"deal": {"title": "Flat", "value": 3}}
-    assert Component().validate("updateDeal", {"id": 4, "status": "won"}) == {"id": 4, "deal": {"status": "won"}}
+    assert Component().validate("addDeal", {"title": "Flat", "value": 3}) == {
+        "deal": {"title": "Flat", "value": 3}
+    }
+    assert Component().validate("updateDeal", {"id": 4, "status": "won"}) == {
+        "id": 4,
+        "deal": {"status": "won"},
+    }
 
 
 def test_defaults_are_applied_and_nulls_dropped() -> None:
@@ -89,9 +112,13 @@ def test_unknown_action_suggests_names() -> None:
 
 def test_the_json_schema_matches_what_validation_enforces() -> None:
     schema = Component().manifest()["actions"][0]["input_schema"]
-    assert schema["properties"]["limit"] == {"type": "integer", "title": "Limit",
-                                             "description": schema["properties"]["limit"]["description"],
-                                             "minimum": 1, "maximum": 500}
+    assert schema["properties"]["limit"] == {
+        "type": "integer",
+        "title": "Limit",
+        "description": schema["properties"]["limit"]["description"],
+        "minimum": 1,
+        "maximum": 500,
+    }
     assert schema["properties"]["owned_by_you"]["enum"] == [0, 1]
     assert schema["additionalProperties"] is False
     add_deal = next(a for a in Component().manifest()["actions"] if a["name"] == "addDeal")

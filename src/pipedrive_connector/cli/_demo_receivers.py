@@ -163,9 +163,9 @@ def open_receiver(kind: str, connection: Connection) -> Iterator[DemoReceiver]:
         try:
             with _serve_asgi(app.asgi) as url:
                 app.public_url = url
-                receiver = TriggerAppReceiver(app, url)
+                app_receiver = TriggerAppReceiver(app, url)
                 try:
-                    yield receiver
+                    yield app_receiver
                 finally:
                     for name in TRIGGERS:
                         with contextlib.suppress(Exception):

@@ -99,6 +99,13 @@ def encode(
             if kind == "monetary" and isinstance(value, Mapping):
                 body[f"{key}_currency"] = value.get("currency")
                 value = value.get("value")
+            elif kind == "monetary" and value is not None:
+                lead_value = body.get("value")
+                currency = body.get("currency") or (
+                    lead_value.get("currency") if isinstance(lead_value, Mapping) else None
+                )
+                if currency:
+                    body[f"{key}_currency"] = currency
             elif kind == "set" and isinstance(value, list):
                 value = ",".join(str(v) for v in value)
             body[key] = value
