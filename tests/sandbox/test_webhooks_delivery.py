@@ -10,6 +10,12 @@ from typing import Any
 # ruff: noqa: F811
 from _extras_fixtures import ExtrasSandbox, Receiver, _extras_server, extras, receiver  # noqa: F401
 
+from pipedrive_connector.sandbox.seed import custom_field_key
+
+BUDGET = custom_field_key("deal", "Budget")
+NOTE = custom_field_key("deal", "Source note")
+REGION = custom_field_key("deal", "Region")
+
 
 def _create_deal(extras: ExtrasSandbox, title: str) -> dict[str, Any]:
     response = extras.api.post("/api/v2/deals", json={"title": title})
@@ -24,9 +30,13 @@ def test_v2_payloads_for_create_change_delete_with_basic_auth(
     hook = extras.add_webhook(
         receiver.url, event_action="*", event_object="deal", http_auth_user="hooks", http_auth_password="pa55"
     )
-    deal = _create_deal(extras, "Webhook deal")
+    custom = {BUDGET: {"value": 1200, "currency": "EUR"}, NOTE: "first note", REGION: 5}
+    response = extras.api.post("/api/v2/deals", json={"title": "Webhook deal", "custom_fields": custom})
+    assert response.status_code == 200, response.text
+    deal = response.json()["data"]
     created_view = extras.api.get(f"/api/v2/deals/{deal['id']}").json()["data"]
-    assert extras.api.patch(f"/api/v2/deals/{deal['id']}", json={"title": "Renamed deal"}).status_code == 200
+    patch = {"title": "Renamed deal", "custom_fields": {NOTE: "second note"}}
+    assert extras.api.patch(f"/api/v2/deals/{deal['id']}", json=patch).status_code == 200
     changed_view = extras.api.get(f"/api/v2/deals/{deal['id']}").json()["data"]
     assert extras.api.delete(f"/api/v2/deals/{deal['id']}").status_code == 200
     extras.flush()
@@ -44,10 +54,22 @@ def test_v2_payloads_for_create_change_delete_with_basic_auth(
         assert all(isinstance(u, str) for u in meta["permitted_user_ids"])
     assert len({b["meta"]["id"] for b in (create, change, delete)}) == 3
 
-    assert create["data"] == created_view and create["previous"] is None
-    assert change["data"] == changed_view
+    def without_custom(entity: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in entity.items() if k != "custom_fields"}
+
+    assert without_custom(create["data"]) == without_custom(created_view) and create["previous"] is None
+    # Custom fields in the typed form of webhooks v2 (not the API v2 form).
+    typed = create["data"]["custom_fields"]
+    assert typed[BUDGET] == {"type": "monetary", "value": 1200, "currency": "EUR"}
+    assert typed[NOTE] == {"type": "varchar", "value": "first note"} and typed[REGION] == {
+        "type": "enum",
+        "id": 5,
+    }
+    assert set(typed) == set(created_view["custom_fields"])
+    assert without_custom(change["data"]) == without_custom(changed_view)
     assert change["previous"]["title"] == "Webhook deal"
-    assert set(change["previous"]) <= {"title", "update_time"}  # only what changed
+    assert set(change["previous"]) <= {"title", "update_time", "custom_fields"}  # only what changed
+    assert change["previous"]["custom_fields"] == {NOTE: {"type": "varchar", "value": "first note"}}
     assert delete["data"] is None and delete["previous"]["id"] == deal["id"]
     assert delete["previous"]["title"] == "Renamed deal"
 
@@ -176,4 +198,26 @@ def test_settings_are_validated_and_reset_clears_log(extras: ExtrasSandbox, rece
     assert len(extras.deliveries()) == 1
     extras.cp.post("/_sandbox/reset", json={"seed": "demo"})
     assert extras.deliveries() == []
+    assert extras.api.get("/v1/webhooks").json()["data"] == []
+
+
+def test_deleted_webhooks_get_nothing_more(extras: ExtrasSandbox, receiver: Receiver) -> None:
+    extras.cp.post("/_sandbox/webhooks/settings", json={"retry_delays": [0.3]})
+    receiver.statuses = [500]
+    hook = extras.add_webhook(receiver.url, event_object="deal")
+    _create_deal(extras, "Retry pending")
+    assert extras.api.delete(f"/v1/webhooks/{hook['id']}").status_code == 200
+    extras.flush()
+    assert len(receiver.requests) == 1  # the retry was dropped with the subscription
+
+
+def test_webhook_without_success_for_three_days_is_deleted(extras: ExtrasSandbox) -> None:
+    extras.cp.post("/_sandbox/webhooks/settings", json={"retry_delays": [], "ban_enabled": False})
+    hook = extras.add_webhook("http://127.0.0.1:9/closed-port", event_object="deal")
+    _create_deal(extras, "Fails today")
+    extras.flush()
+    assert [w["id"] for w in extras.api.get("/v1/webhooks").json()["data"]] == [hook["id"]]
+    extras.advance(3 * 86400 + 60)
+    _create_deal(extras, "Fails three days later")
+    extras.flush()
     assert extras.api.get("/v1/webhooks").json()["data"] == []

@@ -88,13 +88,15 @@ class DeliveryWorker:
         clock: Clock,
         config: DeliveryConfig,
         build_payload: PayloadBuilder,
-        on_attempt: Callable[[int, str, int | None], None],
+        on_attempt: Callable[[Webhook, str, int | None, bool], None],
+        is_subscribed: Callable[[int], bool] = lambda webhook_id: True,
     ) -> None:
         self.clock = clock
         self.config = config
         self.log = DeliveryLog()
         self._build_payload = build_payload
         self._on_attempt = on_attempt
+        self._is_subscribed = is_subscribed
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: httpx.AsyncClient | None = None
         self._queues: dict[int, asyncio.Queue[Delivery]] = {}
@@ -207,7 +209,7 @@ class DeliveryWorker:
             if generation != self._generation:
                 return
             try:
-                if self._banned(delivery):
+                if not self._is_subscribed(webhook_id) or self._banned(delivery):
                     self._finish(generation)
                     continue
                 ok = await self._attempt(delivery, 1)
@@ -224,7 +226,7 @@ class DeliveryWorker:
         try:
             for number, delay in enumerate(self.config.retry_delays, start=2):
                 await asyncio.sleep(max(0.0, delay))
-                if generation != self._generation:
+                if generation != self._generation or not self._is_subscribed(delivery.webhook.id):
                     return
                 if await self._attempt(delivery, number):
                     return
@@ -292,7 +294,7 @@ class DeliveryWorker:
             error = f"{type(exc).__name__}: {exc}"
         ok = status is not None and 200 <= status < 300
         now_text = api_time(self.clock.now())
-        self._on_attempt(webhook.id, now_text, status)
+        self._on_attempt(webhook, now_text, status, ok)
         self.log.add(self._entry(delivery, attempt, status, error, ok, body))
         if not ok:
             logger.info("webhook %s attempt %s failed: %s", webhook.id, attempt, error or f"HTTP {status}")

@@ -126,6 +126,36 @@ def changed_fields(previous: dict[str, Any], current: dict[str, Any]) -> dict[st
     return changed
 
 
+def typed_custom_value(field_type: str, value: Any) -> Any:
+    """One custom field in the typed form webhooks v2 use (differs from API v2): ``{"type": ..., ...}``."""
+    if value is None:
+        return None
+    if field_type == "enum":
+        return {"type": "enum", "id": value.get("id") if isinstance(value, dict) else value}
+    if field_type == "set":
+        items = value if isinstance(value, list) else [value]
+        return {"type": "set", "values": [{"id": i.get("id") if isinstance(i, dict) else i} for i in items]}
+    if field_type in ("people", "org", "user"):
+        found = value.get("id", value.get("value")) if isinstance(value, dict) else value
+        return {"type": field_type, "id": found}
+    if isinstance(value, dict):  # monetary {value, currency}, ranges {from, until}, address parts
+        return {"type": field_type, **value}
+    return {"type": field_type, "value": value}
+
+
+def typed_custom_fields(
+    snapshot: dict[str, Any] | None, field_types: dict[str, str]
+) -> dict[str, Any] | None:
+    """``snapshot`` with its ``custom_fields`` in the webhook v2 typed form (unknown keys unchanged)."""
+    if not snapshot or not isinstance(snapshot.get("custom_fields"), dict):
+        return snapshot
+    typed = {
+        key: typed_custom_value(field_types[key], value) if key in field_types else value
+        for key, value in snapshot["custom_fields"].items()
+    }
+    return {**snapshot, "custom_fields": typed}
+
+
 def v2_payload(
     event: ChangeEvent,
     webhook: Webhook,
@@ -133,6 +163,7 @@ def v2_payload(
     event_id: str,
     host: str,
     company_id: int,
+    field_types: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "action": event.action,
@@ -165,4 +196,9 @@ def v2_payload(
         previous = changed_fields(event.previous_v2 or {}, event.current_v2 or {})
     else:
         data, previous = None, event.previous_v2
-    return {"meta": meta, "data": data, "previous": previous}
+    types = field_types or {}
+    return {
+        "meta": meta,
+        "data": typed_custom_fields(data, types),
+        "previous": typed_custom_fields(previous, types),
+    }

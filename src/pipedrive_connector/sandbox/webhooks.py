@@ -13,6 +13,8 @@ plane exposes the delivery log and the delivery settings:
 from __future__ import annotations
 
 import json
+import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -20,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from pipedrive_connector.sandbox.contracts import ChangeEvent, Principal, SandboxStateLike
+from pipedrive_connector.sandbox.custom_fields import custom_definitions
 from pipedrive_connector.sandbox.webhook_api import (
     WEBHOOKS_PER_USER,
     BodyError,
@@ -40,6 +43,10 @@ from pipedrive_connector.sandbox.webhook_payloads import matches, v1_payload, v2
 from pipedrive_connector.sandbox.webhook_store import Webhook, WebhookStore, api_time
 
 MAX_FLUSH_SECONDS = 60.0
+# Pipedrive deletes a webhook that has had no successful delivery for 3 days.
+UNDELIVERABLE_LIFETIME = timedelta(days=3)
+
+logger = logging.getLogger("pipedrive_connector.sandbox.webhooks")
 
 
 def _cp_error(message: str, status: int = 400) -> JSONResponse:
@@ -56,8 +63,10 @@ class WebhookService:
             clock=state.clock,
             config=self._config_from_settings(),
             build_payload=self._build_payload,
-            on_attempt=self.store.record_delivery,
+            on_attempt=self._record_attempt,
+            is_subscribed=lambda webhook_id: self.store.get(webhook_id) is not None,
         )
+        self._last_success: dict[int, datetime] = {}
         state.bus.subscribe(self._on_change)
 
     # -- surface used by app.py ----------------------------------------------------------------------
@@ -89,17 +98,16 @@ class WebhookService:
     def reset(self) -> None:
         """Forget subscriptions and the delivery log (control-plane reset)."""
         self.store.clear()
+        self._last_success.clear()
         self.worker.reset()
         self.worker.config = self._config_from_settings()
 
     def describe(self) -> dict[str, Any]:
-        config = self.worker.config
         return {
             "webhooks": len(self.store.all()),
             "deliveries_logged": len(self.worker.log.list()),
             "deliveries_outstanding": self.worker.outstanding,
             "settings": self._settings_view(),
-            "retry_delays": list(config.retry_delays),
         }
 
     # -- events -------------------------------------------------------------------------------------
@@ -119,6 +127,19 @@ class WebhookService:
             if webhook.company_id == event.company_id and matches(webhook, event):
                 self.worker.enqueue(Delivery(webhook=webhook, event=event))
 
+    def _record_attempt(self, webhook: Webhook, when: str, http_status: int | None, ok: bool) -> None:
+        self.store.record_delivery(webhook.id, when, http_status)
+        now = self.state.clock.now()
+        if ok:
+            self._last_success[webhook.id] = now
+            return
+        since = self._last_success.get(webhook.id) or datetime.fromisoformat(
+            webhook.add_time.replace("Z", "+00:00")
+        )
+        if now - since >= UNDELIVERABLE_LIFETIME:
+            logger.warning("webhook %s deleted: no successful delivery for 3 days", webhook.id)
+            self.store.delete(webhook.id)
+
     def _host(self) -> str:
         return f"{getattr(self.state.settings, 'company_domain', 'sandbox')}.pipedrive.com"
 
@@ -127,7 +148,19 @@ class WebhookService:
     ) -> dict[str, Any]:
         if webhook.version == "1.0":
             return v1_payload(event, webhook, attempt, self._host(), webhook.company_id)
-        return v2_payload(event, webhook, attempt, event_id, self._host(), webhook.company_id)
+        field_types = self._custom_field_types(event.entity)
+        return v2_payload(event, webhook, attempt, event_id, self._host(), webhook.company_id, field_types)
+
+    def _custom_field_types(self, entity: str) -> dict[str, str]:
+        store = getattr(self.state, "store", None)
+        if store is None:
+            return {}
+        try:
+            definitions = custom_definitions(store, entity)
+        except Exception:  # a payload without typed custom fields beats a lost delivery
+            logger.exception("custom field definitions for %s unavailable", entity)
+            return {}
+        return {key: str(d.get("field_type", "varchar")) for key, d in definitions.items()}
 
     # -- management API -----------------------------------------------------------------------------
 
