@@ -106,7 +106,8 @@ class FieldMap:
             return self._option_id(field, value)
         if kind == "set":
             items = [value] if isinstance(value, str | int) else list(value)
-            return [self._option_id(field, item) for item in items]
+            # Pipedrive clears a set with null and rejects an empty list.
+            return [self._option_id(field, item) for item in items] or None
         if kind == "monetary":
             amount, cur = _money_parts(field, value, currency)
             return {"value": amount, "currency": cur}
@@ -130,7 +131,7 @@ class FieldMap:
             return {key: self._option_id(field, value)}
         if kind == "set":
             items = [value] if isinstance(value, str | int) else list(value)
-            return {key: ",".join(str(self._option_id(field, item)) for item in items)}
+            return {key: ",".join(str(self._option_id(field, item)) for item in items) or None}
         if kind == "monetary":
             amount, cur = _money_parts(field, value, currency)
             return {key: amount, f"{key}_currency": cur}
