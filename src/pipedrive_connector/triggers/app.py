@@ -81,6 +81,7 @@ class TriggerApp:
         self.asgi = ReceiverApp(self.receiver, on_startup=self.start, on_shutdown=self.stop)
         self._poll_stop = threading.Event()
         self._poll_thread: threading.Thread | None = None
+        self._catch_up_thread: threading.Thread | None = None
 
     # -- handlers ----------------------------------------------------------------------------
     def on(self, trigger: str, *, name: str | None = None) -> Callable[[HandlerFunc], HandlerFunc]:
@@ -219,20 +220,39 @@ class TriggerApp:
         self._poll_thread.start()
 
     # -- running -----------------------------------------------------------------------------
-    def start(self, *, catch_up: bool = True) -> None:
-        """Start the dispatcher thread; first catch up on changes missed while down."""
-        if catch_up and self.client is not None:
-            try:
-                self.catch_up()
-            except Exception as exc:
-                log.warning("catch-up failed (will rely on webhooks): %s", exc)
+    def start(self, *, catch_up: bool = True, wait: bool = False) -> None:
+        """Start the dispatcher thread and catch up on changes missed while down.
+
+        Catch-up runs in the background so the receiver answers Pipedrive at once (``wait=True``
+        blocks until it is done).
+        """
         self.dispatcher.start()
+        if not catch_up or self.client is None:
+            return
+
+        def run() -> None:
+            try:
+                results = self.catch_up()
+            except Exception as exc:
+                log.warning("catch-up failed (webhooks still work): %s", exc)
+                return
+            stored = sum(result.stored for result in results)
+            if stored:
+                log.info("catch-up found %s missed event(s)", stored)
+
+        self._catch_up_thread = threading.Thread(target=run, name="pipedrive-trigger-catch-up", daemon=True)
+        self._catch_up_thread.start()
+        if wait:
+            self._catch_up_thread.join()
 
     def stop(self) -> None:
         self._poll_stop.set()
         if self._poll_thread is not None:
             self._poll_thread.join(10)
             self._poll_thread = None
+        if self._catch_up_thread is not None:
+            self._catch_up_thread.join(30)
+            self._catch_up_thread = None
         self.dispatcher.stop()
 
     def close(self) -> None:
