@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from triggers_helpers import Collector, ServedApp, settle, wait_for
 
 from pipedrive_connector.client import Pipedrive
@@ -47,13 +48,15 @@ def labels(collector: Collector, name: str) -> list[tuple[Any, Any]]:
     return sorted(found)
 
 
+@pytest.mark.parametrize("version", ["2.0", "1.0"])
 def test_polling_produces_the_same_events_as_webhooks(
     pd: Pipedrive,
     pipedrive_sandbox: Any,
     tmp_path: Path,
+    version: str,
 ) -> None:
     names = list(TRIGGERS)
-    hooked = TriggerApp(client=pd, state_path=tmp_path / "hooked.db")
+    hooked = TriggerApp(client=pd, state_path=tmp_path / "hooked.db", version=version)
     polled = TriggerApp(client=pd, state_path=tmp_path / "polled.db")
     by_webhook, by_poll = Collector(hooked, names), Collector(polled, names)
     poll_subs = [polled.poll_subscription_for(name) for name in names]
