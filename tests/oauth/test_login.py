@@ -77,7 +77,7 @@ def test_cli_login_consents_stores_tokens_and_reports_the_user(
     assert token.api_domain == registered_app.base_url
     assert "deals:full" in token.scopes and "base" in token.scopes
     assert _mode(store.path) == 0o600
-    assert _mode(store.path.parent) == 0o700
+    assert _mode(store.path.parent) == _mode(config_dir) == 0o700
     profile_file = config_dir / "profiles" / "work.json"
     assert _mode(profile_file) == 0o600
     profile = load_profile("work")

@@ -43,7 +43,7 @@ def test_file_store_writes_private_files_atomically(tmp_path: Path, guard: Secre
     finally:
         os.umask(old_umask)
     assert _mode(store.path) == 0o600
-    assert _mode(store.path.parent) == 0o700
+    assert _mode(store.path.parent) == _mode(tmp_path / "cfg") == 0o700
     assert store.load() == TOKEN
     assert [p.name for p in store.path.parent.iterdir() if p.name.endswith(".tmp")] == []
 
