@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 import uuid
 from typing import Any
+
+import pytest
 
 # Fixtures are imported by name, so their use as test parameters "redefines" them.
 # ruff: noqa: F811
@@ -114,9 +118,14 @@ def test_matching_wildcards_and_v1_v2_action_names(extras: ExtrasSandbox, receiv
     assert persons_only["id"] not in {e["webhook_id"] for e in log}
 
 
-def test_failed_delivery_is_retried_with_the_same_event_id(extras: ExtrasSandbox, receiver: Receiver) -> None:
+def test_failed_delivery_is_retried_with_the_same_event_id(
+    extras: ExtrasSandbox, receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     receiver.statuses = [500, 503]  # then 200
-    hook = extras.add_webhook(receiver.url, event_object="deal")
+    hook = extras.add_webhook(
+        receiver.url, event_object="deal", http_auth_user="u", http_auth_password="s3cr3t-pw"
+    )
     _create_deal(extras, "Retry me")
     log = extras.deliveries(hook["id"])
     assert [(e["attempt"], e["status_code"], e["ok"]) for e in log] == [
@@ -128,6 +137,8 @@ def test_failed_delivery_is_retried_with_the_same_event_id(extras: ExtrasSandbox
     assert [m["attempt"] for m in metas] == [1, 2, 3]
     assert len({m["id"] for m in metas}) == 1 and {e["event_id"] for e in log} == {metas[0]["id"]}
     assert log[0]["body"]["meta"]["attempt"] == 1 and log[-1]["body"]["meta"]["attempt"] == 3
+    assert all(r.basic_auth() == ("u", "s3cr3t-pw") for r in receiver.requests)
+    assert "s3cr3t-pw" not in caplog.text and "s3cr3t-pw" not in json.dumps(log)
 
 
 def test_gives_up_after_three_retries_and_logs_connection_errors(extras: ExtrasSandbox) -> None:

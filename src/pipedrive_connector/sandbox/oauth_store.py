@@ -12,7 +12,7 @@ import secrets
 import sqlite3
 import threading
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -98,9 +98,9 @@ class Grant:
 
 @dataclass(frozen=True)
 class IssuedTokens:
-    access_token: str
-    refresh_token: str
-    scope: str
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    scope: str = ""
 
 
 class OAuthStore:
