@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipedrive_connector.cli._demo import DemoReport, Step, run_demo
-from pipedrive_connector.cli._output import print_json, stderr
+from pipedrive_connector.cli._output import fail, print_json, stderr
 
 
 def _mark(ok: bool) -> str:
@@ -79,7 +79,7 @@ def demo(
             highlight=False,
         )
     if receiver not in ("trigger-app", "loopback"):
-        raise typer.BadParameter("--receiver must be trigger-app or loopback")
+        fail("--receiver must be trigger-app or loopback", 2)
     report = run_demo(
         legacy=legacy, trigger_timeout=timeout, receiver_kind=receiver, on_step=None if quiet else _live
     )

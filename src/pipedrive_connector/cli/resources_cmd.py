@@ -16,6 +16,7 @@ from pipedrive_connector.cli._connect import ConnectionFlags, parse_pairs, read_
 from pipedrive_connector.cli._output import (
     Column,
     errors_as_messages,
+    fail,
     print_csv,
     print_json,
     print_jsonl,
@@ -167,7 +168,7 @@ SET = typer.Option(None, "--set", "-s", help="A body field as key=value (repeata
 def _format(as_json: bool, as_jsonl: bool, as_csv: bool) -> str:
     chosen = [name for name, flag in (("json", as_json), ("jsonl", as_jsonl), ("csv", as_csv)) if flag]
     if len(chosen) > 1:
-        raise typer.BadParameter("choose one of --json, --jsonl, --csv")
+        fail("choose one of --json, --jsonl, --csv", 2)
     return chosen[0] if chosen else "table"
 
 
@@ -238,7 +239,7 @@ def _build(resource: ResourceCommands) -> typer.Typer:
         try:
             return int(value)
         except ValueError:
-            raise typer.BadParameter(f"expected a numeric id, got {value!r}") from None
+            fail(f"expected a numeric {resource.singular} id, got {value!r}", 2)
 
     @app.command("list")
     def list_(
@@ -300,7 +301,7 @@ def _build(resource: ResourceCommands) -> typer.Typer:
         if data:
             parsed = read_json_argument(data, "--data")
             if not isinstance(parsed, dict):
-                raise typer.BadParameter("--data must be a JSON object")
+                fail("--data must be a JSON object", 2)
             body.update(parsed)
         body.update(parse_pairs(sets, "--set"))
         return body
@@ -438,7 +439,7 @@ def request(
     """Send any request to the API and print the JSON answer."""
     verb = method.upper()
     if verb not in ("GET", "POST", "PUT", "PATCH", "DELETE"):
-        raise typer.BadParameter(f"unsupported method {method!r}")
+        fail(f"unsupported method {method!r} (use GET, POST, PUT, PATCH or DELETE)", 2)
     with errors_as_messages():
         body = read_json_argument(data, "--data") if data else None
         params = parse_pairs(param, "--param")
