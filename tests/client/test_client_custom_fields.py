@@ -87,7 +87,7 @@ async def test_unknown_name_is_rejected_before_any_request(
     for valid in ("Budget", "Region", "Renewal date", "Source note", "Score"):
         assert repr(valid) in message
     assert usages == []
-    with pytest.raises(errors.UnknownCustomField, match="not an option of 'Region'.*'EMEA'"):
+    with pytest.raises(errors.UnknownCustomField, match=r"not an option of 'Region'.*'EMEA'"):
         await pd.deals.update(1, custom_fields={"Region": "Mars"})
     assert usages == []
     assert not [d for d in sandbox.state.store.all("deal") if d["title"] == "Nope"]
@@ -145,13 +145,21 @@ def test_value_decoding_for_sets_and_ranges() -> None:
     fmap = FieldMap(
         "deal",
         [
-            FieldDefinition(key=key_set, name="Tags", field_type="set", edit_flag=True,
-                            options=[{"id": 1, "label": "One"}, {"id": 2, "label": "Two"}]),
+            FieldDefinition(
+                key=key_set,
+                name="Tags",
+                field_type="set",
+                edit_flag=True,
+                options=[{"id": 1, "label": "One"}, {"id": 2, "label": "Two"}],
+            ),
             FieldDefinition(key=key_range, name="Period", field_type="daterange", edit_flag=True),
         ],
     )
-    encoded = fmap.encode({"Tags": ["Two", 1], "Period": DateRange(date(2027, 1, 1), date(2027, 2, 1))},
-                          style="v2", currency=None)
+    encoded = fmap.encode(
+        {"Tags": ["Two", 1], "Period": DateRange(date(2027, 1, 1), date(2027, 2, 1))},
+        style="v2",
+        currency=None,
+    )
     assert encoded == {key_set: [2, 1], key_range: {"value": "2027-01-01", "until": "2027-02-01"}}
     assert fmap.decode({"custom_fields": encoded}) == {
         "Tags": ["Two", "One"],

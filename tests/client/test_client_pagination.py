@@ -100,7 +100,8 @@ def _stuck_server(paging: str) -> httpx.MockTransport:
         if paging == "cursor":
             extra = {"next_cursor": "same-cursor"}
         else:
-            extra = {"pagination": {"start": 0, "limit": 1, "more_items_in_collection": True, "next_start": 0}}
+            pagination = {"start": 0, "limit": 1, "more_items_in_collection": True, "next_start": 0}
+            extra = {"pagination": pagination}
         return httpx.Response(200, json={"success": True, "data": [{"id": 1}], "additional_data": extra})
 
     return httpx.MockTransport(handler)
@@ -108,8 +109,10 @@ def _stuck_server(paging: str) -> httpx.MockTransport:
 
 @pytest.mark.parametrize("paging", ["cursor", "offset"])
 def test_a_cursor_that_does_not_advance_stops_iteration(paging: str) -> None:
-    pd = Pipedrive(api_token="t", base_url="http://stuck.example", transport=_stuck_server(paging), environ={})
+    pd = Pipedrive(
+        api_token="t", base_url="http://stuck.example", transport=_stuck_server(paging), environ={}
+    )
     resource = pd.deals if paging == "cursor" else pd.deals.v1
-    with pytest.raises(errors.PaginationError, match="does not advance|same next_cursor"):
+    with pytest.raises(errors.PaginationError, match=r"does not advance|same next_cursor"):
         for _ in resource.iterate():
             pass

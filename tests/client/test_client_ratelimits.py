@@ -101,7 +101,9 @@ async def test_daily_budget_exhausted_raises_instead_of_sleeping(
     assert [u.daily_tokens_left for u in usages if u.status_code == 200] == [4, 2, 0]
 
 
-async def test_retry_after_beyond_max_wait_raises(make_client: Callable[..., Either], sandbox: Served) -> None:
+async def test_retry_after_beyond_max_wait_raises(
+    make_client: Callable[..., Either], sandbox: Served
+) -> None:
     sandbox.control("rate-limit", {"plan": "lite"})
     pd = make_client(rate_limit=False, max_wait=0.5)
     with pytest.raises(DailyBudgetExhausted):

@@ -82,7 +82,9 @@ async def test_v2_schema_validation_maps_to_badrequest_with_code(pd: Either) -> 
 async def test_webhook_style_errors_are_readable(pd: Either) -> None:
     with pytest.raises(errors.BadRequest) as caught:
         await pd.request(
-            "POST", "/v1/webhooks", json={"subscription_url": "nope", "event_action": "*", "event_object": "*"}
+            "POST",
+            "/v1/webhooks",
+            json={"subscription_url": "nope", "event_action": "*", "event_object": "*"},
         )
     assert "subscription_url" in (caught.value.error or "")
     assert caught.value.body["errors"]["subscription_url"]
@@ -117,7 +119,7 @@ async def test_unreachable_server_raises_connectionfailed_after_retries(kind: st
 
 
 def test_nothing_configured_names_what_is_missing() -> None:
-    with pytest.raises(errors.ConfigurationError, match="api_token.*PIPEDRIVE_API_TOKEN"):
+    with pytest.raises(errors.ConfigurationError, match=r"api_token.*PIPEDRIVE_API_TOKEN"):
         Pipedrive(environ={})
 
 
@@ -129,7 +131,9 @@ def test_environment_variables_configure_the_client(sandbox: Served) -> None:
 
 
 def test_company_domain_and_base_url_precedence() -> None:
-    assert Pipedrive(api_token="t", company_domain="acme", environ={}).base_url == "https://acme.pipedrive.com"
+    assert (
+        Pipedrive(api_token="t", company_domain="acme", environ={}).base_url == "https://acme.pipedrive.com"
+    )
     assert (
         Pipedrive(api_token="t", company_domain="acme.pipedrive.com", environ={}).base_url
         == "https://acme.pipedrive.com"

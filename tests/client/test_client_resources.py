@@ -11,10 +11,16 @@ from pipedrive_connector.client.models import (
     Currency,
     Deal,
     DealV1,
+    FieldDefinition,
+    Filter,
+    Lead,
+    LeadLabel,
     Organization,
     Person,
     PersonV1,
     Pipeline,
+    SearchHit,
+    Stage,
     User,
     ref_id,
 )
@@ -132,3 +138,61 @@ async def test_invalid_ids_are_refused_before_sending(pd: Either) -> None:
 async def test_search_needs_a_term(pd: Either) -> None:
     with pytest.raises(errors.ConfigurationError, match="search term is empty"):
         await pd.deals.search("  ")
+
+
+async def test_leads_v1_crud_and_v2_search(pd: Either, sandbox: Served) -> None:
+    labels = await pd.lead_labels.list()
+    hot = next(label for label in labels if label.name == "Hot")
+    lead = await pd.leads.add(
+        title="Zyxel lead", organization_id=1, label_ids=[hot.id], value={"amount": 300, "currency": "EUR"}
+    )
+    assert isinstance(lead, Lead) and isinstance(lead.id, str)
+    assert lead.value is not None and lead.value.amount == 300
+    assert lead.label_ids == [hot.id]
+    changed = await pd.leads.update(lead.id, title="Zyxel lead 2", value=None)
+    assert changed.title == "Zyxel lead 2" and changed.value is None
+    assert lead.id in {each.id async for each in pd.leads.iterate(limit=2)}
+    hits = await pd.leads.search("Zyxel")
+    assert [hit.id for hit in hits] == [lead.id]
+    assert hits[0].type == "lead"
+    await pd.leads.delete(lead.id)
+    with pytest.raises(errors.NotFound):
+        await pd.leads.get(lead.id)
+
+
+async def test_lead_labels_crud(pd: Either) -> None:
+    label = await pd.lead_labels.add(name="Client label", color="green")
+    assert isinstance(label, LeadLabel) and label.color == "green"
+    renamed = await pd.lead_labels.update(label.id, name="Client label 2")
+    assert renamed.name == "Client label 2"
+    await pd.lead_labels.delete(label.id)
+    assert label.id not in {each.id for each in await pd.lead_labels.list()}
+
+
+async def test_search_entities_and_items(pd: Either) -> None:
+    deals = await pd.deals.search("Acme")
+    assert deals and all(hit.type == "deal" for hit in deals)
+    assert all(isinstance(hit, SearchHit) and hit.result_score is not None for hit in deals)
+    people = await pd.persons.search("Jane")
+    assert any("Jane" in str(hit.item.get("name")) for hit in people)
+    orgs = await pd.organizations.search("Acme")
+    assert orgs[0].type == "organization"
+    items = await pd.item_search.search("Acme", item_types="deal,organization")
+    assert {hit.type for hit in items} <= {"deal", "organization"} and len(items) >= 2
+
+
+async def test_stages_filters_and_fields(pd: Either) -> None:
+    stages = [stage async for stage in pd.stages.iterate(pipeline_id=1)]
+    assert stages and all(isinstance(s, Stage) and s.pipeline_id == 1 for s in stages)
+    stage = await pd.stages.add(name="Client stage", pipeline_id=1)
+    assert (await pd.stages.update(stage.id, name="Client stage 2")).name == "Client stage 2"
+    filters = await pd.filters.list(type="deals")
+    assert filters and all(isinstance(f, Filter) and f.type == "deals" for f in filters)
+    assert (await pd.filters.get(filters[0].id)).name == filters[0].name
+    deal_fields = [f async for f in pd.deal_fields.iterate()]
+    assert {"Budget", "Region"} <= {f.name for f in deal_fields if f.is_custom}
+    assert "title" in {f.key for f in deal_fields if not f.is_custom}
+    person_fields = await pd.person_fields.list()
+    assert all(isinstance(f, FieldDefinition) for f in person_fields)
+    organization_fields = await pd.organization_fields.field_map()
+    assert organization_fields.entity == "organization"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -35,3 +36,29 @@ def redact_text(text: str) -> str:
 def mask_secret(secret: str | None) -> str:
     """A repr-safe stand-in for a secret: shows only that one is set."""
     return "<unset>" if not secret else "<hidden>"
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites log records whose text carries a secret query parameter (httpx logs full URLs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is not ours to fix
+            return True
+        redacted = redact_text(message)
+        if redacted != message:
+            record.msg = redacted
+            record.args = None
+        return True
+
+
+_LOGGERS_TO_REDACT = ("httpx", "httpcore")
+
+
+def install_log_redaction() -> None:
+    """Keep ``api_token=...`` (token in the query string) out of httpx's own request log lines."""
+    for name in _LOGGERS_TO_REDACT:
+        target = logging.getLogger(name)
+        if not any(isinstance(existing, RedactingFilter) for existing in target.filters):
+            target.addFilter(RedactingFilter())

@@ -9,6 +9,7 @@ import httpx
 
 from pipedrive_connector.client._config import resolve_auth
 from pipedrive_connector.client._core import DEFAULT_TIMEOUT, ClientCore, TimeoutArg, UsageHook
+from pipedrive_connector.client._redact import install_log_redaction
 from pipedrive_connector.client._retry import RetryPolicy
 from pipedrive_connector.client.auth import TokenLocation
 from pipedrive_connector.client.errors import ConfigurationError
@@ -37,6 +38,7 @@ def build_core(
         raise ConfigurationError("max_retries and max_rate_limit_retries must be 0 or more")
     if max_wait < 0 or backoff_base < 0 or backoff_cap < 0:
         raise ConfigurationError("max_wait, backoff_base and backoff_cap must be 0 or more seconds")
+    install_log_redaction()
     resolved = resolve_auth(
         api_token=api_token,
         token_location=token_location,
