@@ -200,3 +200,57 @@ def test_webhooks_need_authentication(extras: ExtrasSandbox) -> None:
     response = extras.cp.get("/v1/webhooks")
     assert response.status_code == 401
     assert response.json() == {"success": False, "error": "unauthorized access", "errorCode": 401}
+
+
+def _app_token(extras: ExtrasSandbox, scope: str) -> str:
+    """An OAuth access token of the pre-registered sandbox app, through the consent flow."""
+    decision = extras.cp.post(
+        "/oauth/authorize",
+        data={
+            "client_id": "sandbox-client",
+            "redirect_uri": "http://127.0.0.1:7/cb",
+            "scope": scope,
+            "decision": "allow",
+        },
+        follow_redirects=False,
+    )
+    code = decision.headers["location"].split("code=")[1].split("&")[0]
+    tokens = extras.cp.post(
+        "/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "client_id": "sandbox-client",
+            "client_secret": "sandbox-secret",
+        },
+    )
+    token: str = tokens.json()["access_token"]
+    return token
+
+
+def test_oauth_apps_need_admin_scope_and_see_only_their_own(extras: ExtrasSandbox) -> None:
+    token_hook = extras.add_webhook("http://127.0.0.1:9/token-made")
+    without_admin = {"authorization": f"Bearer {_app_token(extras, 'deals:full')}"}
+    denied = extras.cp.get("/v1/webhooks", headers=without_admin)
+    assert denied.status_code == 403 and denied.json()["error"] == "Scope and URL mismatch"
+
+    app = {"authorization": f"Bearer {_app_token(extras, 'admin')}"}
+    assert extras.cp.get("/v1/webhooks", headers=app).json()["data"] == []  # not the API-token webhook
+    made = extras.cp.post(
+        "/v1/webhooks",
+        json={
+            "subscription_url": "http://127.0.0.1:9/app",
+            "event_action": "*",
+            "event_object": "*",
+            "name": "app",
+        },
+        headers=app,
+    )
+    assert made.status_code == 201 and made.json()["data"]["type"] == "application"
+    assert [w["id"] for w in extras.cp.get("/v1/webhooks", headers=app).json()["data"]] == [
+        made.json()["data"]["id"]
+    ]
+    # An app's webhook can be deleted only by the app.
+    assert extras.api.delete(f"/v1/webhooks/{made.json()['data']['id']}").status_code == 403
+    assert extras.cp.delete(f"/v1/webhooks/{token_hook['id']}", headers=app).status_code == 404
+    assert extras.cp.delete(f"/v1/webhooks/{made.json()['data']['id']}", headers=app).status_code == 200

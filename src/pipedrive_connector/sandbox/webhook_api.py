@@ -32,6 +32,17 @@ def unauthorized() -> JSONResponse:
     return JSONResponse({"success": False, "error": "unauthorized access", "errorCode": 401}, status_code=401)
 
 
+def scope_mismatch() -> JSONResponse:
+    """An OAuth token without the ``admin`` scope, the only one the spec accepts on /webhooks."""
+    return JSONResponse(
+        {"success": False, "error": "Scope and URL mismatch", "errorCode": 403}, status_code=403
+    )
+
+
+def lacks_admin_scope(principal: Principal) -> bool:
+    return principal.auth_kind == "oauth" and "admin" not in principal.scopes
+
+
 def forbidden() -> JSONResponse:
     return JSONResponse({"success": False, "message": "Forbidden"}, status_code=403)
 

@@ -30,11 +30,13 @@ from pipedrive_connector.sandbox.webhook_api import (
     field_errors,
     forbidden,
     is_admin,
+    lacks_admin_scope,
     limit_reached,
     not_found,
     ok,
     principal_of,
     read_body,
+    scope_mismatch,
     unauthorized,
     validate_new_webhook,
 )
@@ -178,12 +180,16 @@ class WebhookService:
         principal = principal_of(request)
         if principal is None:
             return unauthorized()
+        if lacks_admin_scope(principal):
+            return scope_mismatch()
         return ok([self._api_view(w) for w in self.store.all() if self._visible(w, principal)])
 
     async def _add(self, request: Request) -> Response:
         principal = principal_of(request)
         if principal is None:
             return unauthorized()
+        if lacks_admin_scope(principal):
+            return scope_mismatch()
         try:
             body = await read_body(request)
         except BodyError as error:
@@ -202,6 +208,8 @@ class WebhookService:
         principal = principal_of(request)
         if principal is None:
             return unauthorized()
+        if lacks_admin_scope(principal):
+            return scope_mismatch()
         raw_id = request.path_params["id"]
         webhook = self.store.get(int(raw_id)) if raw_id.isdigit() else None
         if webhook is None or not self._visible(webhook, principal):
