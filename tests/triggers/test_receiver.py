@@ -204,3 +204,16 @@ def test_jsonl_sink_writes_each_event_once_across_restarts(tmp_path: Path) -> No
     JsonlSink(out, event_document)(event)
     JsonlSink(out, event_document)(event)  # a new process after a crash re-runs the handler
     assert len(out.read_text().splitlines()) == 1
+
+
+def test_two_handlers_with_the_same_name_both_run(app: TriggerApp, subscription: Any) -> None:
+    calls: list[str] = []
+    app.on("newDeal")(lambda event: calls.append("first"))
+    app.on("newDeal")(lambda event: calls.append("second"))
+    sub = app.store.get_subscription(subscription[0])
+    assert sub is not None
+    from pipedrive_connector.triggers import parse_webhook
+
+    app.store.insert_event(sub, parse_webhook(deal_created(12)), None)
+    app.dispatcher.drain()
+    assert calls == ["first", "second"]

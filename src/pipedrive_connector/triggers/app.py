@@ -9,7 +9,9 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pipedrive_connector.client.errors import NotFound
 from pipedrive_connector.triggers.definitions import (
+    COLLECTIONS,
     FIELD_CHANGED,
     TriggerDefinition,
     field_change_trigger,
@@ -90,15 +92,25 @@ class TriggerApp:
             get_trigger(trigger)  # fail early on a typo
 
         def register(func: HandlerFunc) -> HandlerFunc:
-            handler_name = name or f"{func.__module__}.{func.__qualname__}@{trigger}"
-            self._handlers.append(Handler(handler_name, func, trigger))
+            module = getattr(func, "__module__", None) or "handler"
+            qualname = getattr(func, "__qualname__", None) or type(func).__name__
+            self.add_handler(name or f"{module}.{qualname}@{trigger}", func, trigger)
             return func
 
         return register
 
     def add_handler(self, name: str, func: Callable[[Event], Any], trigger: str | None = None) -> None:
-        """Register a handler (or a sink) by a stable name; ``trigger=None`` receives every trigger."""
-        self._handlers.append(Handler(name, func, trigger))
+        """Register a handler (or a sink) by a stable name; ``trigger=None`` receives every trigger.
+
+        The name records which handlers already succeeded for an event, so it must stay the same
+        across restarts; a repeated name gets a ``#2``, ``#3`` suffix in registration order.
+        """
+        taken = {handler.name for handler in self._handlers}
+        unique, number = name, 1
+        while unique in taken:
+            number += 1
+            unique = f"{name}#{number}"
+        self._handlers.append(Handler(unique, func, trigger))
 
     def document(self, event: Event) -> dict[str, Any]:
         """The JSON a sink emits for an event (the trigger's output plus identity and metadata)."""
@@ -107,17 +119,29 @@ class TriggerApp:
     def _prepare(self, row: InboxRow) -> Event:
         event = dataclasses.replace(row.event, trigger=row.trigger)
         sub = self.store.get_subscription(row.subscription_id)
-        if sub is None or not sub.enrich or event.source == "poll" or event.action == "deleted":
+        if sub is None or not sub.enrich:
             return event
         return self.enrich(event)
 
     def enrich(self, event: Event) -> Event:
-        """Replace a webhook's ``data`` (v2 sends only "crucial" fields) with the full API v2 record."""
-        if self.client is None or event.entity_id is None:
+        """Replace a v2 webhook's ``data`` ("only crucial information") with the full API v2 record.
+
+        v1 payloads (already full objects), polled records and deletions are left as they are; so is
+        the event when the record is gone by now.
+        """
+        collection = COLLECTIONS.get(event.object)
+        if (
+            self.client is None
+            or collection is None
+            or event.entity_id is None
+            or event.version != "2.0"
+            or event.action == "deleted"
+        ):
             return event
-        trigger = get_trigger(event.trigger) if event.trigger and event.trigger != FIELD_CHANGED else None
-        collection = trigger.collection if trigger else _collection(event.object)
-        envelope = self.client.request("GET", f"/api/v2/{collection}/{event.entity_id}")
+        try:
+            envelope = self.client.request("GET", f"/api/v2/{collection}/{event.entity_id}")
+        except NotFound:
+            return event
         data = envelope.get("data")
         return dataclasses.replace(event, output=data) if isinstance(data, dict) else event
 
@@ -280,9 +304,3 @@ class TriggerApp:
             count += self.store.requeue(list(seqs), rerun_all=True)
         self.dispatcher.wake()
         return count
-
-
-def _collection(obj: str) -> str:
-    from pipedrive_connector.triggers.definitions import COLLECTIONS
-
-    return COLLECTIONS.get(obj, f"{obj}s")
