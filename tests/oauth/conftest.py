@@ -23,7 +23,10 @@ def guard(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) 
     collected = SecretGuard()
     yield collected
     out, err = capsys.readouterr()
-    collected.assert_clean(caplog.text, out, err)
+    # caplog.text holds only the current phase (teardown): format the setup and call records too.
+    formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
+    logs = [formatter.format(record) for when in ("setup", "call") for record in caplog.get_records(when)]
+    collected.assert_clean(caplog.text, out, err, *logs)
 
 
 @pytest.fixture(autouse=True)
