@@ -226,3 +226,24 @@ def test_run_failures_are_one_line(pipedrive_sandbox: Any, tmp_path: Path) -> No
     assert no_credentials.exit_code == 2 and "credentials" in no_credentials.stderr
     unknown = invoke(["run", "getDeal", *sandbox_flags(pipedrive_sandbox)], tmp_path)
     assert unknown.exit_code == 2 and "unknown action 'getDeal'" in unknown.stderr
+
+
+def test_run_with_a_saved_connection_profile(
+    pipedrive_sandbox: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from pipedrive_connector.client.profiles import Profile, save_profile
+
+    monkeypatch.setenv("PIPEDRIVE_CONFIG_DIR", str(tmp_path / "config"))
+    save_profile(
+        Profile(
+            name="work",
+            kind="api_token",
+            api_token=pipedrive_sandbox.api_token,
+            base_url=pipedrive_sandbox.base_url,
+        )
+    )
+    result = invoke(["run", "getOrganizations", "--input", '{"limit": 2}', "--connection", "work"], tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert len(json.loads(result.stdout)["data"]) == 2
+    unknown = invoke(["run", "getOrganizations", "--connection", "nosuch"], tmp_path)
+    assert unknown.exit_code == 2 and "nosuch" in unknown.stderr

@@ -26,8 +26,16 @@ from pipedrive_connector.cli._output import (
 from pipedrive_connector.component import Component, Connection
 
 
-def _owner(row: dict[str, Any]) -> Any:
-    return row.get("owner_id") if row.get("owner_id") is not None else row.get("user_id")
+def _first(*keys: str) -> Callable[[dict[str, Any]], Any]:
+    """The first key present: list rows say ``org_id``, search items say ``organization``."""
+
+    def get(row: dict[str, Any]) -> Any:
+        return next((row[key] for key in keys if row.get(key) is not None), None)
+
+    return get
+
+
+_owner = _first("owner_id", "user_id", "owner")
 
 
 def _primary(key_v1: str, key_v2: str) -> Callable[[dict[str, Any]], Any]:
@@ -77,7 +85,7 @@ RESOURCES = (
             ("status", lambda r: r.get("status")),
             ("value", lambda r: r.get("value")),
             ("currency", lambda r: r.get("currency")),
-            ("stage", lambda r: r.get("stage_id")),
+            ("stage", _first("stage_id", "stage")),
             ("owner", _owner),
         ),
     ),
@@ -94,8 +102,8 @@ RESOURCES = (
             ("id", lambda r: r.get("id")),
             ("title", lambda r: r.get("title")),
             ("value", _lead_value),
-            ("person", lambda r: r.get("person_id")),
-            ("organization", lambda r: r.get("organization_id")),
+            ("person", _first("person_id", "person")),
+            ("organization", _first("organization_id", "organization")),
             ("owner", _owner),
         ),
         id_is_text=True,
@@ -130,7 +138,7 @@ RESOURCES = (
             ("name", lambda r: r.get("name")),
             ("email", _primary("email", "emails")),
             ("phone", _primary("phone", "phones")),
-            ("organization", lambda r: r.get("org_id")),
+            ("organization", _first("org_id", "organization")),
             ("owner", _owner),
         ),
     ),
@@ -228,9 +236,12 @@ def _collect(
 
 
 def _build(resource: ResourceCommands) -> typer.Typer:
-    app = typer.Typer(
-        help=f"List, read, create, change, delete and search {resource.name}.", no_args_is_help=True
+    verbs = (
+        "List, read, create, change, delete and search"
+        if resource.search_action
+        else ("List, read, create, change and delete")
     )
+    app = typer.Typer(help=f"{verbs} {resource.name}.", no_args_is_help=True)
     id_help = f"The {resource.singular}'s id" + (" (UUID)." if resource.id_is_text else ".")
 
     def parse_id(value: str) -> Any:
