@@ -11,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
@@ -20,10 +21,11 @@ from oauth_helpers import (
     advance_clock,
     cli_env,
     login_in_process,
-    start_cli,
     tokens_issued,
 )
+from typer.testing import CliRunner
 
+from pipedrive_connector.cli.main import app
 from pipedrive_connector.client import AsyncPipedrive, Pipedrive
 from pipedrive_connector.client.oauth import OAuth2Auth, OAuthTokenClient, ReauthorizationRequired
 from pipedrive_connector.client.profiles import Profile, save_profile, token_store_for
@@ -234,11 +236,11 @@ def test_a_revoked_refresh_token_raises_reauthorization_required(
     guard.assert_clean(str(error), repr(error))
 
     # The CLI turns it into one line on stderr with the command to run.
-    status = start_cli(["auth", "status", "--profile", "acme", "--check"], cli_env(config_dir))
-    out, err = status.communicate(timeout=30)
-    guard.record(out, err)
-    assert status.returncode == 1
-    assert err.strip().startswith("error: ") and len(err.strip().splitlines()) == 1
+    status = CliRunner().invoke(app, ["auth", "status", "--profile", "acme", "--check"])
+    guard.record(status.stdout, status.stderr)
+    assert status.exit_code == 1
+    err = status.stderr.strip()
+    assert err.startswith("error: ") and len(err.splitlines()) == 1
     assert "pipedrive auth login --profile acme" in err
 
 
@@ -248,3 +250,20 @@ def test_no_stored_token_asks_to_log_in(registered_app: RegisteredApp, tmp_path:
     with pytest.raises(ReauthorizationRequired) as caught:
         httpx.get(f"{registered_app.base_url}/v1/users/me", auth=auth)
     assert caught.value.command.startswith("pipedrive auth login --profile ghost")
+
+
+def test_token_endpoint_calls_use_basic_client_auth_and_form_bodies(
+    registered_app: RegisteredApp, token_file: Path, guard: SecretGuard
+) -> None:
+    sent: list[httpx.Request] = []
+    client = OAuthTokenClient(registered_app.app, event_hooks={"request": [sent.append]})
+    auth = OAuth2Auth(registered_app.app, FileTokenStore(token_file), token_client=client)
+    new = auth.refresh()
+    guard.add_token(new)
+    assert [r.url.path for r in sent] == ["/oauth/token"]
+    request = sent[0]
+    assert request.headers["authorization"].startswith("Basic ")
+    assert request.headers["content-type"] == "application/x-www-form-urlencoded"
+    body = dict(parse_qsl(request.content.decode()))
+    assert body["grant_type"] == "refresh_token" and "client_secret" not in body and "client_id" not in body
+    assert new.api_domain == registered_app.base_url
