@@ -1,47 +1,66 @@
-"""Benchmark 1: iterate every deal of a large account; time and memory against the raw floor and peers."""
+"""Benchmark 1: iterate every deal of a large account; time and memory against the raw floor and peers.
+
+Two origins:
+- ``replay``: a page-replay server (serve_pages.py) serving pages built from deals the sandbox
+  serialized. Its cost per page is small and the same for everyone, so the ratios measure the clients.
+- ``sandbox``: the real sandbox end to end at a smaller count (its page rendering dominates).
+"""
 
 from __future__ import annotations
 
+import json
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
-
-import httpx
 
 from benchmarks import peer_env, pieces
 from benchmarks.context import Context
-from benchmarks.procs import ChildError, run_worker
+from benchmarks.procs import ChildError, ChildServer, run_worker
 from benchmarks.results import Section, Skipped, Target
 from benchmarks.sandbox_ops import Sandbox
 from benchmarks.stats import interleave, median, median_ratio
 
 TITLE = "Bulk read: iterate every deal"
 OUR = ("sync", "async")
+TEMPLATE_DEALS = 50
 
 
-def _implementations(ctx: Context, sb: Sandbox, section: Section) -> dict[str, list[str]]:
-    """Implementation name -> the command that runs it once (base URL and token appended later)."""
-    impls: dict[str, list[str]] = {"raw-v2": [sys.executable, "-m", "benchmarks.read_worker", "raw-v2"]}
+def _worker(impl: str) -> list[str]:
+    return [sys.executable, "-m", "benchmarks.read_worker", impl]
+
+
+def _record_template(sb: Sandbox, path: Path) -> bool:
+    """Save one v2 and one v1 page of the sandbox's deals; False when the sandbox has no /v1/deals."""
+    http = sb._client()
+    v2 = http.get("/api/v2/deals", params={"limit": TEMPLATE_DEALS}).raise_for_status().json()
+    v1_resp = http.get("/v1/deals", params={"limit": TEMPLATE_DEALS, "start": 0})
+    v1 = v1_resp.json() if v1_resp.status_code == 200 else {"data": v2["data"]}
+    path.write_text(json.dumps({"v2": v2, "v1": v1}), encoding="utf-8")
+    return v1_resp.status_code == 200
+
+
+def _implementations(ctx: Context, section: Section, has_v1: bool) -> dict[str, list[str]]:
+    impls: dict[str, list[str]] = {"raw-v2": _worker("raw-v2")}
     try:
         pieces.require_client_deals("iterate")
         for name in OUR:
-            impls[name] = [sys.executable, "-m", "benchmarks.read_worker", name]
+            impls[name] = _worker(name)
     except Skipped as exc:
         section.notes.append(f"this client skipped: {exc}")
-    v1 = httpx.get(
-        f"{sb.base_url}/v1/deals", params={"limit": 1}, headers={"x-api-token": sb.token}, timeout=10
-    )
-    if v1.status_code == 200:
-        impls["raw-v1"] = [sys.executable, "-m", "benchmarks.read_worker", "raw-v1"]
+    if has_v1:
+        impls["raw-v1"] = _worker("raw-v1")
     else:
-        section.notes.append(f"raw-v1 floor skipped: GET /v1/deals answered {v1.status_code}")
+        section.notes.append("raw-v1 floor and v1 peers skipped: the sandbox does not serve GET /v1/deals")
     if ctx.peers:
         try:
             python = str(peer_env.ensure(ctx.progress))
+            section.notes.append(
+                f"peers run under {peer_env.interpreter_version(Path(python))} (see peer_env.py)"
+            )
             for peer in peer_env.PEERS:
                 if peer.floor in impls:
                     impls[peer.name] = [python, "-m", peer.module, "read"]
-                else:
-                    section.notes.append(f"{peer.name} skipped: the sandbox does not serve {peer.api} yet")
         except Skipped as exc:
             section.notes.append(f"peers skipped: {exc}")
     return impls
@@ -54,11 +73,35 @@ def _floor_of(impl: str) -> str:
     return "raw-v1" if impl == "raw-v1" else "raw-v2"
 
 
+def _measure(
+    ctx: Context, label: str, base_url: str, token: str, impls: dict[str, list[str]], *, trace: bool
+) -> dict[str, Any]:
+    def once(impl: str, rep: int) -> dict[str, Any]:
+        ctx.progress(f"  bulk read {label}: {impl} (rep {rep + 1}/{ctx.reps})")
+        try:
+            return run_worker([*impls[impl], "--base-url", base_url, "--token", token], timeout=900)
+        except ChildError as exc:
+            return {"error": str(exc)}
+
+    samples = interleave(list(impls), ctx.reps, once)
+    traced: dict[str, dict[str, Any]] = {}
+    if trace:
+        for impl in impls:
+            ctx.progress(f"  bulk read {label}: {impl} with tracemalloc")
+            try:
+                cmd = [*impls[impl], "--base-url", base_url, "--token", token, "--trace"]
+                traced[impl] = run_worker(cmd, timeout=900)
+            except ChildError as exc:
+                traced[impl] = {"error": str(exc)}
+    return {"samples": samples, "traced": traced}
+
+
 def run(ctx: Context) -> Section:
     section = Section(
         "bulk_read",
         TITLE,
         columns=[
+            "origin",
             "deals",
             "implementation",
             "median s",
@@ -70,73 +113,68 @@ def run(ctx: Context) -> Section:
         ],
     )
     sizes = (2_000, 10_000) if ctx.quick else (10_000, 100_000)
-    reps = ctx.reps
-    with Sandbox(seed="empty") as sb:
-        impls = _implementations(ctx, sb, section)
+    e2e_size = 1_000 if ctx.quick else 5_000
+    with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
+        template = Path(tmp) / "template.json"
+        with Sandbox(seed="empty", deals=TEMPLATE_DEALS) as sb:
+            has_v1 = _record_template(sb, template)
+        impls = _implementations(ctx, section, has_v1)
         section.data["implementations"] = list(impls)
         per_size: dict[int, dict[str, Any]] = {}
         for size in sizes:
-            seeding = sb.seed_deals(size, ctx.progress)
-            section.data.setdefault("seeding", {})[str(size)] = seeding
-            count = sb.deal_count()
-            if count != size:
-                section.notes.append(f"sandbox serves {count} deals where {size} were seeded")
-
-            def once(impl: str, rep: int, size: int = size) -> dict[str, Any]:
-                ctx.progress(f"  bulk read {size:,}: {impl} (rep {rep + 1}/{reps})")
-                cmd = [*impls[impl], "--base-url", sb.base_url, "--token", sb.token]
-                try:
-                    return run_worker(cmd, timeout=600)
-                except ChildError as exc:
-                    return {"error": str(exc)}
-
-            samples = interleave(list(impls), reps, once)
-            traced: dict[str, dict[str, Any]] = {}
-            for impl in impls:
-                ctx.progress(f"  bulk read {size:,}: {impl} with tracemalloc")
-                try:
-                    traced[impl] = run_worker(
-                        [*impls[impl], "--base-url", sb.base_url, "--token", sb.token, "--trace"], timeout=900
-                    )
-                except ChildError as exc:
-                    traced[impl] = {"error": str(exc)}
-            per_size[size] = {"samples": samples, "traced": traced}
-            _tabulate(section, size, samples, traced)
-        section.data["per_size"] = {str(k): v for k, v in per_size.items()}
+            args = ["--template", str(template), "--count", str(size)]
+            with ChildServer("benchmarks.serve_pages", args, health_path="/healthz") as pages:
+                per_size[size] = _measure(
+                    ctx, f"{size:,} (replay)", pages.base_url, "bench-token", impls, trace=True
+                )
+            _tabulate(section, "replay", size, per_size[size])
+    ctx.progress(f"  bulk read: seeding the sandbox with {e2e_size:,} deals for the end-to-end rows")
+    e2e_impls = {k: v for k, v in impls.items() if k in ("raw-v2", *OUR)}
+    with Sandbox(seed="empty", deals=e2e_size) as sb:
+        e2e = _measure(ctx, f"{e2e_size:,} (sandbox)", sb.base_url, sb.token, e2e_impls, trace=False)
+    _tabulate(section, "sandbox", e2e_size, e2e)
+    section.data["per_size"] = {str(k): v for k, v in per_size.items()}
+    section.data["end_to_end"] = e2e
+    section.notes.append(
+        f"replay: pages built from {TEMPLATE_DEALS} deals the sandbox serialized (v2 and v1 shapes), ids "
+        "renumbered, served by a small Starlette app in its own process; every implementation reads the "
+        "same bytes. sandbox: the real sandbox end to end. Times exclude interpreter start-up and imports; "
+        "each run is a fresh process."
+    )
     _targets(section, sizes, per_size)
     return section
 
 
-def _ok_times(runs: list[dict[str, Any]]) -> list[float]:
-    return [r["seconds"] for r in runs if "error" not in r]
-
-
-def _tabulate(
-    section: Section, size: int, samples: dict[str, list[dict[str, Any]]], traced: dict[str, dict[str, Any]]
-) -> None:
-    times = {impl: _ok_times(runs) for impl, runs in samples.items()}
-    reference = next((r for r in samples.get("raw-v2", []) if "error" not in r), None)
+def _tabulate(section: Section, origin: str, size: int, measured: dict[str, Any]) -> None:
+    samples: dict[str, list[dict[str, Any]]] = measured["samples"]
+    traced: dict[str, dict[str, Any]] = measured["traced"]
+    times = {impl: [r["seconds"] for r in runs if "error" not in r] for impl, runs in samples.items()}
     for impl, runs in samples.items():
         errors = [r["error"] for r in runs if "error" in r]
         if errors:
-            section.notes.append(f"{impl} at {size:,}: {len(errors)} run(s) failed: {errors[0][:300]}")
+            section.notes.append(
+                f"{impl} at {size:,} ({origin}): {len(errors)} run(s) failed: {errors[0][:300]}"
+            )
         good = [r for r in runs if "error" not in r]
         if not good:
             continue
-        if reference and any(r.get("count") != reference.get("count") for r in good):
-            section.notes.append(
-                f"{impl} at {size:,} read {good[0].get('count')} deals, raw-v2 {reference.get('count')}"
-            )
+        counts = {r.get("count") for r in good}
+        if counts != {size}:
+            section.notes.append(f"{impl} at {size:,} ({origin}) read {sorted(counts, key=str)} deals")
         floor = _floor_of(impl)
-        paired = {k: v for k, v in times.items() if k in (impl, floor)}
-        ratio = median_ratio(paired, floor).get(impl) if paired.get(floor) else None
+        ratio = (
+            median_ratio({impl: times[impl], floor: times[floor]}, floor).get(impl)
+            if times.get(floor)
+            else None
+        )
         seconds = median(times[impl])
         trace = traced.get(impl, {})
         section.add_row(
+            origin,
             size,
             impl,
             round(seconds, 3),
-            round(good[0].get("count", 0) / seconds) if seconds else None,
+            round(size / seconds) if seconds else None,
             round(ratio, 3) if ratio is not None else None,
             floor,
             round(median([r["rss_growth_kb"] for r in good]) / 1024, 1),
@@ -146,15 +184,15 @@ def _tabulate(
 
 def _targets(section: Section, sizes: tuple[int, ...], per_size: dict[int, dict[str, Any]]) -> None:
     big, small = sizes[-1], sizes[0]
-    rows = {(row[0], row[1]): row for row in section.rows}
+    rows = {(row[0], row[1], row[2]): row for row in section.rows}
     for impl in OUR:
-        row = rows.get((big, impl))
+        row = rows.get(("replay", big, impl))
         if row is None:
             section.targets.append(
                 Target(f"{impl} time vs floor", "<= 1.15x raw httpx", None, "not measured")
             )
             continue
-        ratio = row[4]
+        ratio = row[5]
         section.targets.append(
             Target(
                 f"{impl} time vs floor",
@@ -170,7 +208,7 @@ def _targets(section: Section, sizes: tuple[int, ...], per_size: dict[int, dict[
             section.targets.append(
                 Target(
                     f"{impl} memory flat",
-                    f"peak at {big:,} <= 1.25x peak at {small:,}",
+                    f"tracemalloc peak at {big:,} <= 1.25x peak at {small:,}",
                     growth <= 1.25,
                     f"{small_peak / 1024:.1f} MiB -> {big_peak / 1024:.1f} MiB "
                     f"({growth:.2f}x for {big // small}x the deals)",

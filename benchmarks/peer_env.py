@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -35,6 +36,43 @@ def venv_python() -> Path:
     return VENV / "bin" / "python"
 
 
+def base_interpreter() -> str:
+    """The interpreter the peers' virtualenv is built from.
+
+    pypipedrive-client 1.0.2 uses PEP 701 f-strings (nested quotes), so it needs Python 3.12 or
+    newer. The first working 3.12+ interpreter found (on PATH, then under pyenv) is used, else this
+    one (and that peer then fails to import, which the report shows).
+    """
+    candidates = [shutil.which(name) for name in ("python3.12", "python3.13", "python3.14")]
+    candidates += [str(p) for p in sorted(Path.home().glob(".pyenv/versions/3.1[2-9]*/bin/python3"))]
+    for candidate in candidates:
+        if not candidate:
+            continue
+        try:
+            probe = subprocess.run(
+                [candidate, "-c", "import sys; print(sys.version_info >= (3, 12))"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if probe.returncode == 0 and probe.stdout.strip() == "True":
+            return candidate
+    return sys.executable
+
+
+def interpreter_version(python: Path) -> str:
+    try:
+        out = subprocess.run(
+            [str(python), "--version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (out.stdout or out.stderr).strip()
+
+
 def ensure(progress: Callable[[str], None]) -> Path:
     """Create the virtualenv and install the peers once; Skipped with the reason when that fails."""
     marker = VENV / "bench-requirements.json"
@@ -45,7 +83,7 @@ def ensure(progress: Callable[[str], None]) -> Path:
     try:
         if not python.exists():
             subprocess.run(
-                [sys.executable, "-m", "venv", str(VENV)], check=True, capture_output=True, timeout=180
+                [base_interpreter(), "-m", "venv", str(VENV)], check=True, capture_output=True, timeout=180
             )
         subprocess.run(
             [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *REQUIREMENTS],

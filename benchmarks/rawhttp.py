@@ -37,11 +37,16 @@ class RawPool:
         return _Conn(reader, writer)
 
     async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        return await self.request("POST", path, body, headers)
+
+    async def request(
+        self, method: str, path: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
         async with self._slots:
             conn = self._idle.pop() if self._idle else await self._connect()
             try:
                 status, payload, keep = await asyncio.wait_for(
-                    self._exchange(conn, path, body, headers), self.timeout
+                    self._exchange(conn, method, path, body, headers), self.timeout
                 )
             except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
                 conn.writer.close()
@@ -53,9 +58,9 @@ class RawPool:
             return status, payload
 
     async def _exchange(
-        self, conn: _Conn, path: str, body: bytes, headers: dict[str, str]
+        self, conn: _Conn, method: str, path: str, body: bytes, headers: dict[str, str]
     ) -> tuple[int, bytes, bool]:
-        head = [f"POST {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Length: {len(body)}"]
+        head = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Length: {len(body)}"]
         head += [f"{k}: {v}" for k, v in headers.items()]
         conn.writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
         await conn.writer.drain()

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib
-import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -14,7 +11,6 @@ from benchmarks.procs import ChildServer
 from benchmarks.results import Skipped
 
 TOKEN = "bench-token"
-Progress = Callable[[str], None]
 
 
 def require(module: str, *names: str, what: str) -> Any:
@@ -36,12 +32,13 @@ def require_sandbox() -> None:
 class Sandbox:
     """A sandbox child process plus control-plane helpers."""
 
-    def __init__(self, *, seed: str = "empty", rate_limit: str = "off") -> None:
+    def __init__(self, *, seed: str = "empty", rate_limit: str = "off", deals: int = 0) -> None:
         require_sandbox()
         self.server = ChildServer(
             "benchmarks.serve_sandbox",
-            ["--seed", seed, "--rate-limit", rate_limit, "--api-token", TOKEN],
+            ["--seed", seed, "--rate-limit", rate_limit, "--api-token", TOKEN, "--deals", str(deals)],
             health_path="/_sandbox/state",
+            ready_timeout=30.0 + deals / 50,
         )
         self.token = TOKEN
         self.http: httpx.Client | None = None
@@ -103,44 +100,3 @@ class Sandbox:
             cursor = (body.get("additional_data") or {}).get("next_cursor")
             if not cursor:
                 return count
-
-    def seed_deals(self, target: int, progress: Progress, *, concurrency: int = 24) -> dict[str, Any]:
-        """Bring the deal count up to ``target`` with concurrent v2 creates; returns timing facts."""
-        have = self.deal_count()
-        missing = max(0, target - have)
-        started = time.perf_counter()
-        if missing:
-            progress(f"seeding {missing:,} deals over HTTP ({concurrency} concurrent POSTs)")
-            asyncio.run(_create_deals(self.base_url, have, missing, concurrency, progress))
-        seconds = time.perf_counter() - started
-        return {"created": missing, "seconds": seconds, "per_second": missing / seconds if seconds else None}
-
-
-async def _create_deals(base_url: str, offset: int, count: int, concurrency: int, progress: Progress) -> None:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(
-        base_url=base_url, headers={"x-api-token": TOKEN}, timeout=60, limits=limits
-    ) as client:
-        queue: asyncio.Queue[int] = asyncio.Queue()
-        for i in range(offset, offset + count):
-            queue.put_nowait(i)
-        done = 0
-
-        async def worker() -> None:
-            nonlocal done
-            while True:
-                try:
-                    i = queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    return
-                resp = await client.post(
-                    "/api/v2/deals",
-                    json={"title": f"Bench deal {i}", "value": 1000 + i % 5000, "currency": "EUR"},
-                )
-                if resp.status_code >= 300:
-                    raise RuntimeError(f"seeding deal {i}: HTTP {resp.status_code}: {resp.text[:200]}")
-                done += 1
-                if done % 5000 == 0:
-                    progress(f"  seeded {done:,}/{count:,}")
-
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
