@@ -119,6 +119,10 @@ def test_search_deals(connection: Connection, deal: dict[str, Any]) -> None:
     found = run("searchDeals", {"term": "Plumbus", "fields": "title"}, connection)
     assert deal["id"] in _search_ids(found)
     assert "pagination" in found["additional_data"]
+    both = run("searchDeals", {"term": "Plumbus", "fields": "notes, title"}, connection)
+    assert deal["id"] in _search_ids(both)
+    notes_only = run("searchDeals", {"term": "Plumbus", "fields": "notes"}, connection)
+    assert deal["id"] not in _search_ids(notes_only)
     exact = run("searchDeals", {"term": "plumbus supply contract", "exact_match": True}, connection)
     assert _search_ids(exact) == [deal["id"]]
     none = run("searchDeals", {"term": "Plumbus", "status": "lost"}, connection)
@@ -305,3 +309,21 @@ def test_v2_pages_reuse_cursors(pipedrive_sandbox: Any, counter: CountingTranspo
         run("getPersons", {"start": start, "limit": 2}, connection)
     paths = [r.url.path for r in counter.requests]
     assert paths.count("/api/v2/persons") == 3  # each page resumes from the cached cursor
+
+
+def test_get_leads_by_archived_status(
+    connection: Connection, lead: dict[str, Any], pipedrive_sandbox: Any
+) -> None:
+    with Connection.api_key(
+        pipedrive_sandbox.api_token, base_url=pipedrive_sandbox.base_url
+    ).client() as client:
+        client.request("PATCH", f"/v1/leads/{lead['id']}", json={"is_archived": True})
+    archived = _ids(run("getLeads", {"archived_status": "archived", "limit": 500}, connection))
+    current = _ids(run("getLeads", {"limit": 500}, connection))
+    every = _ids(run("getLeads", {"archived_status": "all", "limit": 500}, connection))
+    assert lead["id"] in archived and lead["id"] not in current
+    assert sorted(every, key=str) == sorted(current + archived, key=str)
+    assert _ids(run("getLeads", {"archived_status": "not_archived", "limit": 500}, connection)) == current
+    window = run("getLeads", {"archived_status": "all", "start": 1, "limit": 2}, connection)
+    assert _ids(window) == every[1:3]
+    assert _pagination(window)["more_items_in_collection"] is (len(every) > 3)

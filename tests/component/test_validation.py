@@ -41,6 +41,7 @@ BAD_INPUTS = [
     ("getOrganizations", {"first_char": 3}, "first_char", "string"),
     ("addOrganization", {"organization": {}}, "organization.name", "required"),
     ("searchOrganizations", {"term": "ab", "fields": "email"}, "fields", "'address'"),
+    ("searchPersons", {"term": "ab", "fields": "name,title"}, "fields", "comma-separated list"),
     ("deleteOrganization", {"id": 1.5}, "id", "integer"),
     ("getOrganizationDetails", {"id": None}, "id", "required"),
     ("getPersons", {"start": -1}, "start", ">= 0"),
@@ -124,3 +125,10 @@ def test_the_json_schema_matches_what_validation_enforces() -> None:
     add_deal = next(a for a in Component().manifest()["actions"] if a["name"] == "addDeal")
     assert add_deal["input_schema"]["required"] == ["deal"]
     assert add_deal["input_schema"]["properties"]["deal"]["required"] == ["title"]
+
+
+def test_search_fields_take_a_comma_separated_list() -> None:
+    assert (
+        Component().validate("searchPersons", {"term": "ab", "fields": "name, email"})["fields"]
+        == "name,email"
+    )

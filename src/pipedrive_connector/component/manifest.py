@@ -30,6 +30,8 @@ def property_entry(prop: Property) -> dict[str, Any]:
         entry["default"] = prop.default
     if prop.options:
         entry["options"] = [{"label": o.label, "value": o.value} for o in prop.options]
+    if prop.comma_separated:
+        entry["comma_separated"] = True
     if prop.options_loader is not None:
         entry["options_loader"] = {
             "name": prop.options_loader.name,

@@ -84,6 +84,8 @@ class Property:
     extra: bool = False  # beyond the seed document
     hidden: bool = False
     secret: bool = False
+    # A STRING SELECT that takes a comma-separated list of its options ("title,notes").
+    comma_separated: bool = False
     # OBJECT properties that accept keys not listed in ``properties`` (custom field maps).
     additional_properties: bool = False
 

@@ -118,7 +118,15 @@ def validate_value(prop: Property, value: Any, where: str) -> Any:
         raise ValidationError(where, f"expected a value <= {prop.maximum:g}, got {_describe(value)}")
     if prop.options and kind is not PropertyType.ARRAY:
         allowed = [option.value for option in prop.options]
-        if value not in allowed:
+        if prop.comma_separated and isinstance(value, str):
+            wrong = [part for part in value.split(",") if part.strip() not in allowed]
+            if wrong:
+                choices = ", ".join(repr(v) for v in allowed)
+                raise ValidationError(
+                    where, f"expected a comma-separated list of {choices}, got {_describe(value)}"
+                )
+            value = ",".join(part.strip() for part in value.split(","))
+        elif value not in allowed:
             choices = ", ".join(repr(v) for v in allowed)
             raise ValidationError(where, f"expected one of {choices}, got {_describe(value)}")
     return value
@@ -167,7 +175,10 @@ def property_schema(prop: Property) -> dict[str, Any]:
         schema["pattern"] = _TIME.pattern
     if prop.default is not None:
         schema["default"] = prop.default
-    if prop.options:
+    if prop.options and prop.comma_separated:
+        choice = "|".join(re.escape(str(option.value)) for option in prop.options)
+        schema["pattern"] = f"^ *({choice}) *(, *({choice}) *)*$"
+    elif prop.options:
         schema["enum"] = [option.value for option in prop.options]
     if prop.min_length is not None:
         schema["minLength"] = prop.min_length

@@ -261,11 +261,12 @@ ACTIONS = (
             select(
                 "fields",
                 "Fields",
-                "The field to perform the search from. Defaults to all of them.",
+                "The fields to search in, comma-separated (e.g. title,notes). Defaults to all of them.",
                 S,
                 ("Custom fields", "custom_fields"),
                 ("Notes", "notes"),
                 ("Title", "title"),
+                comma_separated=True,
             ),
             exact_match(),
             loaded("person_id", "Person Id", "persons", "Will filter leads by the provided person ID."),

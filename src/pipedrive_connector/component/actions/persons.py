@@ -230,13 +230,14 @@ ACTIONS = (
             select(
                 "fields",
                 "Fields",
-                "The field to perform the search from. Defaults to all of them.",
+                "The fields to search in, comma-separated (e.g. title,notes). Defaults to all of them.",
                 S,
                 ("Custom fields", "custom_fields"),
                 ("Email", "email"),
                 ("Notes", "notes"),
                 ("Phone", "phone"),
                 ("Name", "name"),
+                comma_separated=True,
             ),
             exact_match(),
             integer(
