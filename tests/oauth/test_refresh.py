@@ -175,8 +175,19 @@ def test_refresh_happens_before_expiry_without_a_401(
         assert counter.calls == 0
         offset[0] = HOUR - 30  # 30 s before expiry: inside the 60 s skew (the server still accepts it)
         issued_before = tokens_issued(registered_app.base_url)
-        pd.request("GET", "/v1/users/me")
-        pd.request("GET", "/v1/users/me")
+        barrier = threading.Barrier(20)
+        statuses: list[bool] = []
+
+        def call() -> None:
+            barrier.wait()
+            statuses.append(pd.request("GET", "/v1/users/me")["success"])
+
+        threads = [threading.Thread(target=call) for _ in range(20)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert statuses == [True] * 20
     assert counter.calls == 1
     assert tokens_issued(registered_app.base_url) - issued_before == 1
     token = FileTokenStore(token_file).load()
