@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
+import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -78,5 +79,8 @@ def errors_as_messages() -> Iterator[None]:
         fail(str(error), 2)
     except PipedriveError as error:
         fail(" ".join(str(error).split()), 1)
-    except (OSError, ValueError) as error:
-        fail(" ".join(str(error).split()) or type(error).__name__, 1)
+    except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+        raise
+    except Exception as error:  # anything else still ends as one line, never a traceback
+        text = " ".join(str(error).split())
+        fail(f"{type(error).__name__}: {text}" if text else type(error).__name__, 1)

@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipedrive_connector.cli._demo import DemoReport, Step, run_demo
-from pipedrive_connector.cli._output import fail, print_json, stderr
+from pipedrive_connector.cli._output import errors_as_messages, fail, print_json, stderr
 
 
 def _mark(ok: bool) -> str:
@@ -73,16 +73,17 @@ def demo(
     ),
 ) -> None:
     """Run every action and fire every trigger on an embedded sandbox: no account, no network."""
+    if receiver not in ("trigger-app", "loopback"):
+        fail("--receiver must be trigger-app or loopback", 2)
     if not quiet:
         stderr.print(
             "[bold]pipedrive demo[/bold]: starting an embedded sandbox and a webhook receiver on 127.0.0.1",
             highlight=False,
         )
-    if receiver not in ("trigger-app", "loopback"):
-        fail("--receiver must be trigger-app or loopback", 2)
-    report = run_demo(
-        legacy=legacy, trigger_timeout=timeout, receiver_kind=receiver, on_step=None if quiet else _live
-    )
+    with errors_as_messages():
+        report = run_demo(
+            legacy=legacy, trigger_timeout=timeout, receiver_kind=receiver, on_step=None if quiet else _live
+        )
     if as_json:
         print_json(report.to_dict())
     else:
