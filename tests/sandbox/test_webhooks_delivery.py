@@ -232,3 +232,56 @@ def test_webhook_without_success_for_three_days_is_deleted(extras: ExtrasSandbox
     _create_deal(extras, "Fails three days later")
     extras.flush()
     assert extras.api.get("/v1/webhooks").json()["data"] == []
+
+
+def test_merge_and_user_events_follow_the_documented_shapes(
+    extras: ExtrasSandbox, receiver: Receiver
+) -> None:
+    """The store publishes merges and user changes like this; the payloads must follow the guides."""
+    from datetime import UTC, datetime
+
+    from pipedrive_connector.sandbox.contracts import ChangeEvent
+
+    v1_hook = extras.add_webhook(receiver.url + "/v1", version="1.0")
+    v2_hook = extras.add_webhook(receiver.url + "/v2", event_action="change")
+    merged_v1 = extras.add_webhook(receiver.url + "/merged", event_action="merged", version="1.0")
+    base: dict[str, Any] = {"user_id": 1, "company_id": 1, "timestamp": datetime.now(UTC)}
+    extras.state.bus.publish(
+        ChangeEvent(
+            entity="person",
+            action="change",
+            entity_id=7,
+            merged_from_id=8,
+            current_v1={"id": 7, "name": "Kept"},
+            previous_v1={"id": 7, "name": "Kept"},
+            current_v2={"id": 7, "name": "Kept"},
+            previous_v2={"id": 7, "name": "Kept"},
+            **base,
+        )
+    )
+    extras.state.bus.publish(
+        ChangeEvent(
+            entity="user",
+            action="change",
+            entity_id=2,
+            current_v1={"id": 2, "name": "New"},
+            previous_v1={"id": 2, "name": "Old"},
+            current_v2={"id": 2, "name": "New"},
+            previous_v2={"id": 2, "name": "Old"},
+            **base,
+        )
+    )
+    extras.flush()
+    by_path: dict[str, list[dict[str, Any]]] = {}
+    for request in receiver.requests:
+        by_path.setdefault(request.path, []).append(request.body)
+    merge_v1, user_v1 = by_path["/hook/v1"]
+    assert merge_v1["event"] == "merged.person" and merge_v1["meta"]["action"] == "merged"
+    assert user_v1["event"] == "updated.user" and user_v1["current"] == [{"id": 2, "name": "New"}]
+    assert user_v1["previous"] == [{"id": 2, "name": "Old"}]
+    merge_v2, user_v2 = by_path["/hook/v2"]
+    assert merge_v2["meta"]["action"] == "change" and merge_v2["meta"]["merged_from_id"] == "8"
+    assert merge_v2["previous"] == {}
+    assert "permitted_user_ids" not in user_v2["meta"] and user_v2["previous"] == {"name": "Old"}
+    assert [b["event"] for b in by_path["/hook/merged"]] == ["merged.person"]
+    assert {e["webhook_id"] for e in extras.deliveries()} == {v1_hook["id"], v2_hook["id"], merged_v1["id"]}
