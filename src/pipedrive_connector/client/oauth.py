@@ -30,6 +30,7 @@ from urllib.parse import urlencode
 import anyio.to_thread
 import httpx
 
+from pipedrive_connector.client.errors import PipedriveError
 from pipedrive_connector.client.token_store import OAuthToken, TokenStore
 
 logger = logging.getLogger(__name__)
@@ -42,14 +43,14 @@ TokenUpdateCallback = Callable[[OAuthToken], None]
 EventHooks = Mapping[str, list[Callable[..., Any]]]
 
 
-class OAuthError(Exception):
-    """An OAuth step failed. The message says what and what to do; it never contains a secret."""
+class OAuthError(PipedriveError):
+    """An OAuth step failed. The message says what and what to do; it never contains a secret.
+
+    A ``PipedriveError``, so that code (and CLI commands) handling client errors also handle these.
+    """
 
     def __init__(self, message: str, *, status_code: int | None = None, error: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status_code = status_code
-        self.error = error
+        super().__init__(message, status_code=status_code, error=error)
 
 
 class ReauthorizationRequired(OAuthError):
