@@ -476,3 +476,7 @@ class OAuth2Auth(httpx.Auth):
                 )
             self.store.delete()
             self._token = None
+
+
+# The name docs/architecture.md uses for the client's ``oauth=`` argument.
+OAuth2Credentials = OAuth2Auth
