@@ -118,3 +118,18 @@ def test_catch_up_fills_the_gap_after_downtime(
     assert after.ids() == {"newDeal": [missed["id"]], "updatedDeal": [seen["id"], missed["id"]]}
     assert after.events["updatedDeal"][-1].source == "webhook"
     restarted.close()
+
+
+def test_periodic_catch_up_heals_a_gap_while_running(
+    pd: Pipedrive, pipedrive_sandbox: Any, tmp_path: Path
+) -> None:
+    app = TriggerApp(client=pd, state_path=tmp_path / "t.db", catch_up_interval=0.2)
+    collector = Collector(app, ["newPerson"])
+    with ServedApp(app.asgi) as served:
+        result = app.enable("newPerson", public_url=served.url)
+        # Pipedrive deletes webhooks that keep failing (and drops events while one is banned).
+        pd.request("DELETE", f"/v1/webhooks/{result.webhook_id}")
+        person = pd.request("POST", "/api/v2/persons", json={"name": "Nobody told us"})["data"]
+        wait_for(lambda: collector.ids() == {"newPerson": [person["id"]]})
+    assert collector.events["newPerson"][0].source == "poll"
+    app.close()

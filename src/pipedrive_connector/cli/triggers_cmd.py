@@ -128,9 +128,13 @@ def _trigger(
 
 
 def _app(
-    state: str, client: Any = None, public_url: str | None = None, retry_delays: Sequence[float] | None = None
+    state: str,
+    client: Any = None,
+    public_url: str | None = None,
+    retry_delays: Sequence[float] | None = None,
+    catch_up_interval: float | None = None,
 ) -> TriggerApp:
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"catch_up_interval": catch_up_interval or None}
     if retry_delays is not None:
         kwargs["retry_delays"] = retry_delays
     try:
@@ -332,6 +336,9 @@ def serve(
     catch_up: bool = typer.Option(
         True, "--catch-up/--no-catch-up", help="Poll for changes missed while down."
     ),
+    catch_up_interval: float = typer.Option(
+        300.0, "--catch-up-interval", help="Seconds between catch-up passes while running (0: at start only)."
+    ),
     max_body: int = typer.Option(
         1024 * 1024, "--max-body", help="Largest accepted body in bytes (413 above)."
     ),
@@ -344,7 +351,9 @@ def serve(
 ) -> None:
     """Run the webhook receiver (POST /webhooks/{subscription}) and dispatch events to the sinks."""
     client = _client(api_token, base_url, company_domain, required=False)
-    app = _app(state, client, retry_delays=_retry_delays(retry_delays))
+    if catch_up_interval < 0:
+        _fail("--catch-up-interval must not be negative")
+    app = _app(state, client, retry_delays=_retry_delays(retry_delays), catch_up_interval=catch_up_interval)
     app.receiver.max_body_bytes = max_body
     sinks = _add_sinks(app, out, exec_, forward)
     if not sinks:

@@ -61,8 +61,11 @@ class TriggerApp:
         retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
         lease_seconds: float = 300.0,
         version: str = "2.0",
+        catch_up_interval: float | None = None,
     ) -> None:
         self.client = client
+        # Seconds between catch-up passes while running (None: only once, at start).
+        self.catch_up_interval = catch_up_interval
         self.public_url = public_url.rstrip("/") if public_url else None
         self.version = version
         self.store = TriggerStore(str(state_path))
@@ -255,22 +258,29 @@ class TriggerApp:
             return
 
         def run() -> None:
-            try:
-                results = self.catch_up()
-            except Exception as exc:
-                log.warning("catch-up failed (webhooks still work): %s", exc)
-                return
-            stored = sum(result.stored for result in results)
-            if stored:
-                log.info("catch-up found %s missed event(s)", stored)
+            while True:
+                try:
+                    results = self.catch_up()
+                except Exception as exc:
+                    log.warning("catch-up failed (webhooks still work): %s", exc)
+                else:
+                    stored = sum(result.stored for result in results)
+                    if stored:
+                        log.info("catch-up found %s missed event(s)", stored)
+                # Repeating heals gaps while running too (a banned or deleted webhook drops events).
+                if not self.catch_up_interval or self._poll_stop.wait(self.catch_up_interval):
+                    return
 
         self._catch_up_thread = threading.Thread(target=run, name="pipedrive-trigger-catch-up", daemon=True)
         self._catch_up_thread.start()
         if wait:
+            if self.catch_up_interval:
+                raise ValueError("wait=True needs catch_up_interval=None (a repeating catch-up never ends)")
             self._catch_up_thread.join()
 
     def stop(self) -> None:
         self._poll_stop.set()
+        self.dispatcher.wake()
         if self._poll_thread is not None:
             self._poll_thread.join(10)
             self._poll_thread = None
