@@ -254,3 +254,21 @@ def test_oauth_apps_need_admin_scope_and_see_only_their_own(extras: ExtrasSandbo
     assert extras.api.delete(f"/v1/webhooks/{made.json()['data']['id']}").status_code == 403
     assert extras.cp.delete(f"/v1/webhooks/{token_hook['id']}", headers=app).status_code == 404
     assert extras.cp.delete(f"/v1/webhooks/{made.json()['data']['id']}", headers=app).status_code == 200
+
+
+def test_admin_may_subscribe_as_another_existing_user(extras: ExtrasSandbox) -> None:
+    as_user_two = extras.add_webhook("http://127.0.0.1:9/as-two", user_id=2)
+    assert as_user_two["user_id"] == 2 and as_user_two["owner_id"] == 1
+    with extras.user_client(2) as other:  # user 2 sees the webhook authorised as them
+        assert [w["id"] for w in other.get("/v1/webhooks").json()["data"]] == [as_user_two["id"]]
+    missing = extras.api.post(
+        "/v1/webhooks",
+        json={
+            "subscription_url": "http://127.0.0.1:9/x",
+            "event_action": "*",
+            "event_object": "*",
+            "name": "x",
+            "user_id": 999,
+        },
+    )
+    assert missing.status_code == 400 and missing.json()["errors"]["user_id"] == ["user 999 not found"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -13,7 +14,6 @@ from pipedrive_connector.sandbox.contracts import Principal
 from pipedrive_connector.sandbox.webhook_payloads import EVENT_ACTIONS, EVENT_OBJECTS
 
 WEBHOOKS_PER_USER = 40
-ADMIN_USER_ID = 1
 _PIPEDRIVE_INFO = "Please check developers.pipedrive.com for more information about Pipedrive API."
 
 
@@ -86,10 +86,6 @@ def principal_of(request: Request) -> Principal | None:
     return principal if isinstance(principal, Principal) else None
 
 
-def is_admin(principal: Principal) -> bool:
-    return principal.user_id == ADMIN_USER_ID
-
-
 class BodyError(Exception):
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
@@ -139,7 +135,10 @@ def _int_or_none(value: object) -> int | None:
 
 
 def validate_new_webhook(
-    body: dict[str, Any], principal: Principal
+    body: dict[str, Any],
+    principal: Principal,
+    admin: bool,
+    user_exists: Callable[[int], bool],
 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """The fields to store, and per-field errors in Pipedrive's ``errors`` shape."""
     errors: dict[str, list[str]] = {}
@@ -161,8 +160,10 @@ def validate_new_webhook(
         parsed = _int_or_none(body.get("user_id"))
         if parsed is None or parsed <= 0:
             errors["user_id"] = ["must be a positive integer"]
-        elif parsed != principal.user_id and not is_admin(principal):
+        elif parsed != principal.user_id and not admin:
             errors["user_id"] = ["only an admin can create webhooks for another user"]
+        elif not user_exists(parsed):
+            errors["user_id"] = [f"user {parsed} not found"]
         else:
             user_id = parsed
     for secret_field in ("http_auth_user", "http_auth_password"):

@@ -29,7 +29,6 @@ from pipedrive_connector.sandbox.webhook_api import (
     bad_body,
     field_errors,
     forbidden,
-    is_admin,
     lacks_admin_scope,
     limit_reached,
     not_found,
@@ -171,7 +170,25 @@ class WebhookService:
             return False
         if principal.auth_kind == "oauth":  # apps see only their own webhooks
             return webhook.app_credential == principal.credential_id
-        return is_admin(principal) or principal.user_id in (webhook.owner_id, webhook.user_id)
+        return self._is_admin(principal) or principal.user_id in (webhook.owner_id, webhook.user_id)
+
+    def _user(self, user_id: int) -> dict[str, Any] | None:
+        store = getattr(self.state, "store", None)
+        found = store.get("user", user_id) if store is not None else None
+        return found if isinstance(found, dict) else None
+
+    def _is_admin(self, principal: Principal) -> bool:
+        """The user's ``is_admin`` flag in the store (user 1 when the store has no users)."""
+        user = self._user(principal.user_id)
+        if user is None:
+            return principal.user_id == 1
+        return bool(user.get("is_admin"))
+
+    def _user_exists(self, user_id: int) -> bool:
+        if getattr(self.state, "store", None) is None:
+            return True
+        user = self._user(user_id)
+        return user is not None and bool(user.get("active_flag", True))
 
     def _api_view(self, webhook: Webhook) -> dict[str, Any]:
         return webhook.to_api(is_active=not self.worker.is_banned(webhook.id))
@@ -194,7 +211,7 @@ class WebhookService:
             body = await read_body(request)
         except BodyError as error:
             return bad_body(error.message, error.status)
-        fields, errors = validate_new_webhook(body, principal)
+        fields, errors = validate_new_webhook(body, principal, self._is_admin(principal), self._user_exists)
         if errors:
             return field_errors(errors)
         if self.store.count_for_user(int(fields["user_id"])) >= WEBHOOKS_PER_USER:
