@@ -312,3 +312,17 @@ def test_exchange_api_token_grant_once(app_registered: ExtrasSandbox) -> None:
     assert first.status_code == 200 and _me(extras, first.json()["access_token"]).status_code == 200
     second = _token(extras, {"grant_type": "exchange_api_token", "api_token": extras.api_token})
     assert second.status_code == 400
+
+
+def test_consent_as_another_user_and_unknown_users_are_refused(app_registered: ExtrasSandbox) -> None:
+    extras = app_registered
+    params = {"client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI, "state": "u2", "user_id": "2"}
+    page = extras.cp.get("/oauth/authorize", params=params)
+    form = _FormParser()
+    form.feed(page.text)
+    answer = extras.cp.post(form.action, data={**form.hidden, "decision": "allow"}, follow_redirects=False)
+    code = parse_qs(urlsplit(answer.headers["location"]).query)["code"][0]
+    tokens = _exchange(extras, code)
+    assert _me(extras, tokens["access_token"]).json()["data"]["id"] == 2
+    unknown = extras.cp.get("/oauth/authorize", params={**params, "user_id": "999"})
+    assert unknown.status_code == 400 and "user_id" in unknown.json()["message"]

@@ -127,6 +127,13 @@ class OAuthServer:
             DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REDIRECT_URI, any_loopback_redirect=True
         )
 
+    def _user_exists(self, user_id: int) -> bool:
+        store = getattr(self.state, "store", None)
+        if store is None:  # no entity store (unit use): any user
+            return True
+        user = store.get("user", user_id)
+        return isinstance(user, dict) and bool(user.get("active_flag", True))
+
     def _check_authorize_params(self, params: dict[str, str]) -> tuple[OAuthClient, str]:
         client = self.store.get_client(params.get("client_id", ""))
         if client is None:
@@ -148,8 +155,8 @@ class OAuthServer:
         except OAuthError as error:
             return _error_response(error)
         user_id = params.get("user_id", "1")
-        if not user_id.isdigit():
-            return _error_response(OAuthError("Invalid request: user_id must be a positive integer"))
+        if not user_id.isdigit() or not self._user_exists(int(user_id)):
+            return _error_response(OAuthError("Invalid request: user_id is not an active sandbox user"))
         fields = {
             "client_id": client.client_id,
             "redirect_uri": redirect_uri,
@@ -177,9 +184,11 @@ class OAuthServer:
         if decision == "deny":
             return RedirectResponse(with_query(redirect_uri, {"error": "user_denied", **state_param}), 302)
         user_id = form.get("user_id", "1")
+        if not user_id.isdigit() or not self._user_exists(int(user_id)):
+            return _error_response(OAuthError("Invalid request: user_id is not an active sandbox user"))
         grant = Grant(
             client_id=client.client_id,
-            user_id=int(user_id) if user_id.isdigit() else 1,
+            user_id=int(user_id),
             company_id=int(getattr(self.state.settings, "company_id", 1)),
             scope=normalize_scope(form.get("scope")),
             expires_at=self.state.clock.now() + CODE_LIFETIME,
