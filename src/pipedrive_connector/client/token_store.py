@@ -20,6 +20,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from pipedrive_connector.client.errors import PipedriveError
+
 try:  # POSIX only; elsewhere the cross-process lock degrades to a no-op.
     import fcntl
 except ImportError:  # pragma: no cover - Windows
@@ -39,7 +41,7 @@ def config_dir() -> Path:
     return base / "pipedrive-connector"
 
 
-class TokenStoreError(Exception):
+class TokenStoreError(PipedriveError):
     """A token file that cannot be read or written (the message names the file, never its content)."""
 
 
