@@ -13,7 +13,8 @@ def _visible_to(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def user_ref(store: Store, user_id: int | None) -> dict[str, Any] | None:
+def user_ref(store: Store, user_id: int | None, *, numeric_flags: bool = False) -> dict[str, Any] | None:
+    """An expanded user; persons and organizations carry ``has_pic`` as 0/1, deals as a boolean."""
     if user_id is None:
         return None
     user = store.get("user", user_id)
@@ -22,7 +23,7 @@ def user_ref(store: Store, user_id: int | None) -> dict[str, Any] | None:
             "id": user_id,
             "name": None,
             "email": None,
-            "has_pic": 0,
+            "has_pic": 0 if numeric_flags else False,
             "pic_hash": None,
             "active_flag": False,
             "value": user_id,
@@ -31,7 +32,7 @@ def user_ref(store: Store, user_id: int | None) -> dict[str, Any] | None:
         "id": user["id"],
         "name": user["name"],
         "email": user["email"],
-        "has_pic": 0,
+        "has_pic": 0 if numeric_flags else False,
         "pic_hash": None,
         "active_flag": user["active_flag"],
         "value": user["id"],
@@ -207,7 +208,7 @@ def deal_v1(store: Store, record: Record) -> dict[str, Any]:
 
 
 def person_v1(store: Store, record: Record) -> dict[str, Any]:
-    owner = user_ref(store, record.get("owner_id"))
+    owner = user_ref(store, record.get("owner_id"), numeric_flags=True)
     org = org_ref(store, record.get("org_id"))
     deals = [d for d in store.all("deal") if d.get("person_id") == record["id"] and not d.get("is_deleted")]
     result: dict[str, Any] = {
@@ -271,7 +272,7 @@ _ADDRESS_PARTS = (
 
 
 def organization_v1(store: Store, record: Record) -> dict[str, Any]:
-    owner = user_ref(store, record.get("owner_id"))
+    owner = user_ref(store, record.get("owner_id"), numeric_flags=True)
     address = record.get("address") if isinstance(record.get("address"), dict) else {}
     deals = [d for d in store.all("deal") if d.get("org_id") == record["id"] and not d.get("is_deleted")]
     result: dict[str, Any] = {
