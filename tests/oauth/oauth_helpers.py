@@ -167,9 +167,12 @@ def read_authorize_url(process: subprocess.Popen[str], seen: list[str]) -> str:
 class FakeBrowser:
     """Stands in for ``webbrowser.open``: a user who presses a consent button, in a thread."""
 
-    def __init__(self, decision: str = "allow", tamper: Callable[[str], str] | None = None) -> None:
+    def __init__(self, decision: str = "allow", tamper: Callable[[str], str] | None = None,
+                 stray_request_first: bool = False) -> None:
         self.decision = decision
         self.tamper = tamper
+        self.stray_request_first = stray_request_first
+        self.stray: httpx.Response | None = None
         self.opened: list[str] = []
         self.callback: httpx.Response | None = None
         self.error: BaseException | None = None
@@ -183,6 +186,8 @@ class FakeBrowser:
                 location = consent(url, self.decision)
                 if self.tamper is not None:
                     location = self.tamper(location)
+                if self.stray_request_first:  # browsers also ask the callback server for a favicon
+                    self.stray = httpx.get(httpx.URL(location).join("/favicon.ico"))
                 self.callback = httpx.get(location)
             except BaseException as exc:
                 self.error = exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import stat
 import webbrowser
 from pathlib import Path
@@ -177,10 +178,11 @@ def test_cli_login_with_a_wrong_client_secret_fails_at_the_exchange(
 def test_cli_login_opens_the_browser_and_reuses_stored_app_credentials(
     registered_app: RegisteredApp, config_dir: Path, guard: SecretGuard, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    browser = FakeBrowser()
+    browser = FakeBrowser(stray_request_first=True)
     first = _browser_login(registered_app, browser, monkeypatch)
     browser.finish()
     assert first.exit_code == 0, first.stderr
+    assert browser.stray is not None and browser.stray.status_code == 404  # ignored; the login went on
     assert browser.opened and browser.opened[0] in first.stderr
     token = token_store_for("default").load()
     guard.add_token(token)
@@ -218,3 +220,24 @@ def test_cli_login_without_app_credentials_is_a_clear_error(config_dir: Path, sa
     result = _invoke(["auth", "login", "--no-browser", "--oauth-base-url", sandbox.base_url])
     assert result.exit_code == 1
     assert "--client-id and --client-secret are required" in result.stderr
+
+
+def test_cli_login_reports_a_busy_port_and_a_missing_callback(
+    registered_app: RegisteredApp, config_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PIPEDRIVE_CLIENT_ID", registered_app.app.client_id)
+    monkeypatch.setenv("PIPEDRIVE_CLIENT_SECRET", registered_app.app.client_secret)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = _invoke(["auth", "login", "--no-browser", "--redirect-port", str(port),
+                          "--oauth-base-url", registered_app.base_url])
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "--redirect-port" in result.stderr
+
+    waited = _invoke(["auth", "login", "--no-browser", "--redirect-port", str(registered_app.port),
+                      "--oauth-base-url", registered_app.base_url, "--timeout", "1"])
+    assert waited.exit_code == 1
+    assert "No authorization callback arrived within 1 s" in waited.stderr
+    assert not token_store_for("default").path.exists()
