@@ -143,3 +143,24 @@ async def test_per_call_max_retries_overrides_the_client(
     with pytest.raises(errors.ServerError):
         await pd.request("GET", "/api/v2/deals/1", max_retries=0)
     assert len(usages) == 1
+
+
+async def test_timeouts_retry_reads_and_flag_writes_as_ambiguous(
+    make_client: Callable[..., Either], sandbox: Served
+) -> None:
+    sandbox.control("faults", {"slow_rate": 1.0, "slow_ms": 600, "seed": 2})
+    usages: list[Usage] = []
+    pd = make_client(timeout=0.2, max_retries=1, on_usage=usages.append)
+    with pytest.raises(errors.Timeout) as caught:
+        await pd.deals.get(1)
+    assert not isinstance(caught.value, AmbiguousWriteError)
+    assert len(usages) == 2  # first try + one retry
+    usages.clear()
+    with pytest.raises(errors.AmbiguousTimeout, match="may have happened"):
+        await pd.deals.add(title="Slow create")
+    assert len(usages) == 1
+    # A longer per-call timeout gets through the same slow server.
+    assert (await pd.request("GET", "/api/v2/deals/1", timeout=5))["data"]["id"] == 1
+    sandbox.control("faults", {})
+    stored = [d for d in sandbox.state.store.all("deal") if d["title"] == "Slow create"]
+    assert len(stored) <= 1  # the server may still have created it: never twice

@@ -125,6 +125,8 @@ async def test_usage_hook_sees_limits_and_budget(make_client: Callable[..., Eith
     assert first.daily_tokens_left is not None and second.daily_tokens_left is not None
     assert second.daily_tokens_left < first.daily_tokens_left
     assert second.path == "/api/v2/deals/1"
+    limits = pd.rate_limits
+    assert limits.limit == 100 and limits.daily_tokens_left == second.daily_tokens_left
 
 
 async def test_a_broken_usage_hook_does_not_break_requests(make_client: Callable[..., Either]) -> None:

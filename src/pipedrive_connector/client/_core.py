@@ -184,7 +184,7 @@ class ClientCore:
         """Seconds to wait for a rate-limit slot before sending the next attempt."""
         if self.limiter is None:
             return 0.0
-        return self.limiter.for_path(call.path).reserve()
+        return self.limiter.reserve(call.path)
 
     # -- after an attempt -------------------------------------------------------------------
 
@@ -245,8 +245,14 @@ class ClientCore:
         common: dict[str, Any] = {"method": call.method, "url": url}
         if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
             return Decision(error=errors.ConfigurationError(f"invalid request URL: {_safe(exc)}", **common))
+        if not isinstance(exc, httpx.HTTPError):
+            raise exc  # not a transport problem (e.g. an OAuth refresh error): the caller's to see
         if not isinstance(exc, httpx.TransportError):
-            raise exc
+            return Decision(
+                error=errors.ConnectionFailed(
+                    f"{call.method} failed: {type(exc).__name__}: {_safe(exc)}", **common
+                )
+            )
         not_sent = isinstance(exc, NOT_SENT_ERRORS)
         is_timeout = isinstance(exc, httpx.TimeoutException)
         if not not_sent and not call.idempotent:
@@ -328,6 +334,12 @@ class ClientCore:
         assert isinstance(err, errors.RateLimited)
         err.retry_after = wait
         return Decision(error=err)
+
+    def last_rate_limits(self) -> RateSnapshot:
+        """What the latest response said about this credential's limits and budgets."""
+        if self.limiter is None:
+            return RateSnapshot()
+        return self.limiter.general.last
 
     def _observe(self, call: Call, response: httpx.Response) -> RateSnapshot:
         if self.limiter is None:

@@ -112,7 +112,15 @@ class CredentialLimiter:
         self.search = WindowLimiter(limit=SEARCH_LIMIT)
 
     def for_path(self, path: str) -> WindowLimiter:
+        """The window whose headers a response on ``path`` reports."""
         return self.search if is_search_path(path) else self.general
+
+    def reserve(self, path: str) -> float:
+        """Seconds to wait before sending to ``path``: searches count against both windows."""
+        wait = self.general.reserve()
+        if is_search_path(path):
+            wait = max(wait, self.search.reserve())
+        return wait
 
 
 def is_search_path(path: str) -> bool:

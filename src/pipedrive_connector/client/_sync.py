@@ -11,6 +11,7 @@ import httpx
 
 from pipedrive_connector.client._core import DEFAULT, ClientCore, TimeoutArg, UsageHook
 from pipedrive_connector.client._ops import Op
+from pipedrive_connector.client._ratelimit import RateSnapshot
 from pipedrive_connector.client._resources import SyncResources
 from pipedrive_connector.client._settings import build_core
 from pipedrive_connector.client._types import ApiVersion
@@ -67,6 +68,11 @@ class Pipedrive(SyncResources):
     @property
     def base_url(self) -> str:
         return self._core.base_url
+
+    @property
+    def rate_limits(self) -> RateSnapshot:
+        """The limits and budgets the latest response reported for this credential."""
+        return self._core.last_rate_limits()
 
     def request(
         self,

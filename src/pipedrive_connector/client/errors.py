@@ -235,6 +235,11 @@ def error_from_response(
     status = response.status_code
     chosen = cls or error_class_for_status(status)
     request = response.request
+    if message is None and status == 403 and isinstance(body, str) and body.lstrip().startswith("<"):
+        message = (
+            "blocked by Pipedrive's abuse protection (an HTML 403 after ignored 429s): "
+            "slow down and retry later"
+        )
     text = message or error or f"HTTP {status} {response.reason_phrase}".strip()
     return chosen(
         text,
