@@ -247,3 +247,28 @@ def test_run_with_a_saved_connection_profile(
     assert len(json.loads(result.stdout)["data"]) == 2
     unknown = invoke(["run", "getOrganizations", "--connection", "nosuch"], tmp_path)
     assert unknown.exit_code == 2 and "nosuch" in unknown.stderr
+
+
+def test_actions_options_lists_loaded_choices(pipedrive_sandbox: Any, tmp_path: Path) -> None:
+    flags = sandbox_flags(pipedrive_sandbox)
+    pipelines = json.loads(
+        invoke(["actions", "options", "addDeal", "deal.pipeline_id", "--json", *flags], tmp_path).stdout
+    )
+    second = pipelines[1]["value"]
+    stages = invoke(
+        ["actions", "options", "addDeal", "deal.stage_id", "-p", f"pipeline_id={second}", "--json", *flags],
+        tmp_path,
+    )
+    assert stages.exit_code == 0, stages.stderr
+    connection = Connection.api_key(pipedrive_sandbox.api_token, base_url=pipedrive_sandbox.base_url)
+    with connection.client() as client:
+        for option in json.loads(stages.stdout):
+            assert client.request("GET", f"/api/v2/stages/{option['value']}")["data"]["pipeline_id"] == second
+    euro = json.loads(
+        invoke(
+            ["actions", "options", "addDeal", "deal.currency", "-q", "euro", "--json", *flags], tmp_path
+        ).stdout
+    )
+    assert euro == [{"value": "EUR", "label": "Euro (EUR)"}]
+    bad = invoke(["actions", "options", "addDeal", "deal.nope", *flags], tmp_path)
+    assert bad.exit_code == 2 and "deal.nope" in bad.stderr

@@ -7,7 +7,7 @@ from typing import Any
 import typer
 
 from pipedrive_connector.cli import _connect
-from pipedrive_connector.cli._connect import ConnectionFlags, read_json_argument
+from pipedrive_connector.cli._connect import ConnectionFlags, parse_pairs, read_json_argument
 from pipedrive_connector.cli._output import errors_as_messages, print_json, print_table
 from pipedrive_connector.component import Component
 
@@ -101,6 +101,41 @@ def show_action(
             ),
         ],
     )
+
+
+@actions_app.command("options")
+def action_options(
+    action: str = typer.Argument(..., help="Action name, e.g. addDeal."),
+    prop: str = typer.Argument(..., help="Property, dotted for nested ones: deal.stage_id."),
+    search: str | None = typer.Option(None, "--search", "-q", help="Only options whose label contains this."),
+    param: list[str] | None = typer.Option(
+        None, "--param", "-p", help="A value it depends on, e.g. pipeline_id=2 for stages."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    api_token: str | None = _connect.API_TOKEN,
+    base_url: str | None = _connect.BASE_URL,
+    company_domain: str | None = _connect.COMPANY_DOMAIN,
+    add_to: str = _connect.ADD_TO,
+    api_version: str = _connect.API_VERSION,
+    profile: str | None = _connect.PROFILE,
+) -> None:
+    """List the choices of a SELECT property (loaded from Pipedrive: every page)."""
+    with errors_as_messages():
+        component = Component()
+        component.action(action)
+        connection = ConnectionFlags(
+            api_token, base_url, company_domain, add_to, api_version, profile
+        ).connection()
+        found = component.options(
+            action, prop, connection, inputs=parse_pairs(param, "--param"), search=search
+        )
+    rows = [{"value": o.value, "label": o.label} for o in found]
+    if as_json:
+        print_json(rows)
+    else:
+        print_table(
+            rows, [("value", lambda r: r["value"]), ("label", lambda r: r["label"])], title=f"{action} {prop}"
+        )
 
 
 def run(
