@@ -111,7 +111,6 @@ class Action:
     properties: tuple[Property, ...]
     execute: Execute
     output_schema: Mapping[str, Any]
-    sample_output: Mapping[str, Any] | None = None
     extra: bool = False
     resource: str = ""  # deals, leads, organizations, persons, activities
     checks: tuple[Check, ...] = ()

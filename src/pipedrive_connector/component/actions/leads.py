@@ -42,7 +42,7 @@ from pipedrive_connector.component.actions.props import (
 )
 from pipedrive_connector.component.calls import Flow
 from pipedrive_connector.component.context import ActionContext
-from pipedrive_connector.component.model import Action, ControlType, Property, PropertyType
+from pipedrive_connector.component.model import Action, ControlType, OptionsLoaderRef, Property, PropertyType
 from pipedrive_connector.component.paging import DEFAULT_LIMIT, pagination, v1_all
 
 LEADS = Entity(
@@ -84,7 +84,7 @@ def _lead_fields(title_required: bool) -> tuple[Property, ...]:
             ControlType.MULTI_SELECT,
             "IDs of the lead labels which will be associated with the lead.",
             items=text("label_id", "Label ID"),
-            options_loader=loaded("label_ids", "", "lead_labels").options_loader,
+            options_loader=OptionsLoaderRef("lead_labels"),
         ),
         loaded(
             "person_id",
