@@ -132,3 +132,9 @@ def test_search_fields_take_a_comma_separated_list() -> None:
         Component().validate("searchPersons", {"term": "ab", "fields": "name, email"})["fields"]
         == "name,email"
     )
+
+
+def test_input_must_be_an_object() -> None:
+    with pytest.raises(ValidationError) as caught:
+        Component().validate("getDeals", [1, 2])  # type: ignore[arg-type]
+    assert caught.value.property == "input" and "list" in str(caught.value)

@@ -39,6 +39,10 @@ class Component:
     ) -> dict[str, Any]:
         """The cleaned inputs, or ``ValidationError`` naming the property. Makes no request."""
         action = self.action(name)
+        if inputs is not None and not isinstance(inputs, Mapping):
+            raise ValidationError(
+                "input", f"expected an object with the properties of {name}, got {type(inputs).__name__}"
+            )
         given = dict(inputs or {})
         if action.body_property and action.body_property not in given and given:
             # A flat body (``{"title": ...}`` for addDeal) is folded into the request object.
