@@ -33,8 +33,14 @@ def guard(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) 
 def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     directory = tmp_path / "config"
     monkeypatch.setenv("PIPEDRIVE_CONFIG_DIR", str(directory))
-    for name in ("PIPEDRIVE_API_TOKEN", "PIPEDRIVE_PROFILE", "PIPEDRIVE_BASE_URL", "PIPEDRIVE_COMPANY_DOMAIN",
-                 "PIPEDRIVE_CLIENT_ID", "PIPEDRIVE_CLIENT_SECRET"):
+    for name in (
+        "PIPEDRIVE_API_TOKEN",
+        "PIPEDRIVE_PROFILE",
+        "PIPEDRIVE_BASE_URL",
+        "PIPEDRIVE_COMPANY_DOMAIN",
+        "PIPEDRIVE_CLIENT_ID",
+        "PIPEDRIVE_CLIENT_SECRET",
+    ):
         monkeypatch.delenv(name, raising=False)
     return directory
 
@@ -51,10 +57,13 @@ def registered_app(sandbox: Any, guard: SecretGuard) -> RegisteredApp:
     client_id = f"test-app-{secrets.token_hex(4)}"
     client_secret = f"s3cret-{secrets.token_hex(16)}"
     guard.add(client_secret)
-    response = httpx.post(f"{sandbox.base_url}/_sandbox/oauth/clients", json={
-        "client_id": client_id, "client_secret": client_secret, "redirect_uri": redirect_uri_for(port),
-    })
+    response = httpx.post(
+        f"{sandbox.base_url}/_sandbox/oauth/clients",
+        json={
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "redirect_uri": redirect_uri_for(port),
+        },
+    )
     assert response.status_code in (200, 201), response.text
     return RegisteredApp(OAuthApp(client_id, client_secret, sandbox.base_url), port, sandbox.base_url)
-
-

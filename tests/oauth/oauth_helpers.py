@@ -109,16 +109,22 @@ def advance_clock(base_url: str, seconds: float) -> None:
     assert response.status_code == 200, response.text
 
 
-def login_in_process(registered: RegisteredApp, *, decision: str = "allow",
-                     tamper: Callable[[str], str] | None = None) -> OAuthToken:
+def login_in_process(
+    registered: RegisteredApp, *, decision: str = "allow", tamper: Callable[[str], str] | None = None
+) -> OAuthToken:
     """``run_login`` in a thread, the consent step driven over HTTP; the token or the login's error."""
     urls: queue.Queue[str] = queue.Queue()
     outcome: dict[str, Any] = {}
 
     def run() -> None:
         try:
-            outcome["token"] = run_login(registered.app, redirect_port=registered.port, open_browser=False,
-                                         announce=urls.put, timeout=15)
+            outcome["token"] = run_login(
+                registered.app,
+                redirect_port=registered.port,
+                open_browser=False,
+                announce=urls.put,
+                timeout=15,
+            )
         except Exception as exc:
             outcome["error"] = exc
 
@@ -150,8 +156,14 @@ def cli_env(config_dir: Path, registered: RegisteredApp | None = None) -> dict[s
 
 
 def start_cli(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "pipedrive_connector.cli.main", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipedrive_connector.cli.main", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO_ROOT,
+    )
 
 
 def read_authorize_url(process: subprocess.Popen[str], seen: list[str]) -> str:
@@ -167,8 +179,12 @@ def read_authorize_url(process: subprocess.Popen[str], seen: list[str]) -> str:
 class FakeBrowser:
     """Stands in for ``webbrowser.open``: a user who presses a consent button, in a thread."""
 
-    def __init__(self, decision: str = "allow", tamper: Callable[[str], str] | None = None,
-                 stray_request_first: bool = False) -> None:
+    def __init__(
+        self,
+        decision: str = "allow",
+        tamper: Callable[[str], str] | None = None,
+        stray_request_first: bool = False,
+    ) -> None:
         self.decision = decision
         self.tamper = tamper
         self.stray_request_first = stray_request_first

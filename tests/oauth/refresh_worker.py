@@ -28,8 +28,9 @@ def main() -> None:
         if request.url.path.startswith("/oauth/token"):
             token_calls.append(request.url.path)
 
-    auth = OAuth2Auth(app, FileTokenStore(token_file),
-                      token_client=OAuthTokenClient(app, event_hooks={"request": [count]}))
+    auth = OAuth2Auth(
+        app, FileTokenStore(token_file), token_client=OAuthTokenClient(app, event_hooks={"request": [count]})
+    )
     auth.current_token()  # hold the soon-to-expire token in memory, like a long-running worker
     print("ready", flush=True)
     sys.stdin.readline()

@@ -52,9 +52,22 @@ def test_cli_login_consents_stores_tokens_and_reports_the_user(
     admin = httpx.get(f"{sandbox.base_url}/v1/users/me", headers={"x-api-token": sandbox.api_token})
     me = admin.json()["data"]
     env = cli_env(config_dir, registered_app)
-    process = start_cli(["auth", "login", "--no-browser", "--redirect-port", str(registered_app.port),
-                         "--oauth-base-url", registered_app.base_url, "--profile", "work",
-                         "--scopes", "deals:full,contacts:read"], env)
+    process = start_cli(
+        [
+            "auth",
+            "login",
+            "--no-browser",
+            "--redirect-port",
+            str(registered_app.port),
+            "--oauth-base-url",
+            registered_app.base_url,
+            "--profile",
+            "work",
+            "--scopes",
+            "deals:full,contacts:read",
+        ],
+        env,
+    )
     seen: list[str] = []
     authorize_url = read_authorize_url(process, seen)
     query = dict(parse_qsl(urlsplit(authorize_url).query))
@@ -110,28 +123,48 @@ def test_cli_login_consents_stores_tokens_and_reports_the_user(
     assert "revoked" in logout.stdout
     assert not store.path.exists() and not profile_file.exists()
     # The refresh token is dead at the server: using it is an invalid grant.
-    refused = httpx.post(f"{registered_app.base_url}/oauth/token",
-                         data={"grant_type": "refresh_token", "refresh_token": token.refresh_token},
-                         auth=(registered_app.app.client_id, registered_app.app.client_secret))
+    refused = httpx.post(
+        f"{registered_app.base_url}/oauth/token",
+        data={"grant_type": "refresh_token", "refresh_token": token.refresh_token},
+        auth=(registered_app.app.client_id, registered_app.app.client_secret),
+    )
     assert refused.status_code == 400
-    me = httpx.get(f"{registered_app.base_url}/v1/users/me",
-                   headers={"Authorization": f"Bearer {token.access_token}"})
+    me = httpx.get(
+        f"{registered_app.base_url}/v1/users/me", headers={"Authorization": f"Bearer {token.access_token}"}
+    )
     assert me.status_code == 401
 
 
-def _browser_login(registered: RegisteredApp, browser: FakeBrowser, monkeypatch: pytest.MonkeyPatch,
-                   client_secret: str | None = None) -> Any:
+def _browser_login(
+    registered: RegisteredApp,
+    browser: FakeBrowser,
+    monkeypatch: pytest.MonkeyPatch,
+    client_secret: str | None = None,
+) -> Any:
     """`pipedrive auth login` in-process, with the browser step played by ``browser``."""
     monkeypatch.setattr(webbrowser, "open", browser.open)
     monkeypatch.setenv("PIPEDRIVE_CLIENT_ID", registered.app.client_id)
     monkeypatch.setenv("PIPEDRIVE_CLIENT_SECRET", client_secret or registered.app.client_secret)
-    return _invoke(["auth", "login", "--redirect-port", str(registered.port),
-                    "--oauth-base-url", registered.base_url, "--timeout", "15"])
+    return _invoke(
+        [
+            "auth",
+            "login",
+            "--redirect-port",
+            str(registered.port),
+            "--oauth-base-url",
+            registered.base_url,
+            "--timeout",
+            "15",
+        ]
+    )
 
 
 @pytest.mark.parametrize("state", ["forged-state", None], ids=["wrong-state", "missing-state"])
 def test_cli_login_rejects_a_callback_with_a_wrong_or_missing_state(
-    registered_app: RegisteredApp, config_dir: Path, guard: SecretGuard, state: str | None,
+    registered_app: RegisteredApp,
+    config_dir: Path,
+    guard: SecretGuard,
+    state: str | None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     issued_before = tokens_issued(registered_app.base_url)
@@ -148,8 +181,9 @@ def test_cli_login_rejects_a_callback_with_a_wrong_or_missing_state(
     assert not (config_dir / "profiles" / "default.json").exists()
 
 
-def test_cli_login_reports_user_denied(registered_app: RegisteredApp, config_dir: Path,
-                                       guard: SecretGuard, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_login_reports_user_denied(
+    registered_app: RegisteredApp, config_dir: Path, guard: SecretGuard, monkeypatch: pytest.MonkeyPatch
+) -> None:
     browser = FakeBrowser(decision="deny")
     result = _browser_login(registered_app, browser, monkeypatch)
     callback = browser.finish()
@@ -231,13 +265,33 @@ def test_cli_login_reports_a_busy_port_and_a_missing_callback(
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = _invoke(["auth", "login", "--no-browser", "--redirect-port", str(port),
-                          "--oauth-base-url", registered_app.base_url])
+        result = _invoke(
+            [
+                "auth",
+                "login",
+                "--no-browser",
+                "--redirect-port",
+                str(port),
+                "--oauth-base-url",
+                registered_app.base_url,
+            ]
+        )
     assert result.exit_code == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "--redirect-port" in result.stderr
 
-    waited = _invoke(["auth", "login", "--no-browser", "--redirect-port", str(registered_app.port),
-                      "--oauth-base-url", registered_app.base_url, "--timeout", "1"])
+    waited = _invoke(
+        [
+            "auth",
+            "login",
+            "--no-browser",
+            "--redirect-port",
+            str(registered_app.port),
+            "--oauth-base-url",
+            registered_app.base_url,
+            "--timeout",
+            "1",
+        ]
+    )
     assert waited.exit_code == 1
     assert "No authorization callback arrived within 1 s" in waited.stderr
     assert not token_store_for("default").path.exists()

@@ -26,8 +26,13 @@ from pipedrive_connector.client.profiles import (
 )
 from pipedrive_connector.client.token_store import FileTokenStore, OAuthToken, TokenStoreError
 
-TOKEN = OAuthToken(access_token="v1u:ACCESS-abc123", refresh_token="1:1:REFRESH-def456",
-                   expires_at=2_000_000_000.0, scope="deals:full,base", api_domain="https://acme.pipedrive.com")
+TOKEN = OAuthToken(
+    access_token="v1u:ACCESS-abc123",
+    refresh_token="1:1:REFRESH-def456",
+    expires_at=2_000_000_000.0,
+    scope="deals:full,base",
+    api_domain="https://acme.pipedrive.com",
+)
 
 
 def _mode(path: Path) -> int:
@@ -95,13 +100,17 @@ def test_profile_names_are_validated(guard: SecretGuard) -> None:
 
 
 def test_resolver_prefers_flags_then_environment_then_profile(config_dir: Path) -> None:
-    save_profile(Profile(name="default", kind="api_token", api_token="profile-token",
-                         base_url="http://127.0.0.1:9"))
+    save_profile(
+        Profile(name="default", kind="api_token", api_token="profile-token", base_url="http://127.0.0.1:9")
+    )
     save_profile(Profile(name="other", kind="api_token", api_token="other-token", company_domain="other"))
 
     from_profile = resolve_credentials(environ={})
     assert (from_profile.source, from_profile.api_token, from_profile.base_url) == (
-        "profile default", "profile-token", "http://127.0.0.1:9")
+        "profile default",
+        "profile-token",
+        "http://127.0.0.1:9",
+    )
 
     env = {"PIPEDRIVE_API_TOKEN": "env-token", "PIPEDRIVE_COMPANY_DOMAIN": "envco"}
     from_env = resolve_credentials(environ=env)
@@ -133,8 +142,18 @@ def test_auth_token_stores_a_verified_api_token_profile(
     sandbox: Any, config_dir: Path, guard: SecretGuard
 ) -> None:
     guard.add(sandbox.api_token)
-    result = _invoke(["auth", "token", "--api-token", sandbox.api_token, "--base-url", sandbox.base_url,
-                      "--profile", "sbx"])
+    result = _invoke(
+        [
+            "auth",
+            "token",
+            "--api-token",
+            sandbox.api_token,
+            "--base-url",
+            sandbox.base_url,
+            "--profile",
+            "sbx",
+        ]
+    )
     assert result.exit_code == 0, result.stderr
     with client_from_profile("sbx") as pd:
         me = pd.request("GET", "/v1/users/me")["data"]

@@ -48,8 +48,9 @@ class Counter:
 
 
 def _auth(registered: RegisteredApp, store: Any, counter: Counter, **kwargs: Any) -> OAuth2Auth:
-    client = OAuthTokenClient(registered.app, event_hooks={"request": [counter]},
-                              clock=kwargs.get("clock", time.time))
+    client = OAuthTokenClient(
+        registered.app, event_hooks={"request": [counter]}, clock=kwargs.get("clock", time.time)
+    )
     return OAuth2Auth(registered.app, store, token_client=client, **kwargs)
 
 
@@ -137,9 +138,14 @@ def test_two_processes_sharing_a_token_file_refresh_once(
     env["TEST_OAUTH_CLIENT_SECRET"] = registered_app.app.client_secret
     worker = Path(__file__).with_name("refresh_worker.py")
     processes = [
-        subprocess.Popen([sys.executable, str(worker), str(token_file), registered_app.base_url, "10"],
-                         env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
+        subprocess.Popen(
+            [sys.executable, str(worker), str(token_file), registered_app.base_url, "10"],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(2)
     ]
     for process in processes:
@@ -205,8 +211,9 @@ def test_memory_store_and_on_token_update_for_apps_with_their_own_database(
 
     store = MemoryTokenStore(OAuthToken.from_dict(database["acme"]))
     counter = Counter()
-    auth = _auth(registered_app, store, counter,
-                 on_token_update=lambda t: database.__setitem__("acme", t.to_dict()))
+    auth = _auth(
+        registered_app, store, counter, on_token_update=lambda t: database.__setitem__("acme", t.to_dict())
+    )
     advance_clock(registered_app.base_url, HOUR + 5)
     with Pipedrive(auth=auth) as pd:
         assert pd.request("GET", "/v1/users/me")["success"] is True
@@ -218,9 +225,11 @@ def test_memory_store_and_on_token_update_for_apps_with_their_own_database(
 
 def _revoke_from_outside(registered: RegisteredApp, refresh_token: str) -> None:
     """What uninstalling the app in Pipedrive does: the refresh token (and its access tokens) die."""
-    response = httpx.post(f"{registered.base_url}/oauth/revoke",
-                          data={"token": refresh_token, "token_type_hint": "refresh_token"},
-                          auth=(registered.app.client_id, registered.app.client_secret))
+    response = httpx.post(
+        f"{registered.base_url}/oauth/revoke",
+        data={"token": refresh_token, "token_type_hint": "refresh_token"},
+        auth=(registered.app.client_id, registered.app.client_secret),
+    )
     assert response.status_code == 200
 
 
@@ -229,9 +238,15 @@ def test_a_revoked_refresh_token_raises_reauthorization_required(
 ) -> None:
     token = login_in_process(registered_app)
     guard.add_token(token)
-    save_profile(Profile(name="acme", kind="oauth", client_id=registered_app.app.client_id,
-                         client_secret=registered_app.app.client_secret,
-                         oauth_base_url=registered_app.base_url))
+    save_profile(
+        Profile(
+            name="acme",
+            kind="oauth",
+            client_id=registered_app.app.client_id,
+            client_secret=registered_app.app.client_secret,
+            oauth_base_url=registered_app.base_url,
+        )
+    )
     token_store_for("acme").save(token)
     assert token.refresh_token is not None
     _revoke_from_outside(registered_app, token.refresh_token)

@@ -131,6 +131,17 @@ def _oauth_client(auth: OAuth2Auth) -> Any:
 # -- login ----------------------------------------------------------------------------------------
 
 
+def _previous_oauth_profile(name: str) -> Profile | None:
+    """The OAuth profile a new login replaces (its app credentials are reused); None if unusable."""
+    if not profile_exists(name):
+        return None
+    try:
+        previous = load_profile(name)
+    except ProfileError:  # a damaged profile is simply replaced by this login
+        return None
+    return previous if previous.kind == "oauth" else None
+
+
 @auth_app.command("login")
 def login(
     client_id: str | None = typer.Option(
@@ -178,17 +189,16 @@ def login(
     """Authorize an OAuth app in the browser and store its tokens in a profile."""
     with _errors_as_messages():
         validate_profile_name(profile)
-        stored = load_profile(profile) if profile_exists(profile) else None
-        reuse = stored is not None and stored.kind == "oauth"
-        client_id = client_id or (stored.client_id if reuse and stored else None)
-        client_secret = client_secret or (stored.client_secret if reuse and stored else None)
+        previous = _previous_oauth_profile(profile)
+        client_id = client_id or (previous.client_id if previous else None)
+        client_secret = client_secret or (previous.client_secret if previous else None)
         if not client_id or not client_secret:
             raise CommandFailed(
                 "--client-id and --client-secret are required (or PIPEDRIVE_CLIENT_ID / "
                 "PIPEDRIVE_CLIENT_SECRET); find them in Developer Hub > your app > OAuth & "
                 "access scopes"
             )
-        base = oauth_base_url or (stored.oauth_base_url if reuse and stored else DEFAULT_OAUTH_BASE_URL)
+        base = oauth_base_url or (previous.oauth_base_url if previous else DEFAULT_OAUTH_BASE_URL)
         app = OAuthApp(client_id, client_secret, base)
 
         def announce(url: str) -> None:
