@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 
 from pipedrive_connector.cli.main import app
 from pipedrive_connector.client.oauth import AuthorizationDenied, StateMismatch
-from pipedrive_connector.client.profiles import load_profile, token_store_for
+from pipedrive_connector.client.profiles import client_from_profile, load_profile, token_store_for
 
 
 def _with_state(location: str, state: str | None) -> str:
@@ -108,6 +108,11 @@ def test_cli_login_consents_stores_tokens_and_reports_the_user(
     assert info["kind"] == "oauth" and info["logged_in"] and info["verified"]
     assert info["user"]["company_domain"] == profile.user["company_domain"]
     assert "deals:full" in info["scopes"] and info["expired"] is False
+
+    # Library use of the same profile: the base URL is the token's api_domain.
+    with client_from_profile("work") as pd:
+        assert pd.base_url == registered_app.base_url
+        assert pd.request("GET", "/v1/users/me")["data"]["id"] == me["id"]
 
     human = _invoke(["auth", "status", "--profile", "work"])
     guard.record(human.stdout, human.stderr)
