@@ -69,6 +69,7 @@ class WindowLimiter:
         self._clock = clock
         self._starts: deque[float] = deque()
         self.limit = limit
+        self._default_limit = limit
         self._blocked_until = 0.0
         self.last: RateSnapshot = RateSnapshot()
 
@@ -94,6 +95,10 @@ class WindowLimiter:
             self.last = snap
             if snap.limit is not None and snap.limit > 0:
                 self.limit = snap.limit
+            elif status_code < 400:
+                # The server stopped reporting a window (a different plan or server): stop pacing
+                # by an old one; a 429 would still be honoured.
+                self.limit = self._default_limit
             if snap.remaining is not None and snap.remaining <= 0 and status_code != 429:
                 pause = snap.reset if snap.reset is not None else WINDOW_SECONDS
                 self._blocked_until = max(self._blocked_until, self._clock() + min(pause, WINDOW_SECONDS))
