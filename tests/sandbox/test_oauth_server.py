@@ -311,7 +311,11 @@ def test_exchange_api_token_grant_once(app_registered: ExtrasSandbox) -> None:
     first = _token(extras, {"grant_type": "exchange_api_token", "api_token": extras.api_token})
     assert first.status_code == 200 and _me(extras, first.json()["access_token"]).status_code == 200
     second = _token(extras, {"grant_type": "exchange_api_token", "api_token": extras.api_token})
-    assert second.status_code == 400
+    assert second.status_code == 400 and second.json()["message"] == "Invalid grant: api_token is invalid"
+    other = _token(extras, {"grant_type": "exchange_api_token", "api_token": extras.state.user_token(2)})
+    assert other.status_code == 200 and _me(extras, other.json()["access_token"]).json()["data"]["id"] == 2
+    wrong = _token(extras, {"grant_type": "exchange_api_token", "api_token": "not-a-token"})
+    assert wrong.status_code == 400
 
 
 def test_consent_as_another_user_and_unknown_users_are_refused(app_registered: ExtrasSandbox) -> None:

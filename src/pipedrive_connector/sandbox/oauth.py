@@ -269,22 +269,36 @@ class OAuthServer:
         api_token = form.get("api_token", "")
         if not api_token:
             raise OAuthError("Missing parameter: api_token")
-        admin_token = str(getattr(self.state.settings, "api_token", ""))
-        # Only the admin's token is known here; each token can be exchanged once, as on Pipedrive.
-        if (
-            not secrets.compare_digest(api_token, admin_token)
-            or digest(api_token) in self._exchanged_api_tokens
-        ):
+        user_id = self._user_of_api_token(api_token)
+        # Each token can be exchanged only once, as on Pipedrive.
+        if user_id is None or digest(api_token) in self._exchanged_api_tokens:
             raise OAuthError("Invalid grant: api_token is invalid", "invalid_grant")
         self._exchanged_api_tokens.add(digest(api_token))
         grant = Grant(
             client_id=client.client_id,
-            user_id=1,
+            user_id=user_id,
             company_id=int(getattr(self.state.settings, "company_id", 1)),
             scope=normalize_scope(form.get("scope")),
             expires_at=self.state.clock.now(),
         )
         return self._token_body(grant)
+
+    def _user_of_api_token(self, api_token: str) -> int | None:
+        """The active user whose API token this is (the admin's is ``settings.api_token``)."""
+        candidates: dict[int, str] = {1: str(getattr(self.state.settings, "api_token", ""))}
+        store = getattr(self.state, "store", None)
+        token_of = getattr(self.state, "user_token", None)
+        if store is not None and callable(token_of):
+            candidates = {
+                int(u["id"]): str(token_of(int(u["id"])))
+                for u in store.all("user")
+                if u.get("active_flag", True)
+            }
+        matched = None
+        for user_id, expected in candidates.items():
+            if expected and secrets.compare_digest(api_token.encode(), expected.encode()):
+                matched = user_id
+        return matched
 
     # -- revoke --------------------------------------------------------------------------------------
 
