@@ -201,6 +201,8 @@ def test_deliveries_to_one_webhook_keep_event_order(extras: ExtrasSandbox, recei
 def test_settings_are_validated_and_reset_clears_log(extras: ExtrasSandbox, receiver: Receiver) -> None:
     bad = extras.cp.post("/_sandbox/webhooks/settings", json={"retry_delays": "soon"})
     assert bad.status_code == 400 and "retry_delays" in bad.json()["error"]
+    too_many = extras.cp.post("/_sandbox/webhooks/settings", json={"retry_delays": [1, 1, 1, 1]})
+    assert too_many.status_code == 400  # Pipedrive retries 3 times at most
     unknown = extras.cp.post("/_sandbox/webhooks/settings", json={"retries": 3})
     assert unknown.status_code == 400 and "retries" in unknown.json()["error"]
     assert extras.cp.get("/_sandbox/deliveries", params={"webhook_id": "x"}).status_code == 400

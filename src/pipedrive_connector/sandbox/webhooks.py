@@ -44,6 +44,7 @@ from pipedrive_connector.sandbox.webhook_payloads import matches, v1_payload, v2
 from pipedrive_connector.sandbox.webhook_store import Webhook, WebhookStore, api_time
 
 MAX_FLUSH_SECONDS = 60.0
+MAX_RETRIES = 3  # Pipedrive: "3 more times", so attempts 1-4
 # Pipedrive deletes a webhook that has had no successful delivery for 3 days.
 UNDELIVERABLE_LIFETIME = timedelta(days=3)
 
@@ -118,7 +119,7 @@ class WebhookService:
         return DeliveryConfig(
             retry_delays=tuple(
                 float(d) for d in getattr(settings, "webhook_retry_delays", (3.0, 30.0, 150.0))
-            ),
+            )[:MAX_RETRIES],
             ban_enabled=bool(getattr(settings, "webhook_ban_enabled", True)),
             timeout_seconds=float(getattr(settings, "webhook_timeout_seconds", 10.0)),
         )
@@ -285,12 +286,12 @@ class WebhookService:
         delays = payload.get("retry_delays", list(config.retry_delays))
         if (
             not isinstance(delays, list)
-            or len(delays) > 10
+            or len(delays) > MAX_RETRIES
             or not all(
                 isinstance(d, int | float) and not isinstance(d, bool) and 0 <= d <= 86400 for d in delays
             )
         ):
-            return _cp_error("retry_delays must be a list of at most 10 numbers of seconds (0..86400)")
+            return _cp_error("retry_delays must be a list of at most 3 numbers of seconds (0..86400)")
         ban_enabled = payload.get("ban_enabled", config.ban_enabled)
         if not isinstance(ban_enabled, bool):
             return _cp_error("ban_enabled must be true or false")
