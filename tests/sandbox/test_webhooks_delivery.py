@@ -96,7 +96,11 @@ def test_v1_payload_shape_and_action_filter(extras: ExtrasSandbox, receiver: Rec
     assert meta["id"] == deal["id"] and meta["webhook_id"] == hook["id"] and meta["company_id"] == 1
     assert meta["host"] == "sandbox.pipedrive.com" and meta["change_source"] == "api"
     assert isinstance(meta["timestamp"], int) and meta["timestamp_micro"] // 1_000_000 == meta["timestamp"]
-    assert body["current"] == legacy_view  # the object as API v1 shows it
+    # The object as API v1 shows it (GET one adds detail-only fields such as ``age``).
+    assert {key: legacy_view.get(key) for key in body["current"]} == body["current"]
+    assert {"id", "title", "user_id", "person_id", "org_id", "stage_id", "status", "add_time"} <= set(
+        body["current"]
+    )
     assert receiver.requests[0].basic_auth() is None
 
 
