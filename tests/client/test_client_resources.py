@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
 import pytest
 from client_helpers import Either, Served
 
@@ -196,3 +199,13 @@ async def test_stages_filters_and_fields(pd: Either) -> None:
     assert all(isinstance(f, FieldDefinition) for f in person_fields)
     organization_fields = await pd.organization_fields.field_map()
     assert organization_fields.entity == "organization"
+
+
+async def test_typed_params_dates_and_id_lists_reach_the_server(pd: Either, sandbox: Served) -> None:
+    deal = await pd.deals.add(title="Dated deal", expected_close_date=date(2027, 5, 1), value=Decimal("12.5"))
+    assert deal.expected_close_date == date(2027, 5, 1) and deal.value == 12.5
+    since = datetime.now(UTC) - timedelta(minutes=5)
+    recent = [d.id async for d in pd.deals.iterate(updated_since=since, sort_by="update_time")]
+    assert deal.id in recent
+    picked = await pd.deals.list(ids=[1, deal.id])
+    assert {d.id for d in picked} == {1, deal.id}

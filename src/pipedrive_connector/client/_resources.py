@@ -14,19 +14,11 @@ from pipedrive_connector.client._core import ClientCore
 from pipedrive_connector.client._ops import Op, ResourceOps, ResourceSpec, me
 from pipedrive_connector.client.custom_fields import FieldMap
 from pipedrive_connector.client.models import (
-    Activity,
-    ActivityV1,
     Currency,
-    Deal,
-    DealV1,
     FieldDefinition,
     Filter,
     Lead,
     LeadLabel,
-    Organization,
-    OrganizationV1,
-    Person,
-    PersonV1,
     PipedriveModel,
     Pipeline,
     SearchHit,
@@ -195,17 +187,15 @@ class SyncResources:
             return ResourceOps(core, spec, field_cache_ttl)
 
         runner = cast(SyncRunner, self)
-        self.deals: SyncEntity[Deal, DealV1] = SyncEntity(runner, ops(catalog.DEALS), ops(catalog.DEALS_V1))
-        self.persons: SyncEntity[Person, PersonV1] = SyncEntity(
-            runner, ops(catalog.PERSONS), ops(catalog.PERSONS_V1)
-        )
-        self.organizations: SyncEntity[Organization, OrganizationV1] = SyncEntity(
+        from pipedrive_connector.client import _typed
+
+        self.deals = _typed.SyncDeals(runner, ops(catalog.DEALS), ops(catalog.DEALS_V1))
+        self.persons = _typed.SyncPersons(runner, ops(catalog.PERSONS), ops(catalog.PERSONS_V1))
+        self.organizations = _typed.SyncOrganizations(
             runner, ops(catalog.ORGANIZATIONS), ops(catalog.ORGANIZATIONS_V1)
         )
-        self.activities: SyncEntity[Activity, ActivityV1] = SyncEntity(
-            runner, ops(catalog.ACTIVITIES), ops(catalog.ACTIVITIES_V1)
-        )
-        self.leads = SyncLeads(runner, ops(catalog.LEADS))
+        self.activities = _typed.SyncActivities(runner, ops(catalog.ACTIVITIES), ops(catalog.ACTIVITIES_V1))
+        self.leads = _typed.SyncLeads(runner, ops(catalog.LEADS))
         self.lead_labels = SyncLeadLabels(runner, ops(catalog.LEAD_LABELS))
         self.users = SyncUsers(runner, ops(catalog.USERS))
         self.pipelines: SyncCrud[Pipeline] = SyncCrud(runner, ops(catalog.PIPELINES))
@@ -362,17 +352,15 @@ class AsyncResources:
             return ResourceOps(core, spec, field_cache_ttl)
 
         runner = cast(AsyncRunner, self)
-        self.deals: AsyncEntity[Deal, DealV1] = AsyncEntity(runner, ops(catalog.DEALS), ops(catalog.DEALS_V1))
-        self.persons: AsyncEntity[Person, PersonV1] = AsyncEntity(
-            runner, ops(catalog.PERSONS), ops(catalog.PERSONS_V1)
-        )
-        self.organizations: AsyncEntity[Organization, OrganizationV1] = AsyncEntity(
+        from pipedrive_connector.client import _typed
+
+        self.deals = _typed.AsyncDeals(runner, ops(catalog.DEALS), ops(catalog.DEALS_V1))
+        self.persons = _typed.AsyncPersons(runner, ops(catalog.PERSONS), ops(catalog.PERSONS_V1))
+        self.organizations = _typed.AsyncOrganizations(
             runner, ops(catalog.ORGANIZATIONS), ops(catalog.ORGANIZATIONS_V1)
         )
-        self.activities: AsyncEntity[Activity, ActivityV1] = AsyncEntity(
-            runner, ops(catalog.ACTIVITIES), ops(catalog.ACTIVITIES_V1)
-        )
-        self.leads = AsyncLeads(runner, ops(catalog.LEADS))
+        self.activities = _typed.AsyncActivities(runner, ops(catalog.ACTIVITIES), ops(catalog.ACTIVITIES_V1))
+        self.leads = _typed.AsyncLeads(runner, ops(catalog.LEADS))
         self.lead_labels = AsyncLeadLabels(runner, ops(catalog.LEAD_LABELS))
         self.users = AsyncUsers(runner, ops(catalog.USERS))
         self.pipelines: AsyncCrud[Pipeline] = AsyncCrud(runner, ops(catalog.PIPELINES))

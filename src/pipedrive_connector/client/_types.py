@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any, Final, Literal
 
@@ -25,11 +27,25 @@ Unset = Literal[_Unset.UNSET]
 
 
 def drop_unset(value: Any) -> Any:
-    """``value`` with every UNSET entry removed from dicts (recursively); ``None`` is kept."""
+    """A JSON-ready copy of ``value``: UNSET entries removed (``None`` kept), dates as Pipedrive
+    writes them (``YYYY-MM-DD``; times RFC 3339 in UTC, whole seconds), Decimals as floats."""
     if isinstance(value, dict):
         return {k: drop_unset(v) for k, v in value.items() if v is not UNSET}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [drop_unset(v) for v in value if v is not UNSET]
+    return scalar_value(value)
+
+
+def scalar_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        moment = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, Enum) and value is not UNSET:
+        return value.value
     return value
 
 
@@ -39,9 +55,7 @@ def query_value(value: Any) -> Any:
         return "true" if value else "false"
     if isinstance(value, list | tuple | set | frozenset):
         return ",".join(str(query_value(v)) for v in value)
-    if isinstance(value, Enum):
-        return value.value
-    return value
+    return scalar_value(value)
 
 
 def clean_params(params: dict[str, Any] | None) -> dict[str, Any] | None:
