@@ -50,7 +50,8 @@ def run(ctx: Context) -> Section:
     section.notes.append(
         f"Theoretical maximum: plan lite allows 20 requests per 2-second window per API token = "
         f"{LITE_REQUESTS_PER_SECOND:g} req/s; share = successful operations per second / "
-        f"{LITE_REQUESTS_PER_SECOND:g}."
+        f"{LITE_REQUESTS_PER_SECOND:g}. The first window's 20 requests go at once, so a perfect client "
+        "slightly exceeds 100% on short runs."
     )
     with Sandbox(seed="empty") as sb:
         ids = _deal_ids(sb, 50)
@@ -97,9 +98,11 @@ def run(ctx: Context) -> Section:
 
 
 def _row(section: Section, name: str, r: dict[str, Any]) -> None:
-    statuses = r.get("attempt_statuses") or {}
-    absorbed = statuses.get("429") if statuses else None
+    statuses = r.get("attempt_statuses")
+    absorbed = statuses.get("429", 0) if statuses else None  # only this client reports its attempts
     rate = r["ok"] / r["seconds"] if r["seconds"] else 0.0
+    # A share of the maximum means something only for a run that completed its operations.
+    share = f"{rate / LITE_REQUESTS_PER_SECOND:.0%}" if r["errors"] == 0 else "- (failed)"
     section.add_row(
         name,
         r["operations"],
@@ -109,7 +112,7 @@ def _row(section: Section, name: str, r: dict[str, Any]) -> None:
         absorbed,
         round(r["seconds"], 1),
         round(rate, 2),
-        f"{rate / LITE_REQUESTS_PER_SECOND:.0%}",
+        share,
     )
     if r.get("error_kinds"):
         section.notes.append(f"{name} errors by type: {r['error_kinds']}")
