@@ -6,7 +6,7 @@ with Pipedrive(api_token="...", company_domain="acme") as pd:
         ...
 """
 
-from pipedrive_connector.client import errors, models
+from pipedrive_connector.client import errors, models, params
 from pipedrive_connector.client._async import AsyncPipedrive
 from pipedrive_connector.client._core import Usage
 from pipedrive_connector.client._sync import Pipedrive
@@ -41,4 +41,5 @@ __all__ = [
     "Usage",
     "errors",
     "models",
+    "params",
 ]
