@@ -128,3 +128,18 @@ def test_reset_turns_faults_off(extras: ExtrasSandbox) -> None:
     _faults(extras, error_rate=1, seed=1)
     extras.cp.post("/_sandbox/reset", json={"seed": "demo"})
     assert extras.api.get("/v1/users/me").status_code == 200
+
+
+def test_settings_fault_seed_is_the_default_seed() -> None:
+    from pipedrive_connector.sandbox import SandboxSettings, run_sandbox
+
+    with run_sandbox(SandboxSettings(api_token="f-token", fault_seed=3)) as sb:
+        runs = []
+        for _ in range(2):
+            assert (
+                httpx.post(f"{sb.base_url}/_sandbox/faults", json={"error_rate": 0.5}).json()["data"]["seed"]
+                == 3
+            )
+            with httpx.Client(base_url=sb.base_url, headers={"x-api-token": "f-token"}) as client:
+                runs.append([client.get("/v1/users/me").status_code for _ in range(12)])
+        assert runs[0] == runs[1] and len(set(runs[0])) > 1
