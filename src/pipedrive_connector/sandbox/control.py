@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -14,21 +13,13 @@ from pipedrive_connector.sandbox import timefmt
 from pipedrive_connector.sandbox.errors import ApiError, bad_request
 from pipedrive_connector.sandbox.resources.common import sandbox
 from pipedrive_connector.sandbox.seed import seed
+from pipedrive_connector.sandbox.validation import parse_json_object
 
 SEEDS = ("demo", "empty")
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise bad_request("The request body must be JSON") from None
-    if not isinstance(body, dict):
-        raise bad_request("The request body must be a JSON object")
-    return body
+    return parse_json_object(await request.body())
 
 
 async def reset(request: Request) -> Response:

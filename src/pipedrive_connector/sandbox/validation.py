@@ -109,11 +109,20 @@ async def read_json_object(request: Request) -> dict[str, Any]:
     return _parse_json_object(raw)
 
 
+def _reject_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON; Python would accept them and then fail to answer."""
+    raise ValueError(f"{name} is not a valid JSON number")
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    return _parse_json_object(raw)
+
+
 def _parse_json_object(raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         raise bad_request(f"Invalid JSON in request body: {exc}") from None
     if not isinstance(body, dict):

@@ -330,9 +330,11 @@ class EntityResource:
         state = sandbox(request)
         record = self.load(state, path_int(request))
         extra: dict[str, Any] = {"related_objects": v1_shapes.related_objects(state.store, [record])}
+        data = self.v1(state, record)
         if self.kind == "deal":
             extra["additional_data"] = {"dropbox_email": f"sandbox+deal{record['id']}@pipedrivemail.com"}
-        return ok(self.v1(state, record), **extra)
+            data.update(v1_shapes.deal_details(state.store, record, state.clock.now()))
+        return ok(data, **extra)
 
     async def v1_add(self, request: Request) -> Response:
         state = sandbox(request)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pipedrive_connector.sandbox import custom_fields, timefmt
@@ -205,6 +206,50 @@ def deal_v1(store: Store, record: Record) -> dict[str, Any]:
     defs = custom_fields.custom_definitions(store, "deal")
     result.update(custom_fields.to_v1(defs, record.get("custom_fields") or {}))
     return result
+
+
+def _duration(seconds: int) -> dict[str, int]:
+    minutes, s = divmod(max(seconds, 0), 60)
+    hours, i = divmod(minutes, 60)
+    days, h = divmod(hours, 24)
+    years, d_of_year = divmod(days, 365)
+    months, d = divmod(d_of_year, 30)
+    return {"y": years, "m": months, "d": d, "h": h, "i": i, "s": s, "total_seconds": max(seconds, 0)}
+
+
+def deal_details(store: Store, record: Record, now: datetime) -> dict[str, Any]:
+    """The extra fields ``GET /v1/deals/{id}`` adds to the list shape (age, stage statistics...)."""
+    added = timefmt.parse_any_datetime(record.get("add_time") or "") or now
+    stages = sorted(
+        (
+            s
+            for s in store.all("stage")
+            if s["pipeline_id"] == record.get("pipeline_id") and not s.get("is_deleted")
+        ),
+        key=lambda s: s.get("order_nr") or 0,
+    )
+    changed = timefmt.parse_any_datetime(record.get("stage_change_time") or "") or added
+    in_stage = int((now - changed).total_seconds())
+    summary = _activity_summary(store, "deal_id", record["id"])
+    next_activity = (
+        store.get("activity", summary["next_activity_id"]) if summary["next_activity_id"] else None
+    )
+    last_activity = (
+        store.get("activity", summary["last_activity_id"]) if summary["last_activity_id"] else None
+    )
+    order = [s["id"] for s in stages]
+    position = order.index(record["stage_id"]) + 1 if record.get("stage_id") in order else 0
+    return {
+        "age": _duration(int((now - added).total_seconds())),
+        "average_time_to_won": _duration(0),
+        "average_stage_progress": round(position / len(order) * 5, 2) if order else 0,
+        "stay_in_pipeline_stages": {
+            "times_in_stages": {str(record["stage_id"]): in_stage} if record.get("stage_id") else {},
+            "order_of_stages": order,
+        },
+        "next_activity": activity_v1(store, next_activity) if next_activity else None,
+        "last_activity": activity_v1(store, last_activity) if last_activity else None,
+    }
 
 
 def person_v1(store: Store, record: Record) -> dict[str, Any]:
