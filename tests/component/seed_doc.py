@@ -17,6 +17,7 @@ class SeedItem:
     description: str = ""
     type: str | None = None  # triggers: "DYNAMIC_WEBHOOK"
     properties: list[tuple[str, str, str]] = field(default_factory=list)  # (label, type, control type)
+    sample: str = ""  # the sample output as printed (a Java map's toString for actions)
 
 
 def seed_path() -> Path:
@@ -45,7 +46,9 @@ def parse_seed(text: str) -> dict[str, list[SeedItem]]:
             continue
         if current is None:
             continue
-        if line.startswith("#### Type:"):
+        if line.startswith("```") and not current.sample:
+            current.sample = line.strip("`")
+        elif line.startswith("#### Type:"):
             current.type = line.split(":", 1)[1].strip()
         elif line.startswith("#### Properties"):
             in_inputs = True
@@ -56,3 +59,39 @@ def parse_seed(text: str) -> dict[str, list[SeedItem]]:
         elif not line.startswith("#") and line.strip() and not current.description and not in_inputs:
             current.description = line.strip()
     return sections
+
+
+def sample_shape(sample: str) -> dict[str, str]:
+    """Top-level keys of a printed sample and the kind of each value: ``{"data": "list", ...}``."""
+    shape: dict[str, str] = {}
+    depth = 0
+    key = ""
+    reading_key = False
+    for index, char in enumerate(sample):
+        if char in "{[":
+            if depth == 1 and key:
+                shape[key] = "object" if char == "{" else "list"
+                key = ""
+            depth += 1
+            if depth == 1:
+                reading_key = True
+            continue
+        if char in "}]":
+            depth -= 1
+            continue
+        if depth != 1:
+            continue
+        if char == "," and not reading_key:
+            reading_key = True
+            key = ""
+        elif char == "=" and reading_key:
+            reading_key = False
+            following = sample[index + 1 : index + 2]
+            if following not in ("{", "["):
+                shape[key.strip()] = "scalar"
+                key = ""
+            else:
+                key = key.strip()
+        elif reading_key:
+            key += char
+    return shape

@@ -72,7 +72,7 @@ class Component:
         cleaned = self.validate(name, inputs, ctx.api_version)
         action = self.action(name)
         with connection.client() as client:
-            return drive(action.execute(ctx, cleaned), client)
+            return _envelope(drive(action.execute(ctx, cleaned), client))
 
     async def arun(
         self,
@@ -87,7 +87,7 @@ class Component:
         cleaned = self.validate(name, inputs, ctx.api_version)
         action = self.action(name)
         async with connection.async_client() as client:
-            return await adrive(action.execute(ctx, cleaned), client)
+            return _envelope(await adrive(action.execute(ctx, cleaned), client))
 
     def options(
         self,
@@ -115,3 +115,10 @@ class Component:
             raise ValidationError(property, f"unknown options loader {loader!r}")
         with connection.client() as client:
             return drive(load_options(connection.context(), loader, inputs, search), client)
+
+
+def _envelope(output: dict[str, Any]) -> dict[str, Any]:
+    """The seed's envelope on every output: ``success``, ``data`` and ``additional_data`` (maybe empty)."""
+    if output.get("additional_data") is None:
+        output = {**output, "additional_data": {}}
+    return output

@@ -59,13 +59,13 @@ _PAGINATION = {
 
 def _envelope(data: dict[str, Any], paged: bool = False) -> dict[str, Any]:
     properties: dict[str, Any] = {"success": {"type": "boolean"}, "data": data}
-    properties["additional_data"] = _PAGINATION if paged else {"type": ["object", "null"]}
+    properties["additional_data"] = _PAGINATION if paged else {"type": "object"}
     properties["related_objects"] = {"type": "object"}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
         "properties": properties,
-        "required": ["success", "data"],
+        "required": ["success", "data", "additional_data"],
         "additionalProperties": True,
     }
 
