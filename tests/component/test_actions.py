@@ -327,3 +327,13 @@ def test_get_leads_by_archived_status(
     window = run("getLeads", {"archived_status": "all", "start": 1, "limit": 2}, connection)
     assert _ids(window) == every[1:3]
     assert _pagination(window)["more_items_in_collection"] is (len(every) > 3)
+
+
+def test_v2_pages_stay_right_after_a_delete(pipedrive_sandbox: Any) -> None:
+    connection = Connection.api_key(pipedrive_sandbox.api_token, base_url=pipedrive_sandbox.base_url)
+    first = _ids(run("getPersons", {"limit": 2}, connection))
+    run("getPersons", {"start": 2, "limit": 2}, connection)  # remembers the cursor at position 4
+    run("deletePerson", {"id": first[0]}, connection)
+    after = _ids(run("getPersons", {"start": 2, "limit": 2}, connection))
+    fresh = Connection.api_key(pipedrive_sandbox.api_token, base_url=pipedrive_sandbox.base_url)
+    assert after == _ids(run("getPersons", {"start": 2, "limit": 2}, fresh))

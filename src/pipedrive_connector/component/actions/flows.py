@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,9 +29,21 @@ class Entity:
         return self.v2_path if ctx.v2 and self.v2_path else self.v1_path
 
 
+CURSOR_TTL_SECONDS = 60.0
+
+
 def _cursors(ctx: ActionContext) -> dict[str, Any]:
-    cursors: dict[str, Any] = ctx.cache.setdefault("cursors", {})
+    """Remembered v2 cursors by list position. Positions move when records are added or deleted, so
+    the memory is dropped after every write through this connection and after a minute."""
+    born, cursors = ctx.cache.get("cursors", (0.0, {}))
+    if time.monotonic() - born > CURSOR_TTL_SECONDS:
+        born, cursors = time.monotonic(), {}
+        ctx.cache["cursors"] = (born, cursors)
     return cursors
+
+
+def _forget_cursors(ctx: ActionContext) -> None:
+    ctx.cache.pop("cursors", None)
 
 
 def v2_sort(sort: str | None, where: str = "sort") -> dict[str, str]:
@@ -133,6 +146,7 @@ def get_item(ctx: ActionContext, entity: Entity, item_id: Any) -> Flow[dict[str,
 
 
 def delete_item(ctx: ActionContext, entity: Entity, item_id: Any) -> Flow[dict[str, Any]]:
+    _forget_cursors(ctx)
     body = yield from request("DELETE", f"{entity.path(ctx)}/{item_id}")
     data = body.get("data")
     if not isinstance(data, dict):
@@ -149,6 +163,7 @@ def write_item(
     item_id: Any = None,
 ) -> Flow[dict[str, Any]]:
     """POST (``item_id`` None) or update an entity; ``by_name`` custom fields are encoded first."""
+    _forget_cursors(ctx)
     payload = dict(body)
     if by_name:
         nested = ctx.v2 and entity.v2_path is not None
