@@ -27,6 +27,7 @@ BENCHMARKS = {
     "drill-kill": "benchmarks.drill_receiver_kill",
     "drill-faults": "benchmarks.drill_client_faults",
     "drill-malformed": "benchmarks.drill_malformed",
+    "profiles": "benchmarks.profiles",
 }
 DEFAULT_JSON = REPO / "benchmarks" / "results" / "latest.json"
 DOC = REPO / "docs" / "performance.md"

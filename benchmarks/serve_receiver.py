@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sandbox-url", help="drill mode: the sandbox to register the webhook with")
     parser.add_argument("--token", default="bench-token")
     parser.add_argument("--out", help="drill mode: append one JSON line per handled event")
+    parser.add_argument("--profile", help="write a timing breakdown of the request path here on exit")
     args = parser.parse_args(argv)
 
     from pipedrive_connector.triggers import TriggerApp
@@ -57,6 +58,18 @@ def main(argv: list[str] | None = None) -> int:
             creds.write_text(json.dumps({"id": sub.id, "user": sub.auth_user, "password": password}))
         app.add_handler("bench-noop", lambda event: None, "newDeal")
 
+    if args.profile:
+        import signal
+
+        from benchmarks.timing import profile_receiver
+
+        # uvicorn re-raises SIGTERM after its graceful shutdown; exit through Python so the
+        # profile is written.
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+
+        with profile_receiver(app, Path(args.profile)):
+            app.serve(host="127.0.0.1", port=args.port)
+        return 0
     app.serve(host="127.0.0.1", port=args.port)
     return 0
 
