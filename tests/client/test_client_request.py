@@ -174,3 +174,8 @@ def test_auth_object_api_domain_is_the_base_url(sandbox: Served) -> None:
         assert pd.users.me().company_domain == "sandbox"
     with Pipedrive(oauth=_DomainAuth("t", "https://acme.pipedrive.com"), environ={}) as other:
         assert other.base_url == "https://acme.pipedrive.com"
+
+
+async def test_a_body_that_is_not_json_is_a_clear_error(pd: Either) -> None:
+    with pytest.raises(errors.ConfigurationError, match="not valid JSON"):
+        await pd.request("POST", "/api/v2/deals", json={"title": object()})

@@ -18,8 +18,8 @@ import httpx
 
 from pipedrive_connector.client import errors
 from pipedrive_connector.client._config import ResolvedAuth, current_base_url
-from pipedrive_connector.client._ratelimit import CredentialLimiter, RateSnapshot, limiter_for
-from pipedrive_connector.client._redact import redact_url
+from pipedrive_connector.client._ratelimit import CredentialLimiter, RateSnapshot, limiter_for, snapshot_of
+from pipedrive_connector.client._redact import redact_text, redact_url
 from pipedrive_connector.client._retry import (
     NOT_SENT_ERRORS,
     RETRY_STATUSES,
@@ -170,15 +170,21 @@ class ClientCore:
 
     def build_request(self, http: httpx.Client | httpx.AsyncClient, call: Call) -> httpx.Request:
         timeout = self.timeout if call.timeout is _DEFAULT else call.timeout
-        return http.build_request(
-            call.method,
-            self.base_url + call.path,
-            params=call.params,
-            json=call.json,
-            data=call.data,
-            headers={"user-agent": USER_AGENT, "accept": "application/json"},
-            timeout=timeout,  # type: ignore[arg-type]
-        )
+        try:
+            return http.build_request(
+                call.method,
+                self.base_url + call.path,
+                params=call.params,
+                json=call.json,
+                data=call.data,
+                headers={"user-agent": USER_AGENT, "accept": "application/json"},
+                timeout=timeout,  # type: ignore[arg-type]
+            )
+        except (TypeError, ValueError) as exc:
+            raise errors.ConfigurationError(
+                f"cannot send {call.method} {call.path}: the body or params are not valid JSON/query "
+                f"values ({type(exc).__name__}: {_safe(exc)})"
+            ) from None
 
     def reserve(self, call: Call) -> float:
         """Seconds to wait for a rate-limit slot before sending the next attempt."""
@@ -343,8 +349,6 @@ class ClientCore:
 
     def _observe(self, call: Call, response: httpx.Response) -> RateSnapshot:
         if self.limiter is None:
-            from pipedrive_connector.client._ratelimit import snapshot_of
-
             return snapshot_of(response.headers)
         return self.limiter.for_path(call.path).observe(response.headers, response.status_code)
 
@@ -387,8 +391,6 @@ def _reset_at(wait: float | None) -> datetime:
 
 
 def _safe(exc: Exception) -> str:
-    from pipedrive_connector.client._redact import redact_text
-
     return redact_text(str(exc))[:300]
 
 
