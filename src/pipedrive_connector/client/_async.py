@@ -20,7 +20,7 @@ from pipedrive_connector.client.errors import PipedriveError
 
 
 class AsyncPipedrive(AsyncResources):
-    """Asynchronous Pipedrive client (asyncio or trio). Use ``async with`` or ``await aclose()``."""
+    """Asynchronous Pipedrive client (waits with anyio). Use ``async with`` or ``await aclose()``."""
 
     def __init__(
         self,
