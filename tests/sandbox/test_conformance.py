@@ -167,6 +167,9 @@ KNOWN_GOOD: list[tuple[str, str, str, dict[str, Any], dict[str, Any], Any, int]]
     ("v2", "GET", "/organizations/search", {}, {"term": "acme"}, None, 200),
     ("v2", "GET", "/leads/search", {}, {"term": "hooli"}, None, 200),
     ("v2", "GET", "/itemSearch", {}, {"term": "acme"}, None, 200),
+    ("v2", "GET", "/deals/archived", {}, {}, None, 200),
+    ("v2", "GET", "/dealFields", {}, {"limit": 5}, None, 200),
+    ("v2", "GET", "/personFields/{field_code}", {"field_code": "name"}, {}, None, 200),
     ("v2", "GET", "/pipelines", {}, {}, None, 200),
     ("v2", "GET", "/pipelines/{id}", {"id": 1}, {}, None, 200),
     ("v2", "POST", "/pipelines", {}, {}, {"name": "Renewals"}, 200),
@@ -180,6 +183,8 @@ KNOWN_GOOD: list[tuple[str, str, str, dict[str, Any], dict[str, Any], Any, int]]
     ("v1", "GET", "/users", {}, {}, None, 200),
     ("v1", "GET", "/users/me", {}, {}, None, 200),
     ("v1", "GET", "/users/{id}", {"id": 2}, {}, None, 200),
+    ("v1", "GET", "/users/find", {}, {"term": "sam"}, None, 200),
+    ("v1", "GET", "/leadFields", {}, {}, None, 200),
     ("v1", "GET", "/leads", {}, {}, None, 200),
     ("v1", "GET", "/leads/archived", {}, {}, None, 200),
     (

@@ -165,3 +165,25 @@ def test_deal_fields_paginate_and_a_new_custom_field_works_on_deals(api: Api) ->
     assert any(f["name"] == "LinkedIn profile" for f in person_fields)
     assert api.delete(f"/v1/dealFields/{created['id']}").json()["data"] == {"id": created["id"]}
     assert api.delete(f"/v1/dealFields/{created['id']}").status_code == 410
+
+
+def test_archived_deals_users_find_lead_fields_and_v2_field_definitions(api: Api) -> None:
+    api.patch("/api/v2/deals/2", json={"is_archived": True})
+    assert [d["id"] for d in api.get("/api/v2/deals/archived").json()["data"]] == [2]
+    assert 2 not in [d["id"] for d in api.get("/api/v2/deals", params={"limit": 500}).json()["data"]]
+    assert 2 not in [d["id"] for d in api.get("/v1/deals", params={"limit": 500}).json()["data"]]
+    found = api.get("/v1/users/find", params={"term": "riley.rep@", "search_by_email": 1}).json()["data"]
+    assert [u["id"] for u in found] == [3]
+    assert api.get("/v1/users/find").status_code == 400
+    lead_fields = [f["name"] for f in api.get("/v1/leadFields").json()["data"]]
+    assert "Title" in lead_fields and "Budget" in lead_fields
+    v2_fields = api.get("/api/v2/dealFields", params={"limit": 500}).json()["data"]
+    region = next(f for f in v2_fields if f["field_name"] == "Region")
+    assert region["is_custom_field"] is True and [o["label"] for o in region["options"]] == [
+        "EMEA",
+        "AMER",
+        "APAC",
+    ]
+    one = api.get(f"/api/v2/dealFields/{region['field_code']}").json()["data"]
+    assert one == region
+    assert api.get("/api/v2/dealFields/nope").status_code == 404

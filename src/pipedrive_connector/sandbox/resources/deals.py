@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
+from starlette.routing import BaseRoute
 
 from pipedrive_connector.sandbox import timefmt
 from pipedrive_connector.sandbox.errors import bad_request, validation_failed
-from pipedrive_connector.sandbox.resources.common import principal
+from pipedrive_connector.sandbox.resources.common import principal, v2_route
 from pipedrive_connector.sandbox.resources.entity import EntityResource, check_ref, check_user, v1_time
 from pipedrive_connector.sandbox.serializers import v1 as v1_shapes
 from pipedrive_connector.sandbox.store import Record
@@ -249,9 +250,11 @@ class Deals(EntityResource):
     def v1(self, state: SandboxState, record: Record) -> dict[str, Any]:
         return v1_shapes.deal_v1(state.store, record)
 
+    def routes(self) -> list[BaseRoute]:
+        return [v2_route("/deals/archived", self.v2_list_archived, ["GET"]), *super().routes()]
+
     def v2_list_filter(self, request: Request, state: SandboxState, items: list[Record]) -> list[Record]:
         raw = request.query_params.get("status")
-        items = [item for item in items if not item.get("is_archived")]
         if not raw:
             return [item for item in items if not item.get("is_deleted")]
         wanted = {part.strip() for part in raw.split(",") if part.strip()}

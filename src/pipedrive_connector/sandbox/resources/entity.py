@@ -214,9 +214,16 @@ class EntityResource:
     # ---- API v2 ----
 
     async def v2_list(self, request: Request) -> Response:
+        return self._v2_list(request, archived=False)
+
+    async def v2_list_archived(self, request: Request) -> Response:
+        return self._v2_list(request, archived=True)
+
+    def _v2_list(self, request: Request, *, archived: bool) -> Response:
         state = sandbox(request)
         purge_expired(state, self.kind)
-        items = state.store.all(self.kind)
+        # Archived deals (and leads) live in their own list since 2025-07-15.
+        items = [item for item in state.store.all(self.kind) if bool(item.get("is_archived")) == archived]
         filtered = self.apply_filter_id(state, query_int(request, "filter_id"), items)
         if filtered is not None:
             items = [item for item in filtered if not item.get("is_deleted")]

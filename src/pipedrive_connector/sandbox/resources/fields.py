@@ -13,8 +13,8 @@ from starlette.routing import BaseRoute
 from pipedrive_connector.sandbox import timefmt
 from pipedrive_connector.sandbox.custom_fields import FIELD_TYPES
 from pipedrive_connector.sandbox.errors import ApiError, bad_request
-from pipedrive_connector.sandbox.pagination import offset_page
-from pipedrive_connector.sandbox.resources.common import ok, principal, sandbox, v1_routes
+from pipedrive_connector.sandbox.pagination import cursor_page, offset_page
+from pipedrive_connector.sandbox.resources.common import ok, principal, sandbox, v1_routes, v2_route
 from pipedrive_connector.sandbox.seed import make_field
 from pipedrive_connector.sandbox.store import Record
 from pipedrive_connector.sandbox.validation import coerce_v1_bool, path_int, read_v1_body
@@ -134,8 +134,66 @@ def make_delete(kind: str) -> Any:
     return delete_field
 
 
+def field_v2(record: Record) -> dict[str, Any]:
+    """A field definition in the API v2 shape (``field_code``, ``field_name``, ``is_custom_field``...)."""
+    options = record.get("options")
+    return {
+        "field_name": record["name"],
+        "field_code": record["key"],
+        "description": None,
+        "field_type": record["field_type"],
+        "options": [{"id": o["id"], "label": o["label"], "color": None} for o in options]
+        if options
+        else None,
+        "subfields": None,
+        "is_custom_field": bool(record.get("edit_flag")),
+        "is_optional_response_field": False,
+    }
+
+
+def make_list_v2(kind: str) -> Any:
+    async def list_fields(request: Request) -> Response:
+        items = [f for f in sandbox(request).store.all(kind) if f.get("active_flag", True)]
+        page, cursor = cursor_page(request, items, sort_fields=("id",))
+        return ok([field_v2(f) for f in page], additional_data={"next_cursor": cursor})
+
+    return list_fields
+
+
+def make_get_v2(kind: str) -> Any:
+    async def get_field(request: Request) -> Response:
+        code = request.path_params["field_code"]
+        for field in sandbox(request).store.all(kind):
+            if field["key"] == code and field.get("active_flag", True):
+                return ok(field_v2(field))
+        raise ApiError(404, "Field not found", error_info="Object was not found.")
+
+    return get_field
+
+
+async def list_lead_fields(request: Request) -> Response:
+    """Lead fields: the lead's own standard fields plus the deal custom fields leads inherit."""
+    state = sandbox(request)
+    standard = [f for f in state.store.all("dealField") if f["key"] in LEAD_STANDARD_KEYS]
+    custom = [f for f in state.store.all("dealField") if f.get("edit_flag") and f.get("active_flag", True)]
+    page, pagination = offset_page(request, standard + custom)
+    return ok(page, additional_data={"pagination": pagination})
+
+
+LEAD_STANDARD_KEYS = (
+    "title",
+    "value",
+    "currency",
+    "org_id",
+    "person_id",
+    "user_id",
+    "expected_close_date",
+    "label",
+)
+
+
 def routes() -> list[BaseRoute]:
-    result: list[BaseRoute] = []
+    result: list[BaseRoute] = [*v1_routes("/leadFields", list_lead_fields, ["GET"])]
     for resource, kind in RESOURCES.items():
         result += [
             *v1_routes(f"/{resource}", make_list(kind), ["GET"]),
@@ -143,5 +201,7 @@ def routes() -> list[BaseRoute]:
             *v1_routes(f"/{resource}/{{id}}", make_get(kind), ["GET"]),
             *v1_routes(f"/{resource}/{{id}}", make_update(kind), ["PUT"]),
             *v1_routes(f"/{resource}/{{id}}", make_delete(kind), ["DELETE"]),
+            v2_route(f"/{resource}", make_list_v2(kind), ["GET"]),
+            v2_route(f"/{resource}/{{field_code}}", make_get_v2(kind), ["GET"]),
         ]
     return result

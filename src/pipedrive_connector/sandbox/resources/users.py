@@ -8,10 +8,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from pipedrive_connector.sandbox.errors import ApiError
+from pipedrive_connector.sandbox.errors import ApiError, bad_request
 from pipedrive_connector.sandbox.resources.common import ok, principal, sandbox, v1_routes
 from pipedrive_connector.sandbox.serializers.v1 import user_v1
-from pipedrive_connector.sandbox.validation import path_int
+from pipedrive_connector.sandbox.validation import path_int, query_choice
 
 USER_NOT_FOUND_MESSAGE = "User not found or not accessible."
 USER_NOT_FOUND: dict[str, object] = {"success": False, "error": USER_NOT_FOUND_MESSAGE}
@@ -49,9 +49,22 @@ async def me(request: Request) -> Response:
     return ok(data)
 
 
+async def find_users(request: Request) -> Response:
+    state = sandbox(request)
+    term = (request.query_params.get("term") or "").strip().lower()
+    if not term:
+        raise bad_request("Parameter 'term' is required")
+    by_email = query_choice(request, "search_by_email", ("0", "1", "true", "false")) in ("1", "true")
+    field = "email" if by_email else "name"
+    me = principal(request).user_id
+    found = [user for user in state.store.all("user") if term in str(user.get(field) or "").lower()]
+    return ok([dict(user_v1(user), is_you=user["id"] == me) for user in found])
+
+
 def routes() -> list[BaseRoute]:
     return [
         *v1_routes("/users", list_users, ["GET"]),
+        *v1_routes("/users/find", find_users, ["GET"]),
         *v1_routes("/users/me", me, ["GET"]),
         *v1_routes("/users/{id}", get_user, ["GET"]),
     ]
