@@ -101,6 +101,12 @@ async def test_daily_budget_exhausted_raises_instead_of_sleeping(
     assert err.reset_at is not None and err.retry_after is not None and err.retry_after > 60
     assert "daily" in str(err)
     assert [u.daily_tokens_left for u in usages if u.status_code == 200] == [4, 2, 0]
+    # From now on this client does not even send (no more 429s that would end in a 403 ban).
+    sent = len(usages)
+    with pytest.raises(DailyBudgetExhausted, match="not sending") as again:
+        await pd.deals.get(1)
+    assert len(usages) == sent
+    assert again.value.reset_at == err.reset_at
 
 
 async def test_retry_after_beyond_max_wait_raises(

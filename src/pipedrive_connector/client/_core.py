@@ -128,6 +128,9 @@ class ClientCore:
         self.on_usage = on_usage
         self.limiter: CredentialLimiter | None = limiter_for(resolved.credential_key) if rate_limit else None
         self.rng = rng or random.Random()
+        # Once the daily budget is gone, this client stops sending until it comes back: hammering
+        # Pipedrive with requests that are sure to get 429 ends in its abuse protection (HTML 403).
+        self._budget_gone_until: datetime | None = None
 
     @property
     def auth(self) -> httpx.Auth:
@@ -157,6 +160,7 @@ class ClientCore:
             raise errors.ConfigurationError("max_retries must be 0 or more")
         if json is not None and data is not None:
             raise errors.ConfigurationError("pass either json= or data=, not both")
+        self._refuse_while_budget_gone(verb, path)
         return Call(
             method=verb,
             path=normalize_path(path, api),
@@ -327,6 +331,7 @@ class ClientCore:
             err.reset_at = _reset_at(wait)
             err.message += f"; it resets around {err.reset_at.isoformat()}" if err.reset_at else ""
             err.args = (err.message,)
+            self._budget_gone_until = err.reset_at
             return Decision(error=err)
         delay = wait if wait is not None else call.policy.backoff(call.rate_limited, self.rng)
         if self.limiter is not None:
@@ -340,6 +345,25 @@ class ClientCore:
         assert isinstance(err, errors.RateLimited)
         err.retry_after = wait
         return Decision(error=err)
+
+    def _refuse_while_budget_gone(self, method: str, path: str) -> None:
+        gone = self._budget_gone_until
+        if gone is None:
+            return
+        now = datetime.now(UTC)
+        if now >= gone:
+            self._budget_gone_until = None
+            return
+        err = errors.DailyBudgetExhausted(
+            "the daily API budget of this Pipedrive company is used up (an earlier request was "
+            f"refused); not sending until it resets around {gone.isoformat()}",
+            status_code=429,
+            method=method,
+            url=self.base_url + (path if path.startswith("/") else "/" + path),
+        )
+        err.reset_at = gone
+        err.retry_after = (gone - now).total_seconds()
+        raise err
 
     def last_rate_limits(self) -> RateSnapshot:
         """What the latest response said about this credential's limits and budgets."""
