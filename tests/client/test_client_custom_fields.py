@@ -168,3 +168,30 @@ def test_value_decoding_for_sets_and_ranges() -> None:
     v1 = fmap.encode({"Tags": ["One", "Two"]}, style="v1", currency=None)
     assert v1 == {key_set: "1,2"}
     assert fmap.decode(v1) == {"Tags": ["One", "Two"]}
+
+
+async def test_sets_enums_on_organizations_and_persons(pd: Either) -> None:
+    deal = await pd.deals.update(2, custom_fields={"Products of interest": ["CRM", "support"]})
+    assert (await pd.deals.custom_fields_by_name(deal))["Products of interest"] == ["CRM", "Support"]
+    cleared = await pd.deals.update(2, custom_fields={"Products of interest": []})  # sent as null
+    assert "Products of interest" not in await pd.deals.custom_fields_by_name(cleared)
+    org = await pd.organizations.add(name="Tiered", custom_fields={"Tier": "Silver"})
+    assert await pd.organizations.custom_fields_by_name(org) == {"Tier": "Silver"}
+    person = await pd.persons.add(name="Linked", custom_fields={"LinkedIn profile": "https://l.in/x"})
+    assert await pd.persons.custom_fields_by_name(person) == {"LinkedIn profile": "https://l.in/x"}
+
+
+async def test_date_ranges_and_addresses_round_trip(pd: Either) -> None:
+    for name, kind in (("Contract period", "daterange"), ("Site", "address")):
+        await pd.request("POST", "/v1/dealFields", json={"name": name, "field_type": kind})
+    await pd.deals.field_map(refresh=True)  # new fields: reload the definitions
+    period = DateRange(date(2027, 1, 1), date(2027, 12, 31))
+    deal = await pd.deals.add(
+        title="Ranged", custom_fields={"Contract period": period, "Site": "Tallinn, Estonia"}
+    )
+    values = await pd.deals.custom_fields_by_name(await pd.deals.get(deal.id))
+    assert values["Contract period"] == period
+    assert values["Site"]["value"] == "Tallinn, Estonia"
+    legacy = await pd.deals.v1.custom_fields_by_name(await pd.deals.v1.get(deal.id))
+    assert legacy["Contract period"] == period
+    assert legacy["Site"]["value"] == "Tallinn, Estonia"
