@@ -179,3 +179,10 @@ def test_auth_object_api_domain_is_the_base_url(sandbox: Served) -> None:
 async def test_a_body_that_is_not_json_is_a_clear_error(pd: Either) -> None:
     with pytest.raises(errors.ConfigurationError, match="not valid JSON"):
         await pd.request("POST", "/api/v2/deals", json={"title": object()})
+
+
+def test_wrong_http_client_kind_is_rejected() -> None:
+    with pytest.raises(errors.ConfigurationError, match="http_client must be an httpx.Client"):
+        Pipedrive(api_token="t", http_client=httpx.AsyncClient(), environ={})  # type: ignore[arg-type]
+    with pytest.raises(errors.ConfigurationError, match="http_client must be an httpx.AsyncClient"):
+        AsyncPipedrive(api_token="t", http_client=httpx.Client(), environ={})  # type: ignore[arg-type]

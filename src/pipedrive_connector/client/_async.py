@@ -16,7 +16,7 @@ from pipedrive_connector.client._resources import AsyncResources
 from pipedrive_connector.client._settings import build_core
 from pipedrive_connector.client._types import ApiVersion
 from pipedrive_connector.client.auth import TokenLocation
-from pipedrive_connector.client.errors import PipedriveError
+from pipedrive_connector.client.errors import ConfigurationError, PipedriveError
 
 
 class AsyncPipedrive(AsyncResources):
@@ -61,6 +61,10 @@ class AsyncPipedrive(AsyncResources):
             on_usage=on_usage,
             environ=environ,
         )
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            raise ConfigurationError(f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}")
+        if http_client is not None and transport is not None:
+            raise ConfigurationError("pass either transport= or http_client=, not both")
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.AsyncClient(transport=transport)
         super().__init__(self._core, field_cache_ttl)
