@@ -182,7 +182,7 @@ async def test_a_body_that_is_not_json_is_a_clear_error(pd: Either) -> None:
 
 
 def test_wrong_http_client_kind_is_rejected() -> None:
-    with pytest.raises(errors.ConfigurationError, match="http_client must be an httpx.Client"):
+    with pytest.raises(errors.ConfigurationError, match=r"http_client must be an httpx\.Client"):
         Pipedrive(api_token="t", http_client=httpx.AsyncClient(), environ={})  # type: ignore[arg-type]
-    with pytest.raises(errors.ConfigurationError, match="http_client must be an httpx.AsyncClient"):
+    with pytest.raises(errors.ConfigurationError, match=r"http_client must be an httpx\.AsyncClient"):
         AsyncPipedrive(api_token="t", http_client=httpx.Client(), environ={})  # type: ignore[arg-type]

@@ -62,7 +62,9 @@ class AsyncPipedrive(AsyncResources):
             environ=environ,
         )
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
-            raise ConfigurationError(f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}")
+            raise ConfigurationError(
+                f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}"
+            )
         if http_client is not None and transport is not None:
             raise ConfigurationError("pass either transport= or http_client=, not both")
         self._owns_http = http_client is None
