@@ -107,6 +107,8 @@ def _result(value: Any) -> Any:
     # else (models, pages, None from next_page(), coroutines, iterators) must be awaited/iterated.
     if isinstance(value, str | int | float | bool | list):
         return value
+    if hasattr(value, "_core"):  # with_options() gives a client view on both kinds
+        return Either(value)
     return _Result(value)
 
 

@@ -164,3 +164,19 @@ async def test_timeouts_retry_reads_and_flag_writes_as_ambiguous(
     sandbox.control("faults", {})
     stored = [d for d in sandbox.state.store.all("deal") if d["title"] == "Slow create"]
     assert len(stored) <= 1  # the server may still have created it: never twice
+
+
+async def test_with_options_gives_resources_per_call_settings(
+    make_client: Callable[..., Either], sandbox: Served
+) -> None:
+    sandbox.control("faults", {"error_rate": 1.0, "statuses": [500], "seed": 1})
+    usages: list[Usage] = []
+    pd = make_client(max_retries=3, on_usage=usages.append)
+    with pytest.raises(errors.ServerError):
+        await pd.with_options(max_retries=0).deals.get(1)
+    assert len(usages) == 1
+    with pytest.raises(errors.ServerError):
+        await pd.deals.get(1)  # the client itself keeps its settings
+    assert len(usages) == 1 + 4
+    sandbox.control("faults", {})
+    assert (await pd.with_options(timeout=5).deals.get(1)).id == 1

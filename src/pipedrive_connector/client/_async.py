@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
@@ -69,7 +70,25 @@ class AsyncPipedrive(AsyncResources):
             raise ConfigurationError("pass either transport= or http_client=, not both")
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.AsyncClient(transport=transport)
+        self._field_cache_ttl = field_cache_ttl
         super().__init__(self._core, field_cache_ttl)
+
+    def with_options(
+        self,
+        *,
+        max_retries: int | None = None,
+        max_wait: float | None = None,
+        timeout: TimeoutArg | object = DEFAULT,
+    ) -> AsyncPipedrive:
+        """A view of this client with other retry/timeout settings (same connection pool and limiter).
+
+        ``pd.with_options(max_retries=0).deals.get(1)``; closing the view does not close the client.
+        """
+        view = copy.copy(self)
+        view._core = self._core.derive(max_retries=max_retries, max_wait=max_wait, timeout=timeout)
+        view._owns_http = False
+        AsyncResources.__init__(view, view._core, self._field_cache_ttl)
+        return view
 
     @property
     def base_url(self) -> str:

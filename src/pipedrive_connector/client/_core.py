@@ -7,10 +7,11 @@ with their own ``send`` and ``sleep``.
 
 from __future__ import annotations
 
+import copy
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -131,6 +132,27 @@ class ClientCore:
         # Once the daily budget is gone, this client stops sending until it comes back: hammering
         # Pipedrive with requests that are sure to get 429 ends in its abuse protection (HTML 403).
         self._budget_gone_until: datetime | None = None
+
+    def derive(
+        self,
+        *,
+        max_retries: int | None = None,
+        max_wait: float | None = None,
+        timeout: TimeoutArg | object = _DEFAULT,
+    ) -> ClientCore:
+        """A copy with other retry/timeout settings, sharing credentials and the rate limiter."""
+        if max_retries is not None and max_retries < 0:
+            raise errors.ConfigurationError("max_retries must be 0 or more")
+        if max_wait is not None and max_wait < 0:
+            raise errors.ConfigurationError("max_wait must be 0 or more seconds")
+        clone = copy.copy(self)
+        clone.policy = replace(
+            self.policy.with_overrides(max_retries=max_retries),
+            max_wait=self.policy.max_wait if max_wait is None else max_wait,
+        )
+        if timeout is not _DEFAULT:
+            clone.timeout = timeout  # type: ignore[assignment]
+        return clone
 
     @property
     def auth(self) -> httpx.Auth:
