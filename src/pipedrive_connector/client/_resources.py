@@ -9,20 +9,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, Generic, Protocol, TypeVar, cast
 
-from pipedrive_connector.client import _catalog as catalog
-from pipedrive_connector.client._core import ClientCore
-from pipedrive_connector.client._ops import Op, ResourceOps, ResourceSpec, me
+from pipedrive_connector.client._ops import Op, ResourceOps, me
 from pipedrive_connector.client.custom_fields import FieldMap
 from pipedrive_connector.client.models import (
     Currency,
     FieldDefinition,
-    Filter,
     Lead,
     LeadLabel,
     PipedriveModel,
-    Pipeline,
     SearchHit,
-    Stage,
     User,
     Webhook,
 )
@@ -179,36 +174,6 @@ class SyncItemSearch(SyncSearch[SearchHit]):
     pass
 
 
-class SyncResources:
-    """The resource attributes of ``Pipedrive``."""
-
-    def __init__(self, core: ClientCore, field_cache_ttl: float) -> None:
-        def ops(spec: ResourceSpec[Any]) -> ResourceOps[Any]:
-            return ResourceOps(core, spec, field_cache_ttl)
-
-        runner = cast(SyncRunner, self)
-        from pipedrive_connector.client import _typed
-
-        self.deals = _typed.SyncDeals(runner, ops(catalog.DEALS), ops(catalog.DEALS_V1))
-        self.persons = _typed.SyncPersons(runner, ops(catalog.PERSONS), ops(catalog.PERSONS_V1))
-        self.organizations = _typed.SyncOrganizations(
-            runner, ops(catalog.ORGANIZATIONS), ops(catalog.ORGANIZATIONS_V1)
-        )
-        self.activities = _typed.SyncActivities(runner, ops(catalog.ACTIVITIES), ops(catalog.ACTIVITIES_V1))
-        self.leads = _typed.SyncLeads(runner, ops(catalog.LEADS))
-        self.lead_labels = SyncLeadLabels(runner, ops(catalog.LEAD_LABELS))
-        self.users = SyncUsers(runner, ops(catalog.USERS))
-        self.pipelines: SyncCrud[Pipeline] = SyncCrud(runner, ops(catalog.PIPELINES))
-        self.stages: SyncCrud[Stage] = SyncCrud(runner, ops(catalog.STAGES))
-        self.filters: SyncCrud[Filter] = SyncCrud(runner, ops(catalog.FILTERS))
-        self.currencies = SyncCurrencies(runner, ops(catalog.CURRENCIES))
-        self.deal_fields = SyncFields(runner, ops(catalog.DEAL_FIELDS))
-        self.person_fields = SyncFields(runner, ops(catalog.PERSON_FIELDS))
-        self.organization_fields = SyncFields(runner, ops(catalog.ORGANIZATION_FIELDS))
-        self.webhooks = SyncWebhooks(runner, ops(catalog.WEBHOOKS))
-        self.item_search = SyncItemSearch(runner, ops(catalog.ITEM_SEARCH))
-
-
 # -- async -----------------------------------------------------------------------------------
 
 
@@ -342,33 +307,3 @@ class AsyncWebhooks(AsyncList[Webhook], AsyncAdd[Webhook], AsyncDelete[Webhook])
 
 class AsyncItemSearch(AsyncSearch[SearchHit]):
     pass
-
-
-class AsyncResources:
-    """The resource attributes of ``AsyncPipedrive``."""
-
-    def __init__(self, core: ClientCore, field_cache_ttl: float) -> None:
-        def ops(spec: ResourceSpec[Any]) -> ResourceOps[Any]:
-            return ResourceOps(core, spec, field_cache_ttl)
-
-        runner = cast(AsyncRunner, self)
-        from pipedrive_connector.client import _typed
-
-        self.deals = _typed.AsyncDeals(runner, ops(catalog.DEALS), ops(catalog.DEALS_V1))
-        self.persons = _typed.AsyncPersons(runner, ops(catalog.PERSONS), ops(catalog.PERSONS_V1))
-        self.organizations = _typed.AsyncOrganizations(
-            runner, ops(catalog.ORGANIZATIONS), ops(catalog.ORGANIZATIONS_V1)
-        )
-        self.activities = _typed.AsyncActivities(runner, ops(catalog.ACTIVITIES), ops(catalog.ACTIVITIES_V1))
-        self.leads = _typed.AsyncLeads(runner, ops(catalog.LEADS))
-        self.lead_labels = AsyncLeadLabels(runner, ops(catalog.LEAD_LABELS))
-        self.users = AsyncUsers(runner, ops(catalog.USERS))
-        self.pipelines: AsyncCrud[Pipeline] = AsyncCrud(runner, ops(catalog.PIPELINES))
-        self.stages: AsyncCrud[Stage] = AsyncCrud(runner, ops(catalog.STAGES))
-        self.filters: AsyncCrud[Filter] = AsyncCrud(runner, ops(catalog.FILTERS))
-        self.currencies = AsyncCurrencies(runner, ops(catalog.CURRENCIES))
-        self.deal_fields = AsyncFields(runner, ops(catalog.DEAL_FIELDS))
-        self.person_fields = AsyncFields(runner, ops(catalog.PERSON_FIELDS))
-        self.organization_fields = AsyncFields(runner, ops(catalog.ORGANIZATION_FIELDS))
-        self.webhooks = AsyncWebhooks(runner, ops(catalog.WEBHOOKS))
-        self.item_search = AsyncItemSearch(runner, ops(catalog.ITEM_SEARCH))

@@ -10,10 +10,10 @@ from typing import Any
 
 import httpx
 
+from pipedrive_connector.client._containers import SyncResources
 from pipedrive_connector.client._core import DEFAULT, ClientCore, TimeoutArg, UsageHook
 from pipedrive_connector.client._ops import Op
 from pipedrive_connector.client._ratelimit import RateSnapshot
-from pipedrive_connector.client._resources import SyncResources
 from pipedrive_connector.client._settings import build_core
 from pipedrive_connector.client._types import ApiVersion
 from pipedrive_connector.client.auth import TokenLocation
