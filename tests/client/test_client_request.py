@@ -186,3 +186,10 @@ def test_wrong_http_client_kind_is_rejected() -> None:
         Pipedrive(api_token="t", http_client=httpx.AsyncClient(), environ={})  # type: ignore[arg-type]
     with pytest.raises(errors.ConfigurationError, match=r"http_client must be an httpx\.AsyncClient"):
         AsyncPipedrive(api_token="t", http_client=httpx.Client(), environ={})  # type: ignore[arg-type]
+
+
+def test_a_misspelt_option_is_rejected() -> None:
+    with pytest.raises(
+        errors.ConfigurationError, match=r"unknown option\(s\) max_retry; valid options: .*max_retries"
+    ):
+        Pipedrive(api_token="t", max_retry=2, environ={})  # type: ignore[call-arg]

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, Unpack
 
 import anyio
 import httpx
 
 from pipedrive_connector.client._containers import AsyncResources
-from pipedrive_connector.client._core import DEFAULT, ClientCore, TimeoutArg, UsageHook
+from pipedrive_connector.client._core import DEFAULT, ClientCore, TimeoutArg
 from pipedrive_connector.client._ops import Op
 from pipedrive_connector.client._ratelimit import RateSnapshot
-from pipedrive_connector.client._settings import build_core
+from pipedrive_connector.client._settings import DEFAULT_FIELD_CACHE_TTL, ClientOptions, build_core
 from pipedrive_connector.client._types import ApiVersion
-from pipedrive_connector.client.auth import TokenLocation
 from pipedrive_connector.client.errors import ConfigurationError, PipedriveError
 
 
@@ -27,41 +25,12 @@ class AsyncPipedrive(AsyncResources):
         self,
         api_token: str | None = None,
         *,
-        token_location: TokenLocation = "header",
-        auth: httpx.Auth | None = None,
-        oauth: httpx.Auth | None = None,
-        company_domain: str | None = None,
-        base_url: str | None = None,
-        timeout: TimeoutArg = None,
-        max_retries: int = 3,
-        max_rate_limit_retries: int = 6,
-        max_wait: float = 60.0,
-        backoff_base: float = 0.5,
-        backoff_cap: float = 8.0,
-        rate_limit: bool = True,
-        on_usage: UsageHook | None = None,
-        field_cache_ttl: float = 300.0,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
-        environ: Mapping[str, str] | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        self._core: ClientCore = build_core(
-            api_token=api_token,
-            token_location=token_location,
-            auth=auth,
-            oauth=oauth,
-            company_domain=company_domain,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            max_rate_limit_retries=max_rate_limit_retries,
-            max_wait=max_wait,
-            backoff_base=backoff_base,
-            backoff_cap=backoff_cap,
-            rate_limit=rate_limit,
-            on_usage=on_usage,
-            environ=environ,
-        )
+        """``api_token`` (else ``PIPEDRIVE_API_TOKEN``) or ``auth=``; see ``ClientOptions`` for the rest."""
+        self._core: ClientCore = build_core(api_token, options)
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
             raise ConfigurationError(
                 f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}"
@@ -70,8 +39,8 @@ class AsyncPipedrive(AsyncResources):
             raise ConfigurationError("pass either transport= or http_client=, not both")
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.AsyncClient(transport=transport)
-        self._field_cache_ttl = field_cache_ttl
-        super().__init__(self._core, field_cache_ttl)
+        self._field_cache_ttl = options.get("field_cache_ttl", DEFAULT_FIELD_CACHE_TTL)
+        super().__init__(self._core, self._field_cache_ttl)
 
     def with_options(
         self,
