@@ -60,7 +60,7 @@ def _implementations(ctx: Context, section: Section, has_v1: bool) -> dict[str, 
             )
             for peer in peer_env.PEERS:
                 if peer.floor in impls:
-                    impls[peer.name] = [python, "-m", peer.module, "read"]
+                    impls[peer.name] = [python, "-m", peer.module, peer.read_op]
         except Skipped as exc:
             section.notes.append(f"peers skipped: {exc}")
     return impls

@@ -110,6 +110,7 @@ def run(ctx: Context) -> Section:
             _settle(sb, out, set(created), deadline=time.monotonic() + 120)
             seconds = time.perf_counter() - started
             deliveries = sb._client().get("/_sandbox/deliveries").json().get("data") or []
+            receiver_log = server.log_tail()
         handled = _handled(out)
         inbox = _inbox_status(Path(tmp) / "inbox.db")
     once = sum(1 for d in created if handled.get(d) == 1)
@@ -134,6 +135,8 @@ def run(ctx: Context) -> Section:
         f"acknowledged by the receiver (per the sandbox's delivery log): {len(acked_ids):,} of {burst:,} "
         "events; the others reached it through its catch-up on restart, or not at all (see 'never handled')"
     )
+    if never and receiver_log:
+        section.notes.append(f"receiver log (last lines): {receiver_log[-600:]}")
     if restart_errors:
         section.notes.append(f"restart failures: {restart_errors[:3]}")
     if twice:

@@ -18,10 +18,11 @@ REQUIREMENTS = ("pipedrive-python-lib==1.2.3", "pypipedrive-client==1.0.2")
 
 @dataclass(frozen=True)
 class Peer:
-    name: str  # the PyPI distribution
+    name: str  # the PyPI distribution (and the variant, when one SDK is measured two ways)
     module: str  # the adapter module, run with the peers' python
     floor: str  # the raw-httpx implementation over the same endpoint
     api: str
+    read_op: str = "read"
 
 
 PEERS = (
@@ -29,6 +30,13 @@ PEERS = (
         "pipedrive-python-lib", "benchmarks.peers.pipedrive_python_lib", "raw-v1", "GET /v1/deals start/limit"
     ),
     Peer("pypipedrive-client", "benchmarks.peers.pypipedrive_client", "raw-v2", "GET /api/v2/deals cursor"),
+    Peer(
+        "pypipedrive-client (Api.iterator)",
+        "benchmarks.peers.pypipedrive_client",
+        "raw-v2",
+        "GET /api/v2/deals cursor, pages only",
+        read_op="read-pages",
+    ),
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any
 
 import httpx
@@ -64,10 +65,13 @@ def run(ctx: Context) -> Section:
             try:
                 python = str(peer_env.ensure(ctx.progress))
                 for peer in peer_env.PEERS:
+                    if peer.read_op != "read":
+                        continue  # a second way of reading, not a second SDK
                     runners[peer.name] = [python, "-m", peer.module, "workload"]
             except Skipped as exc:
                 section.notes.append(f"peers skipped: {exc}")
         for name, cmd in runners.items():
+            time.sleep(2.2)  # let the previous run's 2-second burst window pass
             sb.set_rate_limit("lite")  # a fresh window and budget for each implementation
             ctx.progress(f"  rate limits: {name} ({gets} GETs + {updates} updates at plan lite)")
             try:

@@ -12,7 +12,7 @@ from benchmarks.probe import emit, measure
 
 def parser(prog: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog)
-    p.add_argument("op", choices=["read", "workload", "version"])
+    p.add_argument("op", choices=["read", "read-pages", "workload", "version"])
     p.add_argument("--base-url", default="")
     p.add_argument("--token", default="")
     p.add_argument("--trace", action="store_true")

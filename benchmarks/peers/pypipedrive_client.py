@@ -47,6 +47,18 @@ def main(argv: list[str] | None = None) -> int:
 
         return finish(measure(read, trace=args.trace))
 
+    if args.op == "read-pages":
+        # The SDK's lower layer: Api.iterator yields each page as an ApiResponse (no per-deal models).
+        def read_pages() -> dict[str, Any]:
+            count = id_sum = 0
+            for page in Deals.get_api().iterator(uri="deals", params={"limit": PAGE}):
+                for deal in page.data or []:
+                    count += 1
+                    id_sum += int(deal["id"])
+            return {"count": count, "id_sum": id_sum}
+
+        return finish(measure(read_pages, trace=args.trace))
+
     ids = [int(x) for x in args.ids.split(",") if x]
     api = Deals.get_api()
     return finish(
