@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlparse
+
 import httpx
 from sandbox_testkit import TOKEN, Api
 
@@ -63,3 +65,44 @@ def test_pytest_fixture_resets_between_tests_part_two(pipedrive_sandbox) -> None
         headers={"x-api-token": pipedrive_sandbox.api_token},
     )
     assert "fixture" not in [deal["title"] for deal in response.json()["data"]]
+
+
+def oauth_token(api: Api, scope: str | None) -> str:
+    """An access token from the sandbox's OAuth server, through the consent step."""
+    redirect = "http://127.0.0.1:9/callback"
+    api.client.post(
+        "/_sandbox/oauth/clients",
+        json={"client_id": "scoped-app", "client_secret": "s3cret", "redirect_uri": redirect},
+    )
+    form = {"client_id": "scoped-app", "redirect_uri": redirect, "decision": "allow", "state": "s"}
+    if scope is not None:
+        form["scope"] = scope
+    consent = api.client.post("/oauth/authorize", data=form, follow_redirects=False)
+    code = parse_qs(urlparse(consent.headers["location"]).query)["code"][0]
+    token = api.client.post(
+        "/oauth/token",
+        auth=("scoped-app", "s3cret"),
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect},
+    )
+    return str(token.json()["access_token"])
+
+
+def test_oauth_bearer_tokens_are_limited_to_their_scopes(api: Api) -> None:
+    headers = {"authorization": f"Bearer {oauth_token(api, 'deals:read')}"}
+    assert api.client.get("/api/v2/deals", headers=headers).status_code == 200
+    assert api.client.get("/v1/users/me", headers=headers).json()["data"]["id"] == 1
+    assert api.client.get("/api/v2/deals/search", params={"term": "acme"}, headers=headers).status_code == 200
+    for method, path in (("POST", "/api/v2/deals"), ("GET", "/api/v2/persons"), ("GET", "/v1/leads")):
+        denied = api.client.request(method, path, headers=headers, json={"title": "x"})
+        assert denied.status_code == 403
+        assert denied.json() == {"success": False, "error": "Scope and URL mismatch", "errorCode": 403}
+    writer = {"authorization": f"Bearer {oauth_token(api, 'deals:full,contacts:read')}"}
+    assert api.client.post("/api/v2/deals", headers=writer, json={"title": "By app"}).status_code == 200
+    assert api.client.get("/api/v2/persons", headers=writer).status_code == 200
+    assert api.client.post("/api/v2/pipelines", headers=writer, json={"name": "P"}).status_code == 403
+
+
+def test_oauth_app_without_declared_scopes_is_unrestricted(api: Api) -> None:
+    headers = {"authorization": f"Bearer {oauth_token(api, None)}"}
+    assert api.client.get("/v1/leads", headers=headers).status_code == 200
+    assert api.client.post("/api/v2/persons", headers=headers, json={"name": "By app"}).status_code == 200

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from pipedrive_connector.sandbox import scopes
 from pipedrive_connector.sandbox.contracts import Principal
 from pipedrive_connector.sandbox.errors import unauthorized_body
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 
 PUBLIC_PREFIXES = ("/oauth/", "/_sandbox/")
 INVALID_BEARER = {"success": False, "error": "Invalid token: access_token is invalid", "errorCode": 401}
+SCOPE_MISMATCH = {"success": False, "error": "Scope and URL mismatch", "errorCode": 403}
 MALFORMED_HEADER = {
     "success": False,
     "error": "Invalid request: malformed authorization header",
@@ -67,6 +69,9 @@ class AuthMiddleware:
             principal = self.state.oauth.authenticate_bearer(credential.strip())
             if principal is None:
                 await _send_json(send, 401, INVALID_BEARER)
+                return
+            if not scopes.allowed(scope["path"], scope["method"], principal.scopes):
+                await _send_json(send, 403, SCOPE_MISMATCH)
                 return
         else:
             token = headers.get("x-api-token")
