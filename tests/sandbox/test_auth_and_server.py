@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 from sandbox_testkit import TOKEN, Api
 
-from pipedrive_connector.sandbox import SandboxSettings, run_sandbox
+from pipedrive_connector.sandbox import RunningSandbox, SandboxSettings, run_sandbox
 
 
 def test_header_and_query_tokens_are_accepted(api: Api) -> None:
@@ -52,19 +52,23 @@ def test_run_sandbox_serves_over_a_socket() -> None:
         assert response.status_code == 200 and len(response.json()["data"]) >= 10
 
 
-def test_pytest_fixture_resets_between_tests_part_one(pipedrive_sandbox) -> None:  # type: ignore[no-untyped-def]
+def test_pytest_fixture_resets_between_tests_part_one(pipedrive_sandbox: RunningSandbox) -> None:
+    httpx.post(f"{pipedrive_sandbox.base_url}/_sandbox/clock", json={"advance_seconds": 86400})
     url = f"{pipedrive_sandbox.base_url}/api/v2/deals"
     created = httpx.post(url, json={"title": "fixture"}, headers={"x-api-token": pipedrive_sandbox.api_token})
     assert created.status_code == 200
 
 
-def test_pytest_fixture_resets_between_tests_part_two(pipedrive_sandbox) -> None:  # type: ignore[no-untyped-def]
+def test_pytest_fixture_resets_between_tests_part_two(pipedrive_sandbox: RunningSandbox) -> None:
     response = httpx.get(
         f"{pipedrive_sandbox.base_url}/api/v2/deals",
         params={"limit": 500},
         headers={"x-api-token": pipedrive_sandbox.api_token},
     )
     assert "fixture" not in [deal["title"] for deal in response.json()["data"]]
+    assert (
+        httpx.get(f"{pipedrive_sandbox.base_url}/_sandbox/state").json()["data"]["clock_offset_seconds"] == 0
+    )
 
 
 def oauth_token(api: Api, scope: str | None) -> str:

@@ -36,6 +36,11 @@ class Clock:
             self._offset += timedelta(seconds=seconds)
         return self.now()
 
+    def reset(self) -> None:
+        """Back to real time (the pytest fixture does this between tests)."""
+        with self._lock:
+            self._offset = timedelta(0)
+
     @property
     def offset_seconds(self) -> float:
         with self._lock:

@@ -22,10 +22,11 @@ def _pipedrive_sandbox_server() -> Iterator[object]:
 
 @pytest.fixture
 def pipedrive_sandbox(_pipedrive_sandbox_server: object) -> Iterator[object]:
-    """A running demo-seeded sandbox, reset (data, clock-independent plug-in state) before each test."""
+    """A running demo-seeded sandbox; data, plug-ins and the clock are reset before each test."""
     from pipedrive_connector.sandbox.control import reset_state
     from pipedrive_connector.sandbox.server import RunningSandbox
 
     assert isinstance(_pipedrive_sandbox_server, RunningSandbox)
+    _pipedrive_sandbox_server.state.clock.reset()
     reset_state(_pipedrive_sandbox_server.state, "demo")
     yield _pipedrive_sandbox_server
