@@ -63,3 +63,33 @@ def test_window_limiter_spaces_requests_to_the_limit() -> None:
     assert waits[:3] == [0.0, 0.0, 0.0]
     assert all(w > 2.0 for w in waits[3:6])  # the 4th-6th wait for the first three to leave
     assert waits[6] > 4.0
+
+
+def _scripted(status: int, body: bytes, content_type: str) -> httpx.MockTransport:
+    return httpx.MockTransport(
+        lambda request: httpx.Response(status, content=body, headers={"content-type": content_type})
+    )
+
+
+# Shapes the sandbox does not produce: Cloudflare's HTML 403 and a 200 that says success: false.
+
+
+def test_html_403_from_abuse_protection_is_explained() -> None:
+    from pipedrive_connector.client import Pipedrive
+
+    page = b"<!DOCTYPE html><html><title>Attention Required! | Cloudflare</title></html>"
+    pd = Pipedrive(api_token="t", base_url="http://x.example", transport=_scripted(403, page, "text/html"))
+    with pytest.raises(errors.Forbidden, match="abuse protection"):
+        pd.request("GET", "/v1/users/me")
+
+
+def test_success_false_with_status_200_is_an_error() -> None:
+    from pipedrive_connector.client import Pipedrive
+
+    body = b'{"success": false, "error": "Something odd", "error_info": "info"}'
+    pd = Pipedrive(
+        api_token="t", base_url="http://x.example", transport=_scripted(200, body, "application/json")
+    )
+    with pytest.raises(errors.APIStatusError, match="Something odd") as caught:
+        pd.request("GET", "/v1/users/me")
+    assert caught.value.status_code == 200 and caught.value.error_info == "info"
