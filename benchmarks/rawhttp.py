@@ -92,7 +92,7 @@ class RawPool:
 
 
 async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         size = int((await reader.readuntil(b"\r\n")).strip().split(b";")[0], 16)
         if size == 0:

@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from benchmarks.loadgen import run_load
+from benchmarks.payloads import malformed_body
 from benchmarks.probe import RESULT_PREFIX, measure, parse_result
 from benchmarks.procs import ChildServer
 from benchmarks.report import BEGIN, END, update_doc
 from benchmarks.results import Run, Section, Target, write_json
+from benchmarks.serve_pages import build_app
 from benchmarks.stats import interleave, median, median_ratio, paired_ratios, percentile, rotated
 
 REPO = Path(__file__).resolve().parent.parent
@@ -126,3 +130,49 @@ def test_load_generator_against_the_floor_server() -> None:
 def test_load_generator_refuses_non_loopback_targets() -> None:
     with pytest.raises(ValueError, match="loopback"):
         asyncio.run(run_load("http://example.com/x", lambda n: b"{}", {}, rate=1, duration=1))
+
+
+def _template() -> dict[str, object]:
+    deals = [{"id": n, "title": f"t{n}", "value": n, "custom_fields": {}} for n in range(1, 4)]
+    return {"v2": {"data": deals}, "v1": {"data": deals, "related_objects": {"user": {}}}}
+
+
+def test_replay_origin_pages_v2_cursors_and_v1_offsets() -> None:
+    app = build_app(_template(), count=1_234)
+
+    async def read() -> tuple[list[int], list[int]]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://replay") as http:
+            v2_ids: list[int] = []
+            params: dict[str, int | str] = {"limit": 500}
+            while True:
+                body = (await http.get("/api/v2/deals", params=params)).json()
+                v2_ids += [d["id"] for d in body["data"]]
+                cursor = body["additional_data"]["next_cursor"]
+                if not cursor:
+                    break
+                params = {"limit": 500, "cursor": cursor}
+            v1_ids: list[int] = []
+            start = 0
+            while True:
+                body = (await http.get("/v1/deals", params={"start": start, "limit": 500})).json()
+                v1_ids += [d["id"] for d in body["data"]]
+                pagination = body["additional_data"]["pagination"]
+                if not pagination["more_items_in_collection"]:
+                    break
+                start = pagination["next_start"]
+            return v2_ids, v1_ids
+
+    v2_ids, v1_ids = asyncio.run(read())
+    assert v2_ids == list(range(1, 1_235))
+    assert v1_ids == v2_ids
+
+
+def test_malformed_body_generator_is_deterministic_and_varied() -> None:
+    rng, rng_again = random.Random(5), random.Random(5)
+    first = [malformed_body(n, rng) for n in range(300)]
+    again = [malformed_body(n, rng_again) for n in range(300)]
+    assert [kind for kind, _ in first] == [kind for kind, _ in again]
+    kinds = {kind for kind, _ in first}
+    assert {"truncated", "not_utf8", "random_bytes", "wrong_type", "meta_not_object"} <= kinds
+    assert all(isinstance(body, bytes) for _, body in first)
