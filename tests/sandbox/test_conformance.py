@@ -185,6 +185,8 @@ KNOWN_GOOD: list[tuple[str, str, str, dict[str, Any], dict[str, Any], Any, int]]
     ("v1", "GET", "/users/{id}", {"id": 2}, {}, None, 200),
     ("v1", "GET", "/users/find", {}, {"term": "sam"}, None, 200),
     ("v1", "GET", "/leadFields", {}, {}, None, 200),
+    ("v1", "GET", "/pipelines/{id}/deals", {"id": 1}, {"stage_id": 3}, None, 200),
+    ("v1", "GET", "/stages/{id}/deals", {"id": 3}, {}, None, 200),
     ("v1", "GET", "/leads", {}, {}, None, 200),
     ("v1", "GET", "/leads/archived", {}, {}, None, 200),
     (
@@ -227,6 +229,8 @@ KNOWN_GOOD: list[tuple[str, str, str, dict[str, Any], dict[str, Any], Any, int]]
     ("v1-legacy", "POST", "/deals", {}, {}, {"title": "Legacy deal"}, 201),
     ("v1-legacy", "PUT", "/deals/{id}", {"id": 1}, {}, {"title": "Legacy rename"}, 200),
     ("v1-legacy", "DELETE", "/deals/{id}", {"id": 4}, {}, None, 200),
+    ("v1", "PUT", "/deals/{id}/merge", {"id": 2}, {}, {"merge_with_id": 1}, 200),
+    ("v1", "PUT", "/persons/{id}/merge", {"id": 2}, {}, {"merge_with_id": 1}, 200),
     ("v1-legacy", "GET", "/persons", {}, {}, None, 200),
     ("v1-legacy", "GET", "/persons/{id}", {"id": 1}, {}, None, 200),
     ("v1-legacy", "POST", "/persons", {}, {}, {"name": "Legacy Person"}, 201),

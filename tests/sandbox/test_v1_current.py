@@ -187,3 +187,13 @@ def test_archived_deals_users_find_lead_fields_and_v2_field_definitions(api: Api
     one = api.get(f"/api/v2/dealFields/{region['field_code']}").json()["data"]
     assert one == region
     assert api.get("/api/v2/dealFields/nope").status_code == 404
+
+
+def test_pipeline_and_stage_deal_lists_use_plain_ids(api: Api) -> None:
+    deals = api.get("/v1/pipelines/1/deals", params={"stage_id": 3}).json()["data"]
+    assert deals and all(d["stage_id"] == 3 and d["status"] == "open" for d in deals)
+    assert isinstance(deals[0]["user_id"], int) and isinstance(deals[0]["person_id"], int)
+    in_stage = api.get("/v1/stages/3/deals").json()
+    assert [d["id"] for d in in_stage["data"]] == [d["id"] for d in deals]
+    assert in_stage["additional_data"]["pagination"]["start"] == 0
+    assert api.get("/v1/stages/999/deals").status_code == 404

@@ -182,3 +182,22 @@ def test_v1_persons_organizations_activities(api: Api) -> None:
     ).json()["data"]
     assert [a["id"] for a in in_range] == [activity["id"]]
     assert api.get("/v1/activities", params={"type": "call", "done": 1}).json()["data"]
+
+
+def test_merging_persons_moves_their_deals_and_publishes_merge_events(api: Api) -> None:
+    events: list = []
+    api.state.bus.subscribe(events.append)
+    jane_deals = {d["id"] for d in api.get("/api/v2/deals", params={"person_id": 1}).json()["data"]}
+    merged = api.put("/v1/persons/1/merge", json={"merge_with_id": 13})
+    assert merged.status_code == 200 and merged.json()["data"]["id"] == 13
+    assert merged.json()["data"]["org_id"] == 1  # Mikko had no organization; Jane's carried over
+    moved = {d["id"] for d in api.get("/api/v2/deals", params={"person_id": 13, "limit": 500}).json()["data"]}
+    assert jane_deals <= moved
+    assert api.get("/api/v2/persons/1").json()["data"]["is_deleted"] is True
+    assert [(e.entity, e.action, e.entity_id, e.merged_from_id, e.merged_to_id) for e in events] == [
+        ("person", "change", 13, 1, None),
+        ("person", "delete", 1, None, 13),
+    ]
+    assert api.put("/v1/persons/13/merge", json={"merge_with_id": 13}).status_code == 400
+    assert api.put("/v1/persons/13/merge", json={"merge_with_id": 1}).status_code == 404
+    assert api.put("/v1/deals/1/merge", json={}).status_code == 400

@@ -72,6 +72,8 @@ def publish(
     previous_v1: dict[str, Any] | None,
     current_v2: dict[str, Any] | None,
     previous_v2: dict[str, Any] | None,
+    merged_to_id: int | None = None,
+    merged_from_id: int | None = None,
 ) -> None:
     """Announce a committed change (webhooks subscribe to the bus)."""
     who = principal(request)
@@ -89,5 +91,7 @@ def publish(
             previous_v2=previous_v2,
             change_source="api",
             correlation_id=request.headers.get("x-correlation-id", ""),
+            merged_to_id=merged_to_id,
+            merged_from_id=merged_from_id,
         )
     )

@@ -35,6 +35,7 @@ from pipedrive_connector.sandbox.store import Record
 from pipedrive_connector.sandbox.validation import (
     F,
     check_v2_body,
+    coerce_v1_int,
     path_int,
     query_bool,
     query_datetime,
@@ -47,6 +48,18 @@ from pipedrive_connector.sandbox.validation import (
 if TYPE_CHECKING:
     from pipedrive_connector.sandbox.state import SandboxState
 
+# Records that point at an entity and follow it to the survivor of a merge: kind → linking field.
+MERGE_LINKS: dict[str, tuple[tuple[str, str], ...]] = {
+    "deal": (("activity", "deal_id"),),
+    "person": (("deal", "person_id"), ("activity", "person_id"), ("lead", "person_id")),
+    "organization": (
+        ("deal", "org_id"),
+        ("person", "org_id"),
+        ("activity", "org_id"),
+        ("lead", "organization_id"),
+    ),
+}
+_NOT_INHERITED = ("id", "add_time", "update_time", "is_deleted", "_deleted_at", "custom_fields")
 _V1_SORT = re.compile(r"^\s*([A-Za-z0-9_]+)(?:\s+(ASC|DESC|asc|desc))?\s*$")
 
 
@@ -373,10 +386,71 @@ class EntityResource:
         self.soft_delete(state, request, before)
         return ok({"id": before["id"]})
 
+    async def v1_merge(self, request: Request) -> Response:
+        """``PUT /v1/{entities}/{id}/merge {merge_with_id}``: ``id`` is merged into ``merge_with_id``."""
+        state = sandbox(request)
+        entity_id = path_int(request)
+        body = await read_v1_body(request)
+        target_id = coerce_v1_int("merge_with_id", body.get("merge_with_id"), nullable=False)
+        if target_id == entity_id:
+            raise bad_request(f"Cannot merge a {self.kind} with itself")
+        assert target_id is not None
+        merged = self.load_live(state, entity_id)
+        survivor_before = self.load_live(state, target_id)
+        now = now_iso(state)
+        with state.db_lock:
+            survivor = dict(survivor_before)
+            for key, value in merged.items():
+                if (
+                    key not in _NOT_INHERITED
+                    and survivor.get(key) in (None, "", [])
+                    and value not in (None, "", [])
+                ):
+                    survivor[key] = value
+            survivor["custom_fields"] = {
+                **(merged.get("custom_fields") or {}),
+                **(survivor.get("custom_fields") or {}),
+            }
+            survivor["update_time"] = now
+            for kind, field in MERGE_LINKS.get(self.kind, ()):
+                for record in state.store.all(kind):
+                    if record.get(field) == entity_id:
+                        state.store.put(kind, dict(record, **{field: target_id}))
+            gone = dict(merged, is_deleted=True, update_time=now, _deleted_at=now)
+            state.store.put(self.kind, survivor)
+            state.store.put(self.kind, gone)
+        publish(
+            state,
+            request,
+            self.kind,
+            "change",
+            target_id,
+            current_v1=self.v1(state, survivor),
+            previous_v1=self.v1(state, survivor_before),
+            current_v2=self.v2(state, survivor),
+            previous_v2=self.v2(state, survivor_before),
+            merged_from_id=entity_id,
+        )
+        publish(
+            state,
+            request,
+            self.kind,
+            "delete",
+            entity_id,
+            current_v1=None,
+            previous_v1=self.v1(state, merged),
+            current_v2=None,
+            previous_v2=self.v2(state, merged),
+            merged_to_id=target_id,
+        )
+        return ok(v1_shapes.flat_ids(self.v1(state, survivor)))
+
     def routes(self) -> list[BaseRoute]:
         base = f"/{self.plural}"
         item = f"/{self.plural}/{{id}}"
+        merge = [] if self.kind not in MERGE_LINKS else v1_routes(f"{item}/merge", self.v1_merge, ["PUT"])
         return [
+            *merge,
             v2_route(base, self.v2_list, ["GET"]),
             v2_route(base, self.v2_add, ["POST"]),
             v2_route(item, self.v2_get, ["GET"]),

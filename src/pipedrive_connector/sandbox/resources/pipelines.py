@@ -197,6 +197,33 @@ async def get_stage_v1(request: Request) -> Response:
     return ok(v1_shapes.stage_v1(state.store, _load(request, "stage", "Stage")))
 
 
+def _deals_of(request: Request, field: str, kind: str, label: str) -> Response:
+    """``/v1/pipelines/{id}/deals`` and ``/v1/stages/{id}/deals``: open deals, flat v1 shape."""
+    state = sandbox(request)
+    container = _load(request, kind, label)
+    deals = [
+        d for d in state.store.all("deal") if d.get(field) == container["id"] and not d.get("is_deleted")
+    ]
+    deals = [d for d in deals if d.get("status") == "open" and not d.get("is_archived")]
+    stage_id = query_int(request, "stage_id") if kind == "pipeline" else None
+    if stage_id is not None:
+        deals = [d for d in deals if d.get("stage_id") == stage_id]
+    user_id = query_int(request, "user_id")
+    if user_id is not None and request.query_params.get("everyone") not in ("1", "true"):
+        deals = [d for d in deals if d.get("owner_id") == user_id]
+    page, pagination = offset_page(request, deals)
+    data = [v1_shapes.flat_ids(v1_shapes.deal_v1(state.store, d)) for d in page]
+    return ok(data, additional_data={"pagination": pagination})
+
+
+async def pipeline_deals(request: Request) -> Response:
+    return _deals_of(request, "pipeline_id", "pipeline", "Pipeline")
+
+
+async def stage_deals(request: Request) -> Response:
+    return _deals_of(request, "stage_id", "stage", "Stage")
+
+
 def routes() -> list[BaseRoute]:
     return [
         v2_route("/pipelines", list_pipelines, ["GET"]),
@@ -209,6 +236,8 @@ def routes() -> list[BaseRoute]:
         v2_route("/stages/{id}", get_stage, ["GET"]),
         v2_route("/stages/{id}", update_stage, ["PATCH"]),
         v2_route("/stages/{id}", delete_stage, ["DELETE"]),
+        *v1_routes("/pipelines/{id}/deals", pipeline_deals, ["GET"]),
+        *v1_routes("/stages/{id}/deals", stage_deals, ["GET"]),
         *v1_routes("/pipelines", list_pipelines_v1, ["GET"]),
         *v1_routes("/pipelines/{id}", get_pipeline_v1, ["GET"]),
         *v1_routes("/stages", list_stages_v1, ["GET"]),

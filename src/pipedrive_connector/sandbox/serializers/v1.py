@@ -501,6 +501,17 @@ def stage_v1(store: Store, record: Record) -> dict[str, Any]:
     }
 
 
+REFERENCE_FIELDS = ("user_id", "creator_user_id", "owner_id", "person_id", "org_id")
+
+
+def flat_ids(item: dict[str, Any]) -> dict[str, Any]:
+    """The current v1 spec's variant (merge, pipeline/stage deal lists): references as plain ids."""
+    return {
+        key: value["value"] if key in REFERENCE_FIELDS and isinstance(value, dict) else value
+        for key, value in item.items()
+    }
+
+
 def related_objects(store: Store, records: list[Record]) -> dict[str, Any]:
     """The v1 ``related_objects`` block for a list of deals, persons, organizations or activities."""
     users: dict[str, Any] = {}
