@@ -43,7 +43,9 @@ def run_sandbox(
     """Serve a sandbox for the duration of the ``with`` block; yields base URL, token and state."""
     settings = settings or SandboxSettings()
     app = create_app(settings)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # Naming IPPROTO_TCP matters: asyncio enables TCP_NODELAY only on sockets whose proto is TCP, and
+    # with Nagle left on every request on a kept-alive connection waits ~40 ms for a delayed ACK.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]
