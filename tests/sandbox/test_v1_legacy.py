@@ -201,3 +201,24 @@ def test_merging_persons_moves_their_deals_and_publishes_merge_events(api: Api) 
     assert api.put("/v1/persons/13/merge", json={"merge_with_id": 13}).status_code == 400
     assert api.put("/v1/persons/13/merge", json={"merge_with_id": 1}).status_code == 404
     assert api.put("/v1/deals/1/merge", json={}).status_code == 400
+
+
+def test_nested_v1_lists_of_an_entity(api: Api) -> None:
+    acme_people = api.get("/v1/organizations/1/persons").json()
+    assert [p["name"] for p in acme_people["data"]] == ["Jane Doe", "John Smith"]
+    assert acme_people["additional_data"]["pagination"]["more_items_in_collection"] is False
+    jane_deals = api.get("/v1/persons/1/deals").json()["data"]
+    assert jane_deals and all(d["person_id"]["value"] == 1 for d in jane_deals)
+    deal_activities = api.get("/v1/deals/1/activities").json()["data"]
+    assert deal_activities and all(a["deal_id"] == 1 for a in deal_activities)
+    assert api.get("/v1/organizations/999/deals").status_code == 404
+
+
+def test_archived_deals_cannot_be_edited_until_unarchived(api: Api) -> None:
+    api.patch("/api/v2/deals/5", json={"is_archived": True})
+    blocked = api.patch("/api/v2/deals/5", json={"title": "Edited"})
+    assert blocked.status_code == 400 and "archived" in blocked.json()["error"]
+    assert api.put("/v1/deals/5", json={"title": "Edited"}).status_code == 400
+    restored = api.patch("/api/v2/deals/5", json={"is_archived": False}).json()["data"]
+    assert restored["is_archived"] is False and restored["archive_time"] is None
+    assert api.patch("/api/v2/deals/5", json={"title": "Edited"}).status_code == 200

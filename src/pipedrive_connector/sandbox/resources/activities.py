@@ -8,7 +8,12 @@ from starlette.requests import Request
 
 from pipedrive_connector.sandbox import timefmt
 from pipedrive_connector.sandbox.errors import bad_request, validation_failed
-from pipedrive_connector.sandbox.resources.entity import EntityResource, check_ref, check_user
+from pipedrive_connector.sandbox.resources.entity import (
+    CHILD_RESOURCES,
+    EntityResource,
+    check_ref,
+    check_user,
+)
 from pipedrive_connector.sandbox.serializers import v1 as v1_shapes
 from pipedrive_connector.sandbox.store import Record
 from pipedrive_connector.sandbox.validation import (
@@ -214,3 +219,4 @@ class Activities(EntityResource):
 
 
 ACTIVITIES = Activities()
+CHILD_RESOURCES[ACTIVITIES.kind] = ACTIVITIES

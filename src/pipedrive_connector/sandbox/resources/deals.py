@@ -10,7 +10,13 @@ from starlette.routing import BaseRoute
 from pipedrive_connector.sandbox import timefmt
 from pipedrive_connector.sandbox.errors import bad_request, validation_failed
 from pipedrive_connector.sandbox.resources.common import principal, v2_route
-from pipedrive_connector.sandbox.resources.entity import EntityResource, check_ref, check_user, v1_time
+from pipedrive_connector.sandbox.resources.entity import (
+    CHILD_RESOURCES,
+    EntityResource,
+    check_ref,
+    check_user,
+    v1_time,
+)
 from pipedrive_connector.sandbox.serializers import v1 as v1_shapes
 from pipedrive_connector.sandbox.store import Record
 from pipedrive_connector.sandbox.validation import (
@@ -292,3 +298,5 @@ class Deals(EntityResource):
 
 
 DEALS = Deals()
+DEALS.children = {"activities": ("activity", "deal_id")}
+CHILD_RESOURCES[DEALS.kind] = DEALS

@@ -204,6 +204,10 @@ class EntityResource:
     def update(
         self, state: SandboxState, request: Request, before: Record, changes: dict[str, Any]
     ) -> Record:
+        if before.get("is_archived") and changes.get("is_archived") is not False:
+            raise bad_request(
+                f"An archived {self.kind} cannot be edited; unarchive it first (is_archived: false)"
+            )
         now = now_iso(state)
         record = dict(before)
         record.update(changes)
@@ -445,12 +449,41 @@ class EntityResource:
         )
         return ok(v1_shapes.flat_ids(self.v1(state, survivor)))
 
+    # Legacy v1 sub-lists: GET /v1/{plural}/{id}/{child} → (child kind, linking field on the child).
+    children: dict[str, tuple[str, str]] = {}
+
+    def make_children_list(self, child: str) -> Any:
+        resource = CHILD_RESOURCES[self.children[child][0]]
+        field = self.children[child][1]
+
+        async def list_children(request: Request) -> Response:
+            state = sandbox(request)
+            parent = self.load_live(state, path_int(request))
+            items = [
+                item
+                for item in state.store.all(resource.kind)
+                if item.get(field) == parent["id"] and not item.get("is_deleted")
+            ]
+            page, pagination = offset_page(request, [resource.v1(state, item) for item in items])
+            related = v1_shapes.related_objects(
+                state.store, [i for i in items if i["id"] in {r["id"] for r in page}]
+            )
+            return ok(page, additional_data={"pagination": pagination}, related_objects=related)
+
+        return list_children
+
     def routes(self) -> list[BaseRoute]:
         base = f"/{self.plural}"
+        nested = [
+            route
+            for child in self.children
+            for route in v1_routes(f"/{self.plural}/{{id}}/{child}", self.make_children_list(child), ["GET"])
+        ]
         item = f"/{self.plural}/{{id}}"
         merge = [] if self.kind not in MERGE_LINKS else v1_routes(f"{item}/merge", self.v1_merge, ["PUT"])
         return [
             *merge,
+            *nested,
             v2_route(base, self.v2_list, ["GET"]),
             v2_route(base, self.v2_add, ["POST"]),
             v2_route(item, self.v2_get, ["GET"]),
@@ -462,6 +495,10 @@ class EntityResource:
             *v1_routes(item, self.v1_update, ["PUT"]),
             *v1_routes(item, self.v1_delete, ["DELETE"]),
         ]
+
+
+# kind → its resource, filled in by each entity module (used for nested v1 lists)
+CHILD_RESOURCES: dict[str, EntityResource] = {}
 
 
 # ---- shared referential checks ----

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 
 from pipedrive_connector.sandbox.errors import bad_request, validation_failed
-from pipedrive_connector.sandbox.resources.entity import EntityResource, check_user, v1_time
+from pipedrive_connector.sandbox.resources.entity import CHILD_RESOURCES, EntityResource, check_user, v1_time
 from pipedrive_connector.sandbox.serializers import v1 as v1_shapes
 from pipedrive_connector.sandbox.store import Record
 from pipedrive_connector.sandbox.validation import F, coerce_v1_int, coerce_v1_str, query_int
@@ -132,3 +132,9 @@ class Organizations(EntityResource):
 
 
 ORGANIZATIONS = Organizations()
+ORGANIZATIONS.children = {
+    "deals": ("deal", "org_id"),
+    "persons": ("person", "org_id"),
+    "activities": ("activity", "org_id"),
+}
+CHILD_RESOURCES[ORGANIZATIONS.kind] = ORGANIZATIONS

@@ -8,6 +8,7 @@ from starlette.requests import Request
 
 from pipedrive_connector.sandbox.errors import bad_request, validation_failed
 from pipedrive_connector.sandbox.resources.entity import (
+    CHILD_RESOURCES,
     EntityResource,
     check_ref,
     check_user,
@@ -148,3 +149,5 @@ class Persons(EntityResource):
 
 
 PERSONS = Persons()
+PERSONS.children = {"deals": ("deal", "person_id"), "activities": ("activity", "person_id")}
+CHILD_RESOURCES[PERSONS.kind] = PERSONS
