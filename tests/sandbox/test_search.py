@@ -110,3 +110,25 @@ def test_lead_search_filters_and_deleted_entities_are_not_found(api: Api) -> Non
     assert items(api, "/api/v2/leads/search", term="hooli", organization_id=1) == []
     api.delete("/api/v2/organizations/1")
     assert all(hit["item"]["id"] != 1 for hit in items(api, "/api/v2/organizations/search", term="acme"))
+
+
+def test_item_search_field_matches_one_field(api: Api) -> None:
+    note = custom_field_key("deal", "Source note")
+    base = {"entity_type": "deal", "field": note}
+    exact = api.get("/api/v2/itemSearch/field", params={**base, "term": "inbound via referral"}).json()[
+        "data"
+    ]
+    middle = api.get(
+        "/api/v2/itemSearch/field", params={**base, "term": "referral", "match": "middle"}
+    ).json()["data"]
+    assert exact and {d["id"] for d in exact} == {d["id"] for d in middle}
+    assert api.get("/api/v2/itemSearch/field", params={**base, "term": "referral"}).json()["data"] == []
+    people = api.get(
+        "/api/v2/itemSearch/field",
+        params={"entity_type": "person", "field": "name", "term": "jane", "match": "beginning"},
+    ).json()["data"]
+    assert people == [{"id": 1, "name": "Jane Doe"}]
+    assert (
+        api.get("/api/v2/itemSearch/field", params={**base, "term": "x", "match": "fuzzy"}).status_code == 400
+    )
+    assert api.get("/api/v2/itemSearch/field", params={"entity_type": "deal", "term": "x"}).status_code == 400

@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from pipedrive_connector.sandbox import timefmt
-from pipedrive_connector.sandbox.errors import ApiError, bad_request
+from pipedrive_connector.sandbox.errors import bad_request
 from pipedrive_connector.sandbox.resources.common import sandbox
 from pipedrive_connector.sandbox.seed import seed
 from pipedrive_connector.sandbox.validation import parse_json_object
@@ -81,10 +81,6 @@ async def clock(request: Request) -> Response:
 async def dump(request: Request) -> Response:
     state = sandbox(request)
     return JSONResponse({"success": True, "data": state.store.dump()})
-
-
-async def unknown(request: Request) -> Response:
-    raise ApiError(404, f"Unknown control-plane endpoint {request.url.path}")
 
 
 def routes() -> list[BaseRoute]:

@@ -357,6 +357,64 @@ def make_item_search(*, v2: bool) -> Any:
     return item_search
 
 
+FIELD_SEARCH_KINDS = {"deal": "deal", "lead": "lead", "person": "person", "organization": "organization"}
+STANDARD_FIELD_NAMES = {"title", "name", "email", "phone", "address", "currency", "status"}
+
+
+def _field_value(record: Record, field: str) -> Any:
+    if field in (record.get("custom_fields") or {}):
+        value = record["custom_fields"][field]
+        return value.get("value") if isinstance(value, dict) else value
+    if field == "email":
+        return [e["value"] for e in record.get("emails") or []]
+    if field == "phone":
+        return [p["value"] for p in record.get("phones") or []]
+    if field == "address" and isinstance(record.get("address"), dict):
+        return record["address"].get("value")
+    return record.get(field)
+
+
+async def item_search_field(request: Request) -> Response:
+    """``/api/v2/itemSearch/field``: items whose ``field`` matches ``term`` (exact, beginning or middle)."""
+    state = sandbox(request)
+    term = (request.query_params.get("term") or "").strip()
+    if not term:
+        raise bad_request("Parameter 'term' is required")
+    entity_type = query_choice(
+        request, "entity_type", ("deal", "lead", "person", "organization", "product", "project")
+    )
+    if entity_type is None:
+        raise bad_request("Parameter 'entity_type' is required")
+    field = request.query_params.get("field")
+    if not field:
+        raise bad_request("Parameter 'field' is required")
+    match = query_choice(request, "match", ("exact", "beginning", "middle")) or "exact"
+    kind = FIELD_SEARCH_KINDS.get(entity_type)
+    defs = custom_fields.custom_definitions(state.store, kind) if kind else {}
+    if kind and field not in defs and field not in STANDARD_FIELD_NAMES:
+        raise bad_request(f"Invalid value for 'field': '{field}' is not a searchable {entity_type} field")
+    needle = term.lower()
+    found: list[Record] = []
+    for record in state.store.all(kind) if kind else []:
+        if record.get("is_deleted"):
+            continue
+        raw = _field_value(record, field)
+        values = raw if isinstance(raw, list) else [raw]
+        texts = [str(value).lower() for value in values if value is not None]
+        if any(
+            text == needle
+            if match == "exact"
+            else text.startswith(needle)
+            if match == "beginning"
+            else needle in text
+            for text in texts
+        ):
+            found.append(record)
+    page, cursor = _cursor_page(request, [(0.0, record, []) for record in found], 500)
+    data = [{"id": record["id"], "name": record.get("title") or record.get("name")} for _, record, _ in page]
+    return ok(data, additional_data={"next_cursor": cursor})
+
+
 def routes() -> list[BaseRoute]:
     result: list[BaseRoute] = []
     for kind, plural in (
@@ -368,5 +426,6 @@ def routes() -> list[BaseRoute]:
         result.append(v2_route(f"/{plural}/search", make_entity_search(kind, v2=True), ["GET"]))
         result += v1_routes(f"/{plural}/search", make_entity_search(kind, v2=False), ["GET"])
     result.append(v2_route("/itemSearch", make_item_search(v2=True), ["GET"]))
+    result.append(v2_route("/itemSearch/field", item_search_field, ["GET"]))
     result += v1_routes("/itemSearch", make_item_search(v2=False), ["GET"])
     return result
