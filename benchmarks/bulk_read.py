@@ -74,16 +74,25 @@ def _floor_of(impl: str) -> str:
 
 
 def _measure(
-    ctx: Context, label: str, base_url: str, token: str, impls: dict[str, list[str]], *, trace: bool
+    ctx: Context,
+    label: str,
+    base_url: str,
+    token: str,
+    impls: dict[str, list[str]],
+    *,
+    trace: bool,
+    reps: int | None = None,
 ) -> dict[str, Any]:
+    reps = reps or ctx.reps
+
     def once(impl: str, rep: int) -> dict[str, Any]:
-        ctx.progress(f"  bulk read {label}: {impl} (rep {rep + 1}/{ctx.reps})")
+        ctx.progress(f"  bulk read {label}: {impl} (rep {rep + 1}/{reps})")
         try:
             return run_worker([*impls[impl], "--base-url", base_url, "--token", token], timeout=900)
         except ChildError as exc:
             return {"error": str(exc)}
 
-    samples = interleave(list(impls), ctx.reps, once)
+    samples = interleave(list(impls), reps, once)
     traced: dict[str, dict[str, Any]] = {}
     if trace:
         for impl in impls:
@@ -131,7 +140,10 @@ def run(ctx: Context) -> Section:
     ctx.progress(f"  bulk read: seeding the sandbox with {e2e_size:,} deals for the end-to-end rows")
     e2e_impls = {k: v for k, v in impls.items() if k in ("raw-v2", *OUR)}
     with Sandbox(seed="empty", deals=e2e_size) as sb:
-        e2e = _measure(ctx, f"{e2e_size:,} (sandbox)", sb.base_url, sb.token, e2e_impls, trace=False)
+        e2e_reps = min(ctx.reps, 2) if ctx.quick else ctx.reps
+        e2e = _measure(
+            ctx, f"{e2e_size:,} (sandbox)", sb.base_url, sb.token, e2e_impls, trace=False, reps=e2e_reps
+        )
     _tabulate(section, "sandbox", e2e_size, e2e)
     section.data["per_size"] = {str(k): v for k, v in per_size.items()}
     section.data["end_to_end"] = e2e

@@ -40,7 +40,7 @@ def receiver(tmp: Path) -> Iterator[tuple[ChildServer, str, dict[str, str]]]:
 
 def run(ctx: Context) -> Section:
     pieces.require_triggers()
-    duration = 2.0 if ctx.quick else 5.0
+    duration = 1.5 if ctx.quick else 5.0
     reps = min(ctx.reps, 2) if ctx.quick else ctx.reps
     section = Section(
         "webhooks",
