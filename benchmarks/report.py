@@ -26,6 +26,12 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _one_line(text: str, limit: int = 600) -> str:
+    """Markdown list items must stay on one line; long tracebacks are cut."""
+    flat = " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def _target_mark(met: bool | None) -> str:
     return {True: "met", False: "MISSED", None: "n/a"}[met]
 
@@ -75,13 +81,13 @@ def markdown(run: dict[str, Any]) -> str:
         lines.append("| " + " | ".join(section["columns"]) + " |")
         lines.append("|" + "---|" * len(section["columns"]))
         for row in section["rows"]:
-            lines.append("| " + " | ".join(_cell(v).replace("|", "/") for v in row) + " |")
+            lines.append("| " + " | ".join(_one_line(_cell(v), 200).replace("|", "/") for v in row) + " |")
         lines.append("")
         for target in section["targets"]:
             mark = _target_mark(target["met"])
             lines.append(f"- Target **{target['name']}** ({target['goal']}): **{mark}** — {target['detail']}")
         for note in section["notes"]:
-            lines.append(f"- {note}")
+            lines.append(f"- {_one_line(note)}")
         lines.append("")
     lines.append(END)
     return "\n".join(lines)
