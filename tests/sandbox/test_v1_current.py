@@ -161,6 +161,8 @@ def test_deal_fields_paginate_and_a_new_custom_field_works_on_deals(api: Api) ->
     assert legacy[created["key"]] == ",".join(str(i) for i in option_ids)
     assert api.post("/v1/dealFields", json={"name": "Broken", "field_type": "enum"}).status_code == 400
     assert api.post("/v1/dealFields", json={"name": "Broken", "field_type": "blob"}).status_code == 400
+    activity_fields = [f["key"] for f in api.get("/v1/activityFields").json()["data"]]
+    assert {"subject", "type", "due_date", "done"} <= set(activity_fields)
     person_fields = api.get("/v1/personFields").json()["data"]
     assert any(f["name"] == "LinkedIn profile" for f in person_fields)
     assert api.delete(f"/v1/dealFields/{created['id']}").json()["data"] == {"id": created["id"]}

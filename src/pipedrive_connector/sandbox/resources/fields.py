@@ -193,7 +193,11 @@ LEAD_STANDARD_KEYS = (
 
 
 def routes() -> list[BaseRoute]:
-    result: list[BaseRoute] = [*v1_routes("/leadFields", list_lead_fields, ["GET"])]
+    result: list[BaseRoute] = [
+        *v1_routes("/leadFields", list_lead_fields, ["GET"]),
+        # Activity fields: standard ones only (activities have no custom fields here).
+        *v1_routes("/activityFields", make_list("activityField"), ["GET"]),
+    ]
     for resource, kind in RESOURCES.items():
         result += [
             *v1_routes(f"/{resource}", make_list(kind), ["GET"]),
