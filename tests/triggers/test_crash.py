@@ -55,10 +55,11 @@ def test_sigkill_during_a_burst_loses_and_duplicates_nothing(
     pd: Pipedrive, pipedrive_sandbox: Any, tmp_path: Path
 ) -> None:
     base = pipedrive_sandbox.base_url
-    # Retries must outlast the restart; the ban would drop events on purpose, so it is off here.
+    # Pipedrive retries 3 times; together the delays (8.5 s) must outlast the restart. The ban would
+    # drop events on purpose, so it is off here.
     httpx.post(
         f"{base}/_sandbox/webhooks/settings",
-        json={"retry_delays": [0.3, 0.6, 1.2, 2.4, 4.8], "ban_enabled": False, "timeout_seconds": 5},
+        json={"retry_delays": [0.5, 2.0, 6.0], "ban_enabled": False, "timeout_seconds": 5},
     ).raise_for_status()
     state, out, port = tmp_path / "t.db", tmp_path / "events.jsonl", free_port()
     setup = TriggerApp(client=pd, state_path=state, public_url=f"http://127.0.0.1:{port}")
