@@ -5,9 +5,10 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlparse
 
 import httpx
+import pytest
 from sandbox_testkit import TOKEN, Api
 
-from pipedrive_connector.sandbox import RunningSandbox, SandboxSettings, run_sandbox
+from pipedrive_connector.sandbox import RunningSandbox, SandboxSettings, create_app, run_sandbox
 
 
 def test_header_and_query_tokens_are_accepted(api: Api) -> None:
@@ -110,3 +111,15 @@ def test_oauth_app_without_declared_scopes_is_unrestricted(api: Api) -> None:
     headers = {"authorization": f"Bearer {oauth_token(api, None)}"}
     assert api.client.get("/v1/leads", headers=headers).status_code == 200
     assert api.client.post("/api/v2/persons", headers=headers, json={"name": "By app"}).status_code == 200
+
+
+@pytest.mark.anyio
+async def test_the_asgi_app_works_with_httpx_asgi_transport() -> None:
+    app = create_app(SandboxSettings(api_token="asgi"))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as client:
+        me = await client.get("/v1/users/me", headers={"x-api-token": "asgi"})
+        assert me.json()["data"]["company_domain"] == "sandbox"
+        created = await client.post("/api/v2/deals", json={"title": "Async"}, headers={"x-api-token": "asgi"})
+        assert created.status_code == 200
+    assert app.state.sandbox.store.get("deal", created.json()["data"]["id"])["title"] == "Async"
