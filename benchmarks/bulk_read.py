@@ -164,9 +164,8 @@ def _tabulate(section: Section, origin: str, size: int, measured: dict[str, Any]
     for impl, runs in samples.items():
         errors = [r["error"] for r in runs if "error" in r]
         if errors:
-            section.notes.append(
-                f"{impl} at {size:,} ({origin}): {len(errors)} run(s) failed: {errors[0][:300]}"
-            )
+            last = [line.strip() for line in errors[0].splitlines() if line.strip()][-1]
+            section.notes.append(f"{impl} at {size:,} ({origin}): {len(errors)} run(s) failed: {last[:300]}")
         good = [r for r in runs if "error" not in r]
         if not good:
             continue
