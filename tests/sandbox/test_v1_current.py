@@ -199,3 +199,28 @@ def test_pipeline_and_stage_deal_lists_use_plain_ids(api: Api) -> None:
     assert [d["id"] for d in in_stage["data"]] == [d["id"] for d in deals]
     assert in_stage["additional_data"]["pagination"]["start"] == 0
     assert api.get("/v1/stages/999/deals").status_code == 404
+
+
+def test_filters_can_be_added_updated_and_drive_filter_id(api: Api) -> None:
+    value_field = next(f for f in api.get("/v1/dealFields").json()["data"] if f["key"] == "value")
+    conditions = {
+        "glue": "and",
+        "conditions": [
+            {"glue": "and", "conditions": [
+                {"object": "deal", "field_id": str(value_field["id"]), "operator": "<", "value": "10000"}
+            ]},
+            {"glue": "or", "conditions": []},
+        ],
+    }  # fmt: skip
+    created = api.post("/v1/filters", json={"name": "Small deals", "type": "deals", "conditions": conditions})
+    filter_id = created.json()["data"]["id"]
+    small = api.get("/api/v2/deals", params={"filter_id": filter_id, "limit": 500}).json()["data"]
+    assert small and all(d["value"] < 10000 for d in small)
+    conditions["conditions"][0]["conditions"][0]["operator"] = ">="
+    updated = api.put(f"/v1/filters/{filter_id}", json={"conditions": conditions}).json()["data"]
+    assert updated["name"] == "Small deals"
+    large = api.get("/api/v2/deals", params={"filter_id": filter_id, "limit": 500}).json()["data"]
+    assert large and all(d["value"] >= 10000 for d in large)
+    assert not {d["id"] for d in small} & {d["id"] for d in large}
+    assert api.put(f"/v1/filters/{filter_id}", json={"conditions": {"glue": "and"}}).status_code == 400
+    assert api.get("/v1/persons", params={"filter_id": filter_id}).status_code == 400  # a deals filter

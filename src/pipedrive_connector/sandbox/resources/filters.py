@@ -89,6 +89,23 @@ async def add_filter(request: Request) -> Response:
     return ok(record)
 
 
+async def update_filter(request: Request) -> Response:
+    state = sandbox(request)
+    record = _load(request)
+    body = await read_v1_body(request)
+    _check_conditions(body.get("conditions"))
+    if "name" in body and (not isinstance(body["name"], str) or not body["name"].strip()):
+        raise bad_request("Invalid value for 'name': must be a non-empty string")
+    updated = dict(
+        record,
+        name=body.get("name", record["name"]),
+        conditions=body["conditions"],
+        update_time=timefmt.v1(timefmt.iso(state.clock.now())),
+    )
+    state.store.put("filter", updated)
+    return ok(updated)
+
+
 async def delete_filter(request: Request) -> Response:
     state = sandbox(request)
     record = _load(request)
@@ -101,5 +118,6 @@ def routes() -> list[BaseRoute]:
         *v1_routes("/filters", list_filters, ["GET"]),
         *v1_routes("/filters", add_filter, ["POST"]),
         *v1_routes("/filters/{id}", get_filter, ["GET"]),
+        *v1_routes("/filters/{id}", update_filter, ["PUT"]),
         *v1_routes("/filters/{id}", delete_filter, ["DELETE"]),
     ]
