@@ -49,6 +49,7 @@ def test_run_sandbox_serves_over_a_socket() -> None:
     with run_sandbox(SandboxSettings(api_token="sock-token")) as sandbox:
         assert sandbox.base_url.startswith("http://127.0.0.1:")
         assert "sock-token" not in repr(sandbox)
+        assert "sock-token" not in repr(sandbox.state.settings) and "sock-token" not in repr(sandbox.state)
         response = httpx.get(f"{sandbox.base_url}/api/v2/deals", headers={"x-api-token": sandbox.api_token})
         assert response.status_code == 200 and len(response.json()["data"]) >= 10
 

@@ -11,7 +11,7 @@ SeedName = Literal["demo", "empty"]
 
 @dataclass
 class SandboxSettings:
-    api_token: str = "sandbox-token"
+    api_token: str = field(default="sandbox-token", repr=False)  # a secret: kept out of reprs
     db_path: str | None = None
     seed: SeedName = "demo"
     rate_limit: RatePlan = "off"
