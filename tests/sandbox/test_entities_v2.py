@@ -107,8 +107,10 @@ def test_updated_since_until_filters_use_rfc3339(api: Api) -> None:
     until = api.get("/api/v2/deals", params={"updated_until": pivot, "limit": 500}).json()["data"]
     assert all(d["update_time"] >= pivot for d in since) and all(d["update_time"] < pivot for d in until)
     assert len(since) + len(until) == len(deals)
-    bad = api.get("/api/v2/deals", params={"updated_since": "yesterday"})
-    assert bad.status_code == 400 and "updated_since" in bad.json()["error"]
+    for bad_value in ("yesterday", "2025-01-01T10:20:00.123Z", "2025-13-01T00:00:00Z"):
+        bad = api.get("/api/v2/deals", params={"updated_since": bad_value})
+        assert bad.status_code == 400 and "updated_since" in bad.json()["error"]
+        assert bad.json()["code"] == "ERR_SCHEMA_VALIDATION_FAILED"
 
 
 @pytest.mark.parametrize(
