@@ -221,9 +221,10 @@ def query_datetime(request: Request, name: str) -> str | None:
     if raw is None or raw == "":
         return None
     parsed = timefmt.parse_rfc3339(raw)
-    if parsed is None:
+    # Pipedrive rejects fractional seconds here (reported by API users; its examples use whole seconds).
+    if parsed is None or "." in raw:
         raise validation_failed(
-            name, f"'{raw}' is not a valid datetime (RFC 3339, e.g. 2025-01-01T10:20:00Z)"
+            name, f"'{raw}' is not a valid datetime (RFC 3339, whole seconds, e.g. 2025-01-01T10:20:00Z)"
         )
     return timefmt.iso(parsed)
 
