@@ -129,3 +129,21 @@ def test_cli_rejects_bad_options_with_a_clear_message() -> None:
         result = runner.invoke(cli_app, ["sandbox", "serve", *args])
         assert result.exit_code != 0
         assert name in result.output
+
+
+def test_store_transaction_groups_bulk_writes_and_rolls_back_on_error(api: Api) -> None:
+    store = api.state.store
+    before = store.counts()["deal"]
+    with store.transaction():
+        for n in range(3):
+            store.put("deal", {**store.all("deal")[0], "id": store.next_id("deal"), "title": f"Bulk {n}"})
+    assert store.counts()["deal"] == before + 3
+    try:
+        with store.transaction():
+            store.put("deal", {**store.all("deal")[0], "id": store.next_id("deal"), "title": "Rolled back"})
+            raise RuntimeError("abort")
+    except RuntimeError:
+        pass
+    assert store.counts()["deal"] == before + 3
+    titles = [d["title"] for d in api.get("/api/v2/deals", params={"limit": 500}).json()["data"]]
+    assert "Bulk 2" in titles and "Rolled back" not in titles

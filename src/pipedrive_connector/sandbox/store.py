@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 Record = dict[str, Any]
@@ -42,6 +44,18 @@ class Store:
     def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
         self.db = db
         self.lock = lock
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes into one SQLite transaction (bulk loads in tests use it: much faster on disk)."""
+        with self.lock:
+            self.db.execute("BEGIN")
+            try:
+                yield
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
 
     def next_id(self, kind: str) -> int:
         with self.lock:
