@@ -133,3 +133,23 @@ def test_unknown_deal_is_404_with_envelope(api: Api) -> None:
     response = api.get("/api/v2/deals/99999")
     assert response.status_code == 404
     assert response.json()["success"] is False and response.json()["data"] is None
+
+
+def test_closing_a_deal_keeps_a_supplied_time_and_reopening_clears_it(api: Api) -> None:
+    won = api.patch("/api/v2/deals/3", json={"status": "won", "won_time": "2026-01-02T03:04:05Z"}).json()[
+        "data"
+    ]
+    assert (
+        won["won_time"] == won["close_time"] == "2026-01-02T03:04:05Z"
+        and won["local_won_date"] == "2026-01-02"
+    )
+    reopened = api.patch("/api/v2/deals/3", json={"status": "open"}).json()["data"]
+    assert reopened["won_time"] is None and reopened["close_time"] is None
+    lost = api.patch("/api/v2/deals/3", json={"status": "lost", "lost_reason": "Timing"}).json()["data"]
+    assert lost["lost_time"] and lost["lost_reason"] == "Timing"
+    response = api.patch("/api/v2/deals/1", json={"lost_reason": "x"})
+    assert response.status_code == 400 and "lost_reason" in response.json()["error"]
+    assert api.patch("/api/v2/deals/1", json={"status": "deleted"}).status_code == 400
+    assert api.patch("/api/v2/deals/1", json={"stage_id": 999}).status_code == 400
+    moved = api.patch("/api/v2/deals/1", json={"stage_id": 7}).json()["data"]
+    assert moved["pipeline_id"] == 2 and moved["stage_change_time"]

@@ -229,21 +229,15 @@ class Deals(EntityResource):
             record["stage_change_time"] = now
         status = record.get("status")
         if status != before.get("status"):
-            if status == "won":
-                record["won_time"] = (
-                    record.get("won_time") if record.get("won_time") != before.get("won_time") else now
-                )
-                record["won_time"] = record["won_time"] or now
-                record["first_won_time"] = record.get("first_won_time") or record["won_time"]
-                record["close_time"] = record["won_time"]
-                record["lost_time"] = None
-            elif status == "lost":
-                record["lost_time"] = (
-                    record.get("lost_time") if record.get("lost_time") != before.get("lost_time") else now
-                )
-                record["lost_time"] = record["lost_time"] or now
-                record["close_time"] = record["lost_time"]
-                record["won_time"] = None
+            # Closing sets the status time to now unless the request supplied one.
+            if status in ("won", "lost"):
+                time_key = f"{status}_time"
+                supplied = record.get(time_key) != before.get(time_key) and record.get(time_key)
+                record[time_key] = supplied or now
+                record["close_time"] = record[time_key]
+                record["lost_time" if status == "won" else "won_time"] = None
+                if status == "won":
+                    record["first_won_time"] = record.get("first_won_time") or record["won_time"]
             else:
                 record["won_time"] = record["lost_time"] = record["close_time"] = None
         if record.get("lost_reason") and record.get("status") != "lost":
