@@ -185,6 +185,8 @@ KNOWN_GOOD: list[tuple[str, str, str, dict[str, Any], dict[str, Any], Any, int]]
     ("v2", "GET", "/deals/archived", {}, {}, None, 200),
     ("v2", "GET", "/dealFields", {}, {"limit": 5}, None, 200),
     ("v2", "GET", "/personFields/{field_code}", {"field_code": "name"}, {}, None, 200),
+    ("v2", "POST", "/leads/{id}/convert/deal", {"id": LEAD}, {}, {"stage_id": 2}, 200),
+    ("v2", "POST", "/deals/{id}/convert/lead", {"id": 1}, {}, None, 200),
     ("v2", "GET", "/pipelines", {}, {}, None, 200),
     ("v2", "GET", "/pipelines/{id}", {"id": 1}, {}, None, 200),
     ("v2", "POST", "/pipelines", {}, {}, {"name": "Renewals"}, 200),

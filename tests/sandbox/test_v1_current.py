@@ -224,3 +224,25 @@ def test_filters_can_be_added_updated_and_drive_filter_id(api: Api) -> None:
     assert not {d["id"] for d in small} & {d["id"] for d in large}
     assert api.put(f"/v1/filters/{filter_id}", json={"conditions": {"glue": "and"}}).status_code == 400
     assert api.get("/v1/persons", params={"filter_id": filter_id}).status_code == 400  # a deals filter
+
+
+def test_lead_to_deal_and_deal_to_lead_conversions(api: Api) -> None:
+    lead = api.get("/v1/leads").json()["data"][0]
+    started = api.post(f"/api/v2/leads/{lead['id']}/convert/deal", json={"stage_id": 7})
+    assert started.status_code == 200
+    conversion_id = started.json()["data"]["conversion_id"]
+    uuid.UUID(conversion_id)
+    status = api.get(f"/api/v2/leads/{lead['id']}/convert/status/{conversion_id}").json()["data"]
+    assert status["status"] == "completed"
+    deal = api.get(f"/api/v2/deals/{status['deal_id']}").json()["data"]
+    assert deal["title"] == lead["title"] and deal["stage_id"] == 7 and deal["pipeline_id"] == 2
+    assert deal["source_lead_id"] == lead["id"] and deal["value"] == lead["value"]["amount"]
+    assert api.get(f"/v1/leads/{lead['id']}").status_code == 404
+    back = api.post(f"/api/v2/deals/{deal['id']}/convert/lead").json()["data"]
+    lead_id = api.get(f"/api/v2/deals/{deal['id']}/convert/status/{back['conversion_id']}").json()["data"][
+        "lead_id"
+    ]
+    assert api.get(f"/v1/leads/{lead_id}").json()["data"]["title"] == lead["title"]
+    assert api.get(f"/api/v2/deals/{deal['id']}").json()["data"]["is_deleted"] is True
+    assert api.get(f"/api/v2/leads/{lead['id']}/convert/status/{uuid.uuid4()}").status_code == 404
+    assert api.post("/api/v2/deals/2/convert/lead").status_code == 400  # a won deal

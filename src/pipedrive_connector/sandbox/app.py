@@ -21,6 +21,7 @@ from pipedrive_connector.sandbox.errors import (
 )
 from pipedrive_connector.sandbox.resources import (
     activities,
+    conversions,
     currencies,
     deals,
     fields,
@@ -51,6 +52,7 @@ def api_routes() -> list[BaseRoute]:
     # Search first: "/deals/search" must win over "/deals/{id}".
     return [
         *search.routes(),
+        *conversions.routes(),
         *users.routes(),
         *deals.DEALS.routes(),
         *persons.PERSONS.routes(),

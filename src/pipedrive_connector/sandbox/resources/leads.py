@@ -137,14 +137,15 @@ def _changes(state: SandboxState, body: dict[str, Any], existing: Record | None)
     return changes
 
 
-def _load(state: SandboxState, lead_id: str) -> Record:
+def load(state: SandboxState, lead_id: str) -> Record:
+    """A live lead by UUID, or Pipedrive's lead 404."""
     record = state.store.get("lead", lead_id) if UUID_PATTERN.match(lead_id) else None
     if record is None or record.get("is_deleted"):
         raise LEAD_NOT_FOUND
     return record
 
 
-def _publish(
+def publish_lead(
     state: SandboxState, request: Request, action: str, before: Record | None, after: Record | None
 ) -> None:
     store = state.store
@@ -203,17 +204,14 @@ async def list_archived_leads(request: Request) -> Response:
 
 async def get_lead(request: Request) -> Response:
     state = sandbox(request)
-    return ok(v1_shapes.lead_v1(state.store, _load(state, request.path_params["id"])))
+    return ok(v1_shapes.lead_v1(state.store, load(state, request.path_params["id"])))
 
 
-async def add_lead(request: Request) -> Response:
-    state = sandbox(request)
-    body = await read_v1_body(request)
-    changes = _changes(state, body, None)
-    now = timefmt.iso_millis(state.clock.now())
-    user_id = principal(request).user_id
-    record: Record = {
-        "id": str(uuid.uuid4()),
+def new_lead(user_id: int, now: str) -> Record:
+    """A fresh lead record with Pipedrive's defaults (source and origin "API")."""
+    lead_id = str(uuid.uuid4())
+    return {
+        "id": lead_id,
         "title": "",
         "owner_id": user_id,
         "creator_id": user_id,
@@ -235,20 +233,27 @@ async def add_lead(request: Request) -> Response:
         "add_time": now,
         "update_time": now,
         "visible_to": "3",
-        "cc_email": None,
+        "cc_email": f"sandbox+lead{lead_id[:8]}@pipedrivemail.com",
         "custom_fields": {},
         "is_deleted": False,
     }
+
+
+async def add_lead(request: Request) -> Response:
+    state = sandbox(request)
+    body = await read_v1_body(request)
+    changes = _changes(state, body, None)
+    now = timefmt.iso_millis(state.clock.now())
+    record = new_lead(principal(request).user_id, now)
     record.update(changes)
-    record["cc_email"] = f"sandbox+lead{record['id'][:8]}@pipedrivemail.com"
     state.store.put("lead", record)
-    _publish(state, request, "create", None, record)
+    publish_lead(state, request, "create", None, record)
     return ok(v1_shapes.lead_v1(state.store, record), status=201)
 
 
 async def update_lead(request: Request) -> Response:
     state = sandbox(request)
-    before = _load(state, request.path_params["id"])
+    before = load(state, request.path_params["id"])
     body = await read_v1_body(request)
     if before.get("is_archived") and body.get("is_archived") is not False:
         raise bad_request("An archived lead cannot be edited; unarchive it first (is_archived: false)")
@@ -261,15 +266,15 @@ async def update_lead(request: Request) -> Response:
         elif changes.get("is_archived") is False:
             record["archive_time"] = None
     state.store.put("lead", record)
-    _publish(state, request, "change", before, record)
+    publish_lead(state, request, "change", before, record)
     return ok(v1_shapes.lead_v1(state.store, record))
 
 
 async def delete_lead(request: Request) -> Response:
     state = sandbox(request)
-    before = _load(state, request.path_params["id"])
+    before = load(state, request.path_params["id"])
     state.store.remove("lead", before["id"])
-    _publish(state, request, "delete", before, None)
+    publish_lead(state, request, "delete", before, None)
     return ok({"id": before["id"]})
 
 
