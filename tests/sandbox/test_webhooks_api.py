@@ -272,3 +272,25 @@ def test_admin_may_subscribe_as_another_existing_user(extras: ExtrasSandbox) -> 
         },
     )
     assert missing.status_code == 400 and missing.json()["errors"]["user_id"] == ["user 999 not found"]
+
+
+@pytest.mark.parametrize("raw_id", ["9223372036854775808", "99999999999999999999999999"])
+def test_ids_beyond_sqlite_integers_are_404_not_500(extras: ExtrasSandbox, raw_id: str) -> None:
+    response = extras.api.delete(f"/v1/webhooks/{raw_id}")
+    assert response.status_code == 404
+    assert response.json() == NOT_FOUND
+
+
+def test_a_user_id_beyond_sqlite_integers_is_a_named_400(extras: ExtrasSandbox, receiver: Any) -> None:
+    response = extras.api.post(
+        "/v1/webhooks",
+        json={
+            "subscription_url": receiver.url,
+            "event_action": "create",
+            "event_object": "deal",
+            "name": "huge user",
+            "user_id": 10**30,
+        },
+    )
+    assert response.status_code == 400
+    assert "user_id" in response.json()["errors"]

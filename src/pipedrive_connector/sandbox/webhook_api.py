@@ -124,14 +124,21 @@ def is_valid_subscription_url(value: object) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
-def _int_or_none(value: object) -> int | None:
+SQLITE_MAX_INTEGER = 2**63 - 1
+
+
+def int_or_none(value: object) -> int | None:
+    """A non-negative id that SQLite can store, from an int or a digit string; None otherwise."""
     if isinstance(value, bool):
         return None
+    number: int | None = None
     if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
+        number = value
+    elif isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+    if number is None or not 0 <= number <= SQLITE_MAX_INTEGER:
+        return None
+    return number
 
 
 def validate_new_webhook(
@@ -157,7 +164,7 @@ def validate_new_webhook(
         errors["name"] = ["must be at most 255 characters"]
     user_id = principal.user_id
     if body.get("user_id") is not None:
-        parsed = _int_or_none(body.get("user_id"))
+        parsed = int_or_none(body.get("user_id"))
         if parsed is None or parsed <= 0:
             errors["user_id"] = ["must be a positive integer"]
         elif parsed != principal.user_id and not admin:

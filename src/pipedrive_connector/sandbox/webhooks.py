@@ -29,6 +29,7 @@ from pipedrive_connector.sandbox.webhook_api import (
     bad_body,
     field_errors,
     forbidden,
+    int_or_none,
     lacks_admin_scope,
     limit_reached,
     not_found,
@@ -228,8 +229,8 @@ class WebhookService:
             return unauthorized()
         if lacks_admin_scope(principal):
             return scope_mismatch()
-        raw_id = request.path_params["id"]
-        webhook = self.store.get(int(raw_id)) if raw_id.isdigit() else None
+        webhook_id = int_or_none(request.path_params["id"])
+        webhook = self.store.get(webhook_id) if webhook_id is not None else None
         if webhook is None or not self._visible(webhook, principal):
             return not_found()
         if webhook.type == "application" and webhook.app_credential != principal.credential_id:
