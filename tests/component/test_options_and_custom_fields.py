@@ -6,8 +6,8 @@ import re
 from typing import Any
 
 import pytest
+from component_helpers import CountingTransport
 
-from conftest import CountingTransport
 from pipedrive_connector.component import Component, Connection, ValidationError
 from pipedrive_connector.component.calls import drive
 from pipedrive_connector.component.paging import v1_all, v2_all

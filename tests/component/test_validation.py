@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from component_helpers import CountingTransport
 
-from conftest import CountingTransport
 from pipedrive_connector.component import Component, Connection, ValidationError
 
 BAD_INPUTS = [
