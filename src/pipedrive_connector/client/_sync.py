@@ -14,6 +14,7 @@ from pipedrive_connector.client._core import DEFAULT, ClientCore, TimeoutArg
 from pipedrive_connector.client._ops import Op
 from pipedrive_connector.client._ratelimit import RateSnapshot
 from pipedrive_connector.client._settings import DEFAULT_FIELD_CACHE_TTL, ClientOptions, build_core
+from pipedrive_connector.client._tls import default_ssl_context
 from pipedrive_connector.client._types import ApiVersion
 from pipedrive_connector.client.errors import ConfigurationError, PipedriveError
 
@@ -36,7 +37,11 @@ class Pipedrive(SyncResources):
         if http_client is not None and transport is not None:
             raise ConfigurationError("pass either transport= or http_client=, not both")
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client(transport=transport)
+        self._http = (
+            http_client
+            if http_client is not None
+            else httpx.Client(transport=transport, verify=default_ssl_context())
+        )
         self._field_cache_ttl = options.get("field_cache_ttl", DEFAULT_FIELD_CACHE_TTL)
         super().__init__(self._core, self._field_cache_ttl)
 

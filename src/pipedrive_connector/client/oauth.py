@@ -30,6 +30,7 @@ from urllib.parse import urlencode
 import anyio.to_thread
 import httpx
 
+from pipedrive_connector.client._tls import default_ssl_context
 from pipedrive_connector.client.errors import PipedriveError
 from pipedrive_connector.client.token_store import OAuthToken, TokenStore
 
@@ -185,6 +186,7 @@ class OAuthTokenClient:
             event_hooks=self._event_hooks,
             auth=httpx.BasicAuth(self.app.client_id, self.app.client_secret),
             headers={"Accept": "application/json"},
+            verify=default_ssl_context(),
         )
 
     def _post(self, url: str, form: dict[str, str], what: str) -> httpx.Response:
