@@ -133,3 +133,35 @@ def test_periodic_catch_up_heals_a_gap_while_running(
         wait_for(lambda: collector.ids() == {"newPerson": [person["id"]]})
     assert collector.events["newPerson"][0].source == "poll"
     app.close()
+
+
+def test_catch_up_finds_a_missed_change_older_than_a_later_live_delivery(
+    pd: Pipedrive, pipedrive_sandbox: Any, tmp_path: Path
+) -> None:
+    """A change delivered live after a gap must not hide the changes lost in the gap."""
+    state = tmp_path / "t.db"
+    first = TriggerApp(client=pd, state_path=state)
+    with ServedApp(first.asgi) as served:
+        port = served.port
+        first.enable("newDeal", public_url=served.url)
+    first.close()
+
+    # The receiver is down: Pipedrive retries, then gives this delivery up.
+    missed = pd.request("POST", "/api/v2/deals", json={"title": "Lost in the gap"})["data"]
+    settle(first, pipedrive_sandbox.base_url)
+    advance_clock(pipedrive_sandbox.base_url, 5)
+
+    # Back up, but the start-up catch-up has not run yet (no client) when a newer change arrives live.
+    restarted = TriggerApp(client=None, state_path=state)
+    collector = Collector(restarted, ["newDeal"])
+    with ServedApp(restarted.asgi, port=port):
+        later = pd.request("POST", "/api/v2/deals", json={"title": "Delivered live"})["data"]
+        wait_for(lambda: collector.ids() == {"newDeal": [later["id"]]})
+
+        restarted.client = pd
+        restarted.catch_up()
+        wait_for(lambda: sorted(collector.ids().get("newDeal", [])) == sorted([later["id"], missed["id"]]))
+        restarted.catch_up()  # a second pass finds nothing new
+        settle(restarted, pipedrive_sandbox.base_url)
+    assert sorted(collector.ids()["newDeal"]) == sorted([later["id"], missed["id"]])
+    restarted.close()

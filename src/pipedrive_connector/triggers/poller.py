@@ -49,10 +49,21 @@ def rfc3339(epoch: float) -> str:
     return datetime.fromtimestamp(math.floor(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# Re-read this much before the cursor: a change committed late can carry an update_time older than a
+# change already listed. Content keys make the re-read events duplicates, so the overlap costs nothing.
+CURSOR_OVERLAP_SECONDS = 60.0
+
+
 def start_point(store: TriggerStore, sub: Subscription) -> float:
-    """Where catch-up or polling resumes: the later of the poll cursor and the last change seen."""
-    marks = [mark for mark in (store.cursor(sub.id), store.last_change_seen(sub.id)) if mark is not None]
-    return max(marks) if marks else sub.created_at
+    """Where catch-up or polling resumes: the poll cursor (less an overlap), else the subscription's start.
+
+    Only a poll proves that nothing before a point is missing. The newest change a webhook delivered
+    proves nothing: deliveries Pipedrive gave up on during downtime are older than it.
+    """
+    cursor = store.cursor(sub.id)
+    if cursor is None:
+        return sub.created_at
+    return max(sub.created_at, cursor - CURSOR_OVERLAP_SECONDS)
 
 
 def poll_subscription(

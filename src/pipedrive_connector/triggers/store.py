@@ -536,14 +536,6 @@ class TriggerStore:
                 (sub_id, updated_since),
             )
 
-    def last_change_seen(self, sub_id: str) -> float | None:
-        row = (
-            self._conn()
-            .execute("SELECT MAX(changed_at) AS last FROM inbox WHERE subscription_id = ?", (sub_id,))
-            .fetchone()
-        )
-        return float(row["last"]) if row and row["last"] is not None else None
-
 
 def _canonical(params: dict[str, Any]) -> str:
     return json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
