@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import sqlite3
-import threading
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from pipedrive_connector.sandbox.plugin_tables import PluginTables
 
 CODE_LIFETIME = timedelta(minutes=5)
 ACCESS_LIFETIME = timedelta(minutes=60)
@@ -103,32 +102,9 @@ class IssuedTokens:
     scope: str = ""
 
 
-class OAuthStore:
-    def __init__(self, db: sqlite3.Connection | None, lock: AbstractContextManager[Any] | None) -> None:
-        # Without the shared store (unit use), keep a private in-memory database.
-        self._db = (
-            db
-            if db is not None
-            else sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
-        )
-        self._lock: AbstractContextManager[Any] = lock if lock is not None else threading.RLock()
-        self.ensure_schema()
-
-    def ensure_schema(self) -> None:
-        with self._lock:
-            self._create_tables()
-
-    def _create_tables(self) -> None:
-        # One statement at a time: executescript() would COMMIT a transaction the caller has open.
-        for statement in _SCHEMA.split(";"):
-            if statement.strip():
-                self._db.execute(statement)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._create_tables()
-            for table in _TABLES:
-                self._db.execute(f"DELETE FROM {table}")
+class OAuthStore(PluginTables):
+    SCHEMA = _SCHEMA
+    TABLES = _TABLES
 
     # -- clients -------------------------------------------------------------------------------
 

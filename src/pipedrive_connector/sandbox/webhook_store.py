@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from pipedrive_connector.sandbox.plugin_tables import PluginTables
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sandbox_webhooks (
@@ -105,30 +104,9 @@ class Webhook:
         }
 
 
-class WebhookStore:
-    def __init__(self, db: sqlite3.Connection | None, lock: AbstractContextManager[Any] | None) -> None:
-        self._db = (
-            db
-            if db is not None
-            else sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
-        )
-        self._lock: AbstractContextManager[Any] = lock if lock is not None else threading.RLock()
-        self.ensure_schema()
-
-    def ensure_schema(self) -> None:
-        with self._lock:
-            self._create_tables()
-
-    def _create_tables(self) -> None:
-        # One statement at a time: executescript() would COMMIT a transaction the caller has open.
-        for statement in _SCHEMA.split(";"):
-            if statement.strip():
-                self._db.execute(statement)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._create_tables()
-            self._db.execute("DELETE FROM sandbox_webhooks")
+class WebhookStore(PluginTables):
+    SCHEMA = _SCHEMA
+    TABLES = ("sandbox_webhooks",)
 
     def add(self, fields: dict[str, Any]) -> Webhook:
         names = [c for c in _COLUMNS if c != "id" and c in fields]
