@@ -2,11 +2,14 @@
 
 SQLite in WAL mode with ``synchronous=FULL``: once ``insert_event`` returns, the event survives a
 crash of the process. One connection per thread; writes take ``BEGIN IMMEDIATE`` so that checks and
-inserts are atomic. Kept behind this small class so another backend can replace it.
+inserts are atomic. Inbox inserts go through one writer thread that commits whatever is queued in
+one transaction (group commit); each caller is answered only after its transaction is on disk.
+Kept behind this small class so another backend can replace it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -14,7 +17,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -59,6 +62,7 @@ CREATE TABLE IF NOT EXISTS inbox (
 );
 CREATE INDEX IF NOT EXISTS inbox_content ON inbox (subscription_id, content_key);
 CREATE INDEX IF NOT EXISTS inbox_ready ON inbox (status, next_attempt_at, seq);
+CREATE INDEX IF NOT EXISTS inbox_status_seq ON inbox (status, seq);
 CREATE TABLE IF NOT EXISTS handler_runs (
     seq INTEGER NOT NULL,
     handler TEXT NOT NULL,
@@ -139,13 +143,19 @@ class InboxRow:
 
 
 @dataclass
-class _PendingInsert:
+class PendingInsert:
+    """An event queued for the inbox writer; ``on_done`` runs (on the writer thread) once its
+    transaction is committed to disk, or once it failed (``error`` set)."""
+
     sub: Subscription
     event: Event
     changed_at: float | None
+    on_done: Callable[[PendingInsert], None]
     outcome: InsertOutcome = "duplicate"
     error: Exception | None = None
-    done: bool = False
+
+
+_MAX_BATCH = 512
 
 
 def hash_password(password: str, salt: bytes) -> bytes:
@@ -161,8 +171,12 @@ class TriggerStore:
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
-        self._batch_lock = threading.Lock()
-        self._batch: list[_PendingInsert] = []
+        # Inbox inserts are committed by one writer thread in batches (group commit): every
+        # delivery waiting while a commit is on its way to disk goes into the next transaction.
+        self._queue_cond = threading.Condition()
+        self._queue: list[PendingInsert] = []
+        self._writer: threading.Thread | None = None
+        self._stopping = False
         if path == ":memory:" or not path:
             raise ValueError(
                 "the trigger store needs a file path (it is shared between threads and processes)"
@@ -205,6 +219,7 @@ class TriggerStore:
             conn.execute("COMMIT")
 
     def close(self) -> None:
+        self._stop_writer()
         with self._lock:
             for conn in self._connections:
                 conn.close()
@@ -326,56 +341,111 @@ class TriggerStore:
         Concurrent calls are committed together (one fsync for the batch); each call returns only
         after the transaction holding its event is on disk.
         """
-        pending = _PendingInsert(sub, event, changed_at)
-        with self._batch_lock:
-            self._batch.append(pending)
-        while True:
-            with self._write_lock:
-                if pending.done:
-                    break
-                with self._batch_lock:
-                    batch, self._batch = self._batch, []
-                self._commit_inserts(batch)
+        committed = threading.Event()
+        pending = self.submit_event(sub, event, changed_at, lambda _item: committed.set())
+        committed.wait()
         if pending.error is not None:
             raise pending.error
         return pending.outcome
 
-    def _commit_inserts(self, batch: list[_PendingInsert]) -> None:
-        """Runs with ``_write_lock`` held."""
-        conn = self._conn()
+    def submit_event(
+        self,
+        sub: Subscription,
+        event: Event,
+        changed_at: float | None,
+        on_done: Callable[[PendingInsert], None],
+    ) -> PendingInsert:
+        """Queue an insert without waiting; ``on_done`` is called once it is durable (or failed).
+
+        The outcome is in ``outcome``/``error`` of the returned item only after ``on_done`` ran.
+        ``on_done`` must be quick and must not raise: it runs on the writer thread.
+        """
+        pending = PendingInsert(sub, event, changed_at, on_done)
+        with self._queue_cond:
+            self._queue.append(pending)
+            if self._writer is None or not self._writer.is_alive():
+                self._stopping = False
+                self._writer = threading.Thread(
+                    target=self._writer_loop, name="pipedrive-trigger-inbox-writer", daemon=True
+                )
+                self._writer.start()
+            self._queue_cond.notify()
+        return pending
+
+    def _writer_loop(self) -> None:
+        while True:
+            with self._queue_cond:
+                while not self._queue and not self._stopping:
+                    self._queue_cond.wait()
+                if not self._queue:
+                    return
+                batch, self._queue = self._queue[:_MAX_BATCH], self._queue[_MAX_BATCH:]
+            with self._write_lock:
+                self._commit_inserts(batch)
+            for item in batch:
+                with contextlib.suppress(Exception):  # a waiter's callback must not stop the writer
+                    item.on_done(item)
+
+    def _stop_writer(self) -> None:
+        """Commit what is queued, then end the writer thread (the next insert starts a new one)."""
+        with self._queue_cond:
+            writer = self._writer
+            self._stopping = True
+            self._queue_cond.notify_all()
+        if writer is not None and writer is not threading.current_thread():
+            writer.join()
+        with self._queue_cond:
+            if self._writer is writer:
+                self._writer = None
+            self._stopping = False
+
+    def _commit_inserts(self, batch: list[PendingInsert]) -> None:
+        """One transaction for the whole batch; if it fails, each event gets its own transaction
+        so that one bad event does not fail the others. Runs with ``_write_lock`` held."""
         try:
-            if getattr(self._local, "sync", "FULL") != "FULL":
-                conn.execute("PRAGMA synchronous=FULL")
-                self._local.sync = "FULL"
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for item in batch:
-                    item.outcome = self._insert_one(conn, item)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+            self._commit_transaction(batch)
         except Exception as exc:
+            if len(batch) == 1:
+                batch[0].error = exc
+                return
             for item in batch:
-                item.error = exc
-        finally:
-            for item in batch:
-                item.done = True
+                try:
+                    self._commit_transaction([item])
+                except Exception as item_exc:
+                    item.error = item_exc
+
+    def _commit_transaction(self, batch: list[PendingInsert]) -> None:
+        conn = self._conn()
+        if getattr(self._local, "sync", "FULL") != "FULL":
+            conn.execute("PRAGMA synchronous=FULL")
+            self._local.sync = "FULL"
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            outcomes = [self._insert_one(conn, item) for item in batch]
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        for item, outcome in zip(batch, outcomes, strict=True):
+            item.outcome = outcome
 
     @staticmethod
-    def _insert_one(db: sqlite3.Connection, item: _PendingInsert) -> InsertOutcome:
+    def _insert_one(db: sqlite3.Connection, item: PendingInsert) -> InsertOutcome:
         sub, event = item.sub, item.event
-        if event.source == "poll":
-            clash = db.execute(
-                "SELECT 1 FROM inbox WHERE subscription_id = ? AND (content_key = ? OR event_key = ?)",
-                (sub.id, event.content_key, event.event_key),
-            ).fetchone()
-        else:
-            clash = db.execute(
-                "SELECT 1 FROM inbox WHERE subscription_id = ? AND (event_key = ?"
-                " OR (content_key = ? AND source = 'poll'))",
-                (sub.id, event.event_key, event.content_key),
-            ).fetchone()
+        # Two single-index lookups: written as one query with OR, SQLite walked every inbox row of
+        # the subscription, so each insert (under the write lock) cost O(inbox size).
+        clash = db.execute(
+            "SELECT 1 FROM inbox WHERE subscription_id = ? AND event_key = ?", (sub.id, event.event_key)
+        ).fetchone()
+        if not clash:
+            same_change = (
+                "SELECT 1 FROM inbox WHERE subscription_id = ? AND content_key = ? LIMIT 1"
+                if event.source == "poll"
+                else "SELECT 1 FROM inbox WHERE subscription_id = ? AND content_key = ? AND source = 'poll'"
+                " LIMIT 1"
+            )
+            clash = db.execute(same_change, (sub.id, event.content_key)).fetchone()
         if clash:
             return "duplicate"
         db.execute(
@@ -398,18 +468,29 @@ class TriggerStore:
         """Take the oldest ready event (pending and due, or running with an expired lease)."""
         now = time.time()
         with self._write(durable=False) as db:
-            row = db.execute(
-                "SELECT * FROM inbox WHERE (status = 'pending' AND next_attempt_at <= ?)"
-                " OR (status = 'running' AND lease_until < ?) ORDER BY seq LIMIT 1",
-                (now, now),
-            ).fetchone()
-            if row is None:
+            # Two index walks in seq order that stop at the first hit: one query with OR sorted
+            # every ready row, so each claim (under the write lock) cost O(backlog).
+            candidates = [
+                db.execute(
+                    "SELECT seq FROM inbox INDEXED BY inbox_status_seq"
+                    " WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY seq LIMIT 1",
+                    (now,),
+                ).fetchone(),
+                db.execute(
+                    "SELECT seq FROM inbox INDEXED BY inbox_status_seq"
+                    " WHERE status = 'running' AND lease_until < ? ORDER BY seq LIMIT 1",
+                    (now,),
+                ).fetchone(),
+            ]
+            seqs = [found["seq"] for found in candidates if found is not None]
+            if not seqs:
                 return None
+            seq = min(seqs)
             db.execute(
                 "UPDATE inbox SET status = 'running', lease_until = ?, attempts = attempts + 1 WHERE seq = ?",
-                (now + lease_seconds, row["seq"]),
+                (now + lease_seconds, seq),
             )
-        claimed = self._conn().execute("SELECT * FROM inbox WHERE seq = ?", (row["seq"],)).fetchone()
+        claimed = self._conn().execute("SELECT * FROM inbox WHERE seq = ?", (seq,)).fetchone()
         return _inbox_row(claimed)
 
     def next_due(self) -> float | None:
