@@ -504,6 +504,18 @@ CHILD_RESOURCES: dict[str, EntityResource] = {}
 # ---- shared referential checks ----
 
 
+def owner_and_first_char(request: Request, items: list[Record]) -> list[Record]:
+    """The legacy v1 list filters of persons and organizations: ``user_id`` (owner) and ``first_char``."""
+    user_id = query_int(request, "user_id")
+    if user_id:
+        items = [item for item in items if item.get("owner_id") == user_id]
+    first_char = request.query_params.get("first_char")
+    if first_char:
+        initial = first_char[0].lower()
+        items = [item for item in items if str(item.get("name", "")).lower().startswith(initial)]
+    return items
+
+
 def check_user(state: SandboxState, field: str, user_id: Any) -> None:
     if user_id is not None and state.store.get("user", user_id) is None:
         raise bad_request(f"Invalid value for '{field}': user {user_id} not found")

@@ -7,10 +7,16 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 
 from pipedrive_connector.sandbox.errors import bad_request, validation_failed
-from pipedrive_connector.sandbox.resources.entity import CHILD_RESOURCES, EntityResource, check_user, v1_time
+from pipedrive_connector.sandbox.resources.entity import (
+    CHILD_RESOURCES,
+    EntityResource,
+    check_user,
+    owner_and_first_char,
+    v1_time,
+)
 from pipedrive_connector.sandbox.serializers import v1 as v1_shapes
 from pipedrive_connector.sandbox.store import Record
-from pipedrive_connector.sandbox.validation import F, coerce_v1_int, coerce_v1_str, query_int
+from pipedrive_connector.sandbox.validation import F, coerce_v1_int, coerce_v1_str
 
 if TYPE_CHECKING:
     from pipedrive_connector.sandbox.state import SandboxState
@@ -119,16 +125,7 @@ class Organizations(EntityResource):
         return v1_shapes.organization_v1(state.store, record)
 
     def v1_list_filter(self, request: Request, state: SandboxState, items: list[Record]) -> list[Record]:
-        items = super().v1_list_filter(request, state, items)
-        user_id = query_int(request, "user_id")
-        if user_id:
-            items = [item for item in items if item.get("owner_id") == user_id]
-        first_char = request.query_params.get("first_char")
-        if first_char:
-            items = [
-                item for item in items if str(item.get("name", "")).lower().startswith(first_char[0].lower())
-            ]
-        return items
+        return owner_and_first_char(request, super().v1_list_filter(request, state, items))
 
 
 ORGANIZATIONS = Organizations()

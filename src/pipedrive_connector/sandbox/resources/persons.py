@@ -13,6 +13,7 @@ from pipedrive_connector.sandbox.resources.entity import (
     check_ref,
     check_user,
     contact_items,
+    owner_and_first_char,
     v1_time,
     v2_contact_items,
 )
@@ -136,16 +137,7 @@ class Persons(EntityResource):
         return items
 
     def v1_list_filter(self, request: Request, state: SandboxState, items: list[Record]) -> list[Record]:
-        items = super().v1_list_filter(request, state, items)
-        user_id = query_int(request, "user_id")
-        if user_id:
-            items = [item for item in items if item.get("owner_id") == user_id]
-        first_char = request.query_params.get("first_char")
-        if first_char:
-            items = [
-                item for item in items if str(item.get("name", "")).lower().startswith(first_char[0].lower())
-            ]
-        return items
+        return owner_and_first_char(request, super().v1_list_filter(request, state, items))
 
 
 PERSONS = Persons()
