@@ -50,6 +50,18 @@ class ClientOptions(TypedDict, total=False):
     environ: Mapping[str, str] | None
 
 
+def check_http_client(http_client: object, transport: object, expected: type) -> None:
+    """``http_client=`` must be the twin's httpx class and excludes ``transport=``."""
+    if http_client is None:
+        return
+    if not isinstance(http_client, expected):
+        raise ConfigurationError(
+            f"http_client must be an httpx.{expected.__name__}, got {type(http_client).__name__}"
+        )
+    if transport is not None:
+        raise ConfigurationError("pass either transport= or http_client=, not both")
+
+
 def check_options(options: Mapping[str, object]) -> None:
     unknown = sorted(set(options) - ClientOptions.__optional_keys__)
     if unknown:

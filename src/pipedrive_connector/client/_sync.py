@@ -13,10 +13,15 @@ from pipedrive_connector.client._containers import SyncResources
 from pipedrive_connector.client._core import DEFAULT, ClientCore, TimeoutArg
 from pipedrive_connector.client._ops import Op
 from pipedrive_connector.client._ratelimit import RateSnapshot
-from pipedrive_connector.client._settings import DEFAULT_FIELD_CACHE_TTL, ClientOptions, build_core
+from pipedrive_connector.client._settings import (
+    DEFAULT_FIELD_CACHE_TTL,
+    ClientOptions,
+    build_core,
+    check_http_client,
+)
 from pipedrive_connector.client._tls import default_ssl_context
 from pipedrive_connector.client._types import ApiVersion
-from pipedrive_connector.client.errors import ConfigurationError, PipedriveError
+from pipedrive_connector.client.errors import PipedriveError
 
 
 class Pipedrive(SyncResources):
@@ -32,10 +37,7 @@ class Pipedrive(SyncResources):
     ) -> None:
         """``api_token`` (else ``PIPEDRIVE_API_TOKEN``) or ``auth=``; see ``ClientOptions`` for the rest."""
         self._core: ClientCore = build_core(api_token, options)
-        if http_client is not None and not isinstance(http_client, httpx.Client):
-            raise ConfigurationError(f"http_client must be an httpx.Client, got {type(http_client).__name__}")
-        if http_client is not None and transport is not None:
-            raise ConfigurationError("pass either transport= or http_client=, not both")
+        check_http_client(http_client, transport, httpx.Client)
         self._owns_http = http_client is None
         self._http = (
             http_client
