@@ -28,3 +28,25 @@ def shared_dir() -> Path:
             pytest.fail(message)  # CI: the conformance tests must run, never skip quietly
         pytest.skip(message)
     return found
+
+
+@pytest.fixture(name="postgres_dsn")
+def postgres_dsn_fixture() -> str:
+    """A reachable PostgreSQL DSN (skips, or fails in CI, when there is none): see external_services.py."""
+    from external_services import postgres_dsn
+
+    return postgres_dsn()
+
+
+@pytest.fixture(name="redis_url")
+def redis_url_fixture() -> str:
+    from external_services import redis_url
+
+    return redis_url()
+
+
+@pytest.fixture(name="nats_url")
+def nats_url_fixture() -> str:
+    from external_services import nats_url
+
+    return nats_url()
