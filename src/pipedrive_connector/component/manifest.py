@@ -37,6 +37,8 @@ def property_entry(prop: Property) -> dict[str, Any]:
             "name": prop.options_loader.name,
             "depends_on": list(prop.options_loader.depends_on),
         }
+    if prop.format:
+        entry["format"] = prop.format
     if prop.placeholder:
         entry["placeholder"] = prop.placeholder
     if prop.properties:

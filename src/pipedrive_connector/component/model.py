@@ -79,6 +79,8 @@ class Property:
     items: Property | None = None  # ARRAY: the shape of one element
     placeholder: str = ""
     min_length: int | None = None
+    # A STRING's format beyond its type: "uuid" (lead ids) is checked and published in the schema.
+    format: str | None = None
     minimum: float | None = None
     maximum: float | None = None
     extra: bool = False  # beyond the seed document

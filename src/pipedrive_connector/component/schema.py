@@ -5,11 +5,13 @@ Both read the same ``Property`` definitions, so what the manifest promises is wh
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from pipedrive_connector.client.paths import InvalidPathSegment, lead_id
 from pipedrive_connector.component.errors import ValidationError
 from pipedrive_connector.component.model import Property, PropertyType
 
@@ -27,8 +29,20 @@ _EXPECTED = {
 }
 
 
+# Pipedrive's integers are 64-bit; larger ones cannot be stored and their repr may not even exist.
+_INT_LIMIT = 2**63
+# Free-form values (custom fields by name) nest no deeper than this.
+_MAX_DEPTH = 32
+_UUID_EXAMPLE = "a UUID such as 'adf21080-0e10-11eb-879b-05d71fb426ec'"
+
+
 def _describe(value: Any) -> str:
-    text = repr(value)
+    if isinstance(value, int) and abs(value) >= _INT_LIMIT:
+        return f"an integer of {value.bit_length()} bits"
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        return f"a {type(value).__name__}"
     return text if len(text) <= 40 else text[:37] + "..."
 
 
@@ -52,10 +66,11 @@ def validate_properties(
         if key in known:
             continue
         if allow_extra:
-            cleaned[key] = value
+            cleaned[key] = free_value(value, _join(path, str(key)))
             continue
         names = ", ".join(known) or "none"
-        raise ValidationError(_join(path, str(key)), f"unknown property (expected one of: {names})")
+        name = key if isinstance(key, str) else _describe(key)
+        raise ValidationError(_join(path, name), f"unknown property (expected one of: {names})")
     for prop in props:
         value = inputs.get(prop.name)
         where = _join(path, prop.name)
@@ -79,15 +94,22 @@ def validate_value(prop: Property, value: Any, where: str) -> Any:
             raise ValidationError(
                 where, f"expected at least {prop.min_length} characters, got {_describe(value)}"
             )
+        if prop.format == "uuid":
+            try:
+                value = lead_id(value, where)
+            except InvalidPathSegment:
+                raise ValidationError(where, f"expected {_UUID_EXAMPLE}, got {_describe(value)}") from None
     elif kind is PropertyType.INTEGER:
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
             else:
                 raise ValidationError(where, f"expected {expected}, got {_describe(value)}")
+        _check_number(value, where)
     elif kind is PropertyType.NUMBER:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValidationError(where, f"expected {expected}, got {_describe(value)}")
+        _check_number(value, where)
     elif kind is PropertyType.BOOLEAN:
         if not isinstance(value, bool):
             raise ValidationError(where, f"expected {expected}, got {_describe(value)}")
@@ -111,7 +133,7 @@ def validate_value(prop: Property, value: Any, where: str) -> Any:
         if prop.properties or not prop.additional_properties:
             value = validate_properties(prop.properties, value, where, allow_extra=prop.additional_properties)
         else:
-            value = dict(value)
+            value = free_value(value, where)
     if prop.minimum is not None and isinstance(value, int | float) and value < prop.minimum:
         raise ValidationError(where, f"expected a value >= {prop.minimum:g}, got {_describe(value)}")
     if prop.maximum is not None and isinstance(value, int | float) and value > prop.maximum:
@@ -130,6 +152,35 @@ def validate_value(prop: Property, value: Any, where: str) -> Any:
             choices = ", ".join(repr(v) for v in allowed)
             raise ValidationError(where, f"expected one of {choices}, got {_describe(value)}")
     return value
+
+
+def _check_number(value: int | float, where: str) -> None:
+    """NaN and the infinities are no JSON; integers beyond 64 bits are no Pipedrive number."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValidationError(where, f"expected a finite number, got {_describe(value)}")
+    if isinstance(value, int) and abs(value) >= _INT_LIMIT:
+        raise ValidationError(where, f"expected a number that fits in 64 bits, got {_describe(value)}")
+
+
+def free_value(value: Any, where: str, depth: int = 0) -> Any:
+    """A value no property describes (a custom field's): plain JSON, finite numbers, bounded depth."""
+    if depth > _MAX_DEPTH:
+        raise ValidationError(where, f"nested deeper than {_MAX_DEPTH} levels")
+    if value is None or isinstance(value, str | bool):
+        return value
+    if isinstance(value, int | float):
+        _check_number(value, where)
+        return value
+    if isinstance(value, list | tuple):
+        return [free_value(item, f"{where}[{i}]", depth + 1) for i, item in enumerate(value)]
+    if isinstance(value, Mapping):
+        cleaned: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValidationError(where, f"expected string keys, got {_describe(key)}")
+            cleaned[key] = free_value(item, _join(where, key), depth + 1)
+        return cleaned
+    raise ValidationError(where, f"expected a JSON value, got {type(value).__name__}")
 
 
 def _is_date(text: str) -> bool:
@@ -173,6 +224,8 @@ def property_schema(prop: Property) -> dict[str, Any]:
         schema["format"] = "date-time"
     elif prop.type is PropertyType.TIME:
         schema["pattern"] = _TIME.pattern
+    if prop.format:
+        schema["format"] = prop.format
     if prop.default is not None:
         schema["default"] = prop.default
     if prop.options and prop.comma_separated:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pipedrive_connector.client.paths import InvalidPathSegment, build_path, entity_id, lead_id
 from pipedrive_connector.component import custom_fields
 from pipedrive_connector.component.calls import Flow, request
 from pipedrive_connector.component.context import ActionContext
@@ -27,6 +28,15 @@ class Entity:
 
     def path(self, ctx: ActionContext) -> str:
         return self.v2_path if ctx.v2 and self.v2_path else self.v1_path
+
+    def item_path(self, ctx: ActionContext, item_id: Any) -> str:
+        """The path of one record; an id that is not this entity's kind (UUID for leads, a positive
+        integer otherwise) is a ``ValidationError`` on ``id``, raised before anything is sent."""
+        try:
+            checked = lead_id(item_id) if self.kind == "lead" else entity_id(item_id)
+        except InvalidPathSegment as exc:
+            raise ValidationError("id", str(exc)) from None
+        return build_path(f"{self.path(ctx)}/{{id}}", id=checked)
 
 
 CURSOR_TTL_SECONDS = 60.0
@@ -141,13 +151,14 @@ def search_items(
 
 
 def get_item(ctx: ActionContext, entity: Entity, item_id: Any) -> Flow[dict[str, Any]]:
-    body = yield from request("GET", f"{entity.path(ctx)}/{item_id}")
+    body = yield from request("GET", entity.item_path(ctx, item_id))
     return (yield from custom_fields.decode(ctx, entity.kind, body))
 
 
 def delete_item(ctx: ActionContext, entity: Entity, item_id: Any) -> Flow[dict[str, Any]]:
+    path = entity.item_path(ctx, item_id)
     _forget_cursors(ctx)
-    body = yield from request("DELETE", f"{entity.path(ctx)}/{item_id}")
+    body = yield from request("DELETE", path)
     data = body.get("data")
     if not isinstance(data, dict):
         data = {"id": data if data is not None else item_id}
@@ -163,16 +174,17 @@ def write_item(
     item_id: Any = None,
 ) -> Flow[dict[str, Any]]:
     """POST (``item_id`` None) or update an entity; ``by_name`` custom fields are encoded first."""
+    path = entity.path(ctx) if item_id is None else entity.item_path(ctx, item_id)
     _forget_cursors(ctx)
     payload = dict(body)
     if by_name:
         nested = ctx.v2 and entity.v2_path is not None
         yield from custom_fields.encode(ctx, entity.kind, by_name, payload, f"{where}.custom_fields", nested)
     if item_id is None:
-        result = yield from request("POST", entity.path(ctx), json=payload)
+        result = yield from request("POST", path, json=payload)
     else:
         method = "PATCH" if ctx.v2 and entity.v2_path else entity.v1_update_method
-        result = yield from request(method, f"{entity.path(ctx)}/{item_id}", json=payload)
+        result = yield from request(method, path, json=payload)
     return (yield from custom_fields.decode(ctx, entity.kind, result))
 
 

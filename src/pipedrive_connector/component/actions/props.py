@@ -109,7 +109,7 @@ def record_id(entity: str, description: str) -> Property:
 
 
 def lead_id(description: str) -> Property:
-    return text("id", "Id", description, required=True, min_length=1)
+    return text("id", "Id", description, required=True, min_length=1, format="uuid")
 
 
 def term() -> Property:
