@@ -11,11 +11,12 @@ from pipedrive_connector.sandbox.errors import bad_request, validation_failed
 from pipedrive_connector.sandbox.resources.entity import (
     CHILD_RESOURCES,
     EntityResource,
+    ListQuery,
     check_ref,
     check_user,
 )
 from pipedrive_connector.sandbox.serializers import v1 as v1_shapes
-from pipedrive_connector.sandbox.store import Record
+from pipedrive_connector.sandbox.store import Cmp, Record
 from pipedrive_connector.sandbox.validation import (
     UUID_PATTERN,
     F,
@@ -187,35 +188,32 @@ class Activities(EntityResource):
     def v1(self, state: SandboxState, record: Record) -> dict[str, Any]:
         return v1_shapes.activity_v1(state.store, record)
 
-    def v2_list_filter(self, request: Request, state: SandboxState, items: list[Record]) -> list[Record]:
-        items = super().v2_list_filter(request, state, items)
+    def v2_list_where(self, request: Request, state: SandboxState, query: ListQuery) -> None:
+        super().v2_list_where(request, state, query)
         lead_id = request.query_params.get("lead_id")
         if lead_id:
-            items = [item for item in items if item.get("lead_id") == lead_id]
+            query.add("lead_id", lead_id)
         done = query_bool(request, "done")
         if done is not None:
-            items = [item for item in items if bool(item.get("done")) == done]
-        return items
+            query.add("done", done)
 
-    def v1_list_filter(self, request: Request, state: SandboxState, items: list[Record]) -> list[Record]:
-        items = super().v1_list_filter(request, state, items)
+    def v1_list_where(self, request: Request, state: SandboxState, query: ListQuery) -> None:
+        super().v1_list_where(request, state, query)
         user_id = query_int(request, "user_id")
         if user_id:
-            items = [item for item in items if item.get("owner_id") == user_id]
+            query.add("owner_id", user_id)
         types = request.query_params.get("type")
         if types:
-            wanted = {part.strip() for part in types.split(",")}
-            items = [item for item in items if item.get("type") in wanted]
+            query.add("type", sorted({part.strip() for part in types.split(",")}))
         done = query_bool(request, "done")
         if done is not None:
-            items = [item for item in items if bool(item.get("done")) == done]
-        for name, compare in (("start_date", lambda a, b: a >= b), ("end_date", lambda a, b: a <= b)):
+            query.add("done", done)
+        for name, op in (("start_date", ">="), ("end_date", "<=")):
             bound = request.query_params.get(name)
             if bound:
                 if not timefmt.is_date(bound):
                     raise bad_request(f"Invalid value for '{name}': use YYYY-MM-DD")
-                items = [item for item in items if item.get("due_date") and compare(item["due_date"], bound)]
-        return items
+                query.add("due_date", Cmp(op, bound))
 
 
 ACTIVITIES = Activities()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -16,6 +17,9 @@ if TYPE_CHECKING:
     from pipedrive_connector.sandbox.state import SandboxState
 
 PURGE_AFTER = timedelta(days=30)
+PURGE_EVERY = timedelta(minutes=1)
+# state → sandbox time of its last purge
+_LAST_PURGE: WeakKeyDictionary[Any, datetime] = WeakKeyDictionary()
 
 
 def sandbox(request: Request) -> SandboxState:
@@ -52,13 +56,25 @@ def v2_route(path: str, endpoint: Any, methods: list[str]) -> BaseRoute:
     return Route(f"/api/v2{path}", endpoint, methods=methods)
 
 
-def purge_expired(state: SandboxState, kind: str) -> None:
-    """Soft-deleted entities disappear for good 30 days (sandbox clock) after their deletion."""
-    cutoff = timefmt.iso(state.clock.now() - PURGE_AFTER)
-    for record in state.store.all(kind):
-        deleted_at = record.get("_deleted_at")
-        if record.get("is_deleted") and deleted_at and deleted_at <= cutoff:
-            state.store.remove(kind, record["id"])
+def purge_expired(state: SandboxState, kind: str | None = None) -> None:
+    """Soft-deleted entities disappear for good 30 days (sandbox clock) after their deletion.
+
+    Cheap enough to call on every request: the (indexed) purge runs when the sandbox clock has
+    moved a minute or more since the last one, so a record can outlive its 30 days by up to a
+    minute. ``POST /_sandbox/clock`` purges at once (``purge_now``). ``kind`` is ignored: every
+    kind is purged.
+    """
+    now = state.clock.now()
+    last = _LAST_PURGE.get(state)
+    if last is None or abs(now - last) >= PURGE_EVERY:
+        purge_now(state, now)
+
+
+def purge_now(state: SandboxState, now: datetime | None = None) -> int:
+    """Remove the soft-deleted records whose 30 days are over; returns how many."""
+    now = now or state.clock.now()
+    _LAST_PURGE[state] = now
+    return state.store.purge_deleted(timefmt.iso(now - PURGE_AFTER))
 
 
 def publish(

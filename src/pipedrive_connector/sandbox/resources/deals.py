@@ -13,6 +13,7 @@ from pipedrive_connector.sandbox.resources.common import principal, v2_route
 from pipedrive_connector.sandbox.resources.entity import (
     CHILD_RESOURCES,
     EntityResource,
+    ListQuery,
     check_ref,
     check_user,
     v1_time,
@@ -253,42 +254,35 @@ class Deals(EntityResource):
     def routes(self) -> list[BaseRoute]:
         return [v2_route("/deals/archived", self.v2_list_archived, ["GET"]), *super().routes()]
 
-    def v2_list_filter(self, request: Request, state: SandboxState, items: list[Record]) -> list[Record]:
+    def v2_list_where(self, request: Request, state: SandboxState, query: ListQuery) -> None:
         raw = request.query_params.get("status")
         if not raw:
-            return [item for item in items if not item.get("is_deleted")]
+            query.add("is_deleted", False)
+            return
         wanted = {part.strip() for part in raw.split(",") if part.strip()}
         unknown = wanted - {"open", "won", "lost", "deleted"}
         if unknown:
             raise validation_failed(
                 "status", f"'{sorted(unknown)[0]}' is not one of open, won, lost, deleted"
             )
-        return [
-            item
-            for item in items
-            if ("deleted" in wanted and item.get("is_deleted"))
-            or (not item.get("is_deleted") and item.get("status") in wanted)
-        ]
+        alive = {"is_deleted": False, "status": sorted(wanted - {"deleted"})}
+        query.any_of.extend([{"is_deleted": True}, alive] if "deleted" in wanted else [alive])
 
-    def v1_list_filter(self, request: Request, state: SandboxState, items: list[Record]) -> list[Record]:
+    def v1_list_where(self, request: Request, state: SandboxState, query: ListQuery) -> None:
         status = query_choice(request, "status", ("open", "won", "lost", "deleted", "all_not_deleted"))
-        items = [item for item in items if not item.get("is_archived")]
-        if status == "deleted":
-            items = [item for item in items if item.get("is_deleted")]
-        else:
-            items = [item for item in items if not item.get("is_deleted")]
-            if status in STATUSES:
-                items = [item for item in items if item["status"] == status]
+        query.add("is_archived", False)
+        query.add("is_deleted", status == "deleted")
+        if status in STATUSES:
+            query.add("status", status)
         owned = query_choice(request, "owned_by_you", ("0", "1"))
         user_id = query_int(request, "user_id")
         if owned == "1":
             user_id = principal(request).user_id
         if user_id:
-            items = [item for item in items if item.get("owner_id") == user_id]
+            query.add("owner_id", user_id)
         stage_id = query_int(request, "stage_id")
         if stage_id is not None:
-            items = [item for item in items if item.get("stage_id") == stage_id]
-        return items
+            query.add("stage_id", stage_id)
 
 
 DEALS = Deals()

@@ -6,6 +6,7 @@ turn a (strict v2 or lenient v1) body into changes of the canonical record.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,13 @@ from starlette.routing import BaseRoute
 from pipedrive_connector.sandbox import custom_fields, timefmt
 from pipedrive_connector.sandbox.contracts import EntityName
 from pipedrive_connector.sandbox.errors import ApiError, bad_request, not_found, validation_failed
-from pipedrive_connector.sandbox.pagination import cursor_page, offset_page
+from pipedrive_connector.sandbox.pagination import (
+    cursor_page,
+    offset_page,
+    offset_result,
+    offset_window,
+    query_page,
+)
 from pipedrive_connector.sandbox.resources import filter_eval
 from pipedrive_connector.sandbox.resources.common import (
     now_iso,
@@ -31,7 +38,7 @@ from pipedrive_connector.sandbox.resources.common import (
 )
 from pipedrive_connector.sandbox.serializers import v1 as v1_shapes
 from pipedrive_connector.sandbox.serializers import v2 as v2_shapes
-from pipedrive_connector.sandbox.store import Record
+from pipedrive_connector.sandbox.store import AllOf, Cmp, Prefix, Record
 from pipedrive_connector.sandbox.validation import (
     F,
     check_v2_body,
@@ -61,6 +68,20 @@ MERGE_LINKS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 _NOT_INHERITED = ("id", "add_time", "update_time", "is_deleted", "_deleted_at", "custom_fields")
 _V1_SORT = re.compile(r"^\s*([A-Za-z0-9_]+)(?:\s+(ASC|DESC|asc|desc))?\s*$")
+
+
+@dataclasses.dataclass
+class ListQuery:
+    """The conditions of one list request, in ``Store.query``'s terms (``where`` and ``any_of``)."""
+
+    where: dict[str, Any] = dataclasses.field(default_factory=dict)
+    any_of: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+    def add(self, name: str, condition: Any) -> None:
+        """Require ``condition`` on field ``name`` too (combined with any condition already there)."""
+        if name in self.where:
+            condition = AllOf((self.where[name], condition))
+        self.where[name] = condition
 
 
 class EntityResource:
@@ -111,12 +132,13 @@ class EntityResource:
             custom_field_keys=keys,
         )
 
-    def v2_list_filter(self, request: Request, state: SandboxState, items: list[Record]) -> list[Record]:
-        """Entity-specific v2 list filters beyond the integer ones (status, done, ...)."""
-        return [item for item in items if not item.get("is_deleted")]
+    def v2_list_where(self, request: Request, state: SandboxState, query: ListQuery) -> None:
+        """Entity-specific v2 list filters beyond the integer ones (status, done, ...), as conditions."""
+        query.add("is_deleted", False)
 
-    def v1_list_filter(self, request: Request, state: SandboxState, items: list[Record]) -> list[Record]:
-        return [item for item in items if not item.get("is_deleted")]
+    def v1_list_where(self, request: Request, state: SandboxState, query: ListQuery) -> None:
+        """The legacy v1 list's filters, as conditions."""
+        query.add("is_deleted", False)
 
     # ---- shared helpers ----
 
@@ -144,7 +166,7 @@ class EntityResource:
         return keys
 
     def load(self, state: SandboxState, entity_id: int) -> Record:
-        purge_expired(state, self.kind)
+        purge_expired(state)
         record = state.store.get(self.kind, entity_id)
         if record is None:
             raise self.not_found()
@@ -221,11 +243,11 @@ class EntityResource:
         record = dict(before, is_deleted=True, update_time=now, _deleted_at=now)
         return self._save(state, request, before, record, "delete")
 
-    def apply_filter_id(
-        self, state: SandboxState, filter_id: int | None, items: list[Record]
-    ) -> list[Record] | None:
-        if filter_id is None:
-            return None
+    def filtered_by_saved_filter(self, state: SandboxState, filter_id: int, query: ListQuery) -> list[Record]:
+        """The live records matching ``query`` and the saved filter ``filter_id``, in insertion order."""
+        filter_eval.check(state, filter_id, self.kind)
+        query.add("is_deleted", False)
+        items = state.store.query(self.kind, where=query.where, any_of=query.any_of, order_by=None)
         return filter_eval.apply(state, filter_id, self.kind, items)
 
     # ---- API v2 ----
@@ -238,29 +260,38 @@ class EntityResource:
 
     def _v2_list(self, request: Request, *, archived: bool) -> Response:
         state = sandbox(request)
-        purge_expired(state, self.kind)
+        purge_expired(state)
         # Archived deals (and leads) live in their own list since 2025-07-15.
-        items = [item for item in state.store.all(self.kind) if bool(item.get("is_archived")) == archived]
-        filtered = self.apply_filter_id(state, query_int(request, "filter_id"), items)
-        if filtered is not None:
-            items = [item for item in filtered if not item.get("is_deleted")]
-        else:
+        query = ListQuery()
+        query.add("is_archived", archived)
+        filter_id = query_int(request, "filter_id")
+        if filter_id is None:
             ids = query_int_list(request, "ids")
             if ids is not None:
-                wanted = set(ids)
-                items = [item for item in items if item["id"] in wanted]
+                query.add("id", ids)
             for param, field in self.v2_int_filters.items():
                 value = query_int(request, param)
                 if value is not None:
-                    items = [item for item in items if item.get(field) == value]
-            items = self.v2_list_filter(request, state, items)
+                    query.add(field, value)
+            self.v2_list_where(request, state, query)
         since = query_datetime(request, "updated_since")
         until = query_datetime(request, "updated_until")
         if since:
-            items = [item for item in items if (item.get("update_time") or "") >= since]
+            query.add("update_time", Cmp(">=", since))
         if until:
-            items = [item for item in items if (item.get("update_time") or "") < until]
-        page, next_cursor = cursor_page(request, items, sort_fields=self.v2_sort_fields)
+            query.add("update_time", Cmp("<", until))
+        if filter_id is not None:
+            items = self.filtered_by_saved_filter(state, filter_id, query)
+            page, next_cursor = cursor_page(request, items, sort_fields=self.v2_sort_fields)
+        else:
+            page, next_cursor = query_page(
+                state.store,
+                self.kind,
+                request,
+                where=query.where,
+                any_of=query.any_of,
+                sort_fields=self.v2_sort_fields,
+            )
         data = [self.v2(state, item, request) for item in page]
         return ok(data, additional_data={"next_cursor": next_cursor})
 
@@ -337,17 +368,37 @@ class EntityResource:
 
     async def v1_list(self, request: Request) -> Response:
         state = sandbox(request)
-        purge_expired(state, self.kind)
-        items = state.store.all(self.kind)
-        filtered = self.apply_filter_id(state, query_int(request, "filter_id"), items)
-        if filtered is not None:
-            items = [item for item in filtered if not item.get("is_deleted")]
+        purge_expired(state)
+        query = ListQuery()
+        filter_id = query_int(request, "filter_id")
+        if filter_id is None:
+            self.v1_list_where(request, state, query)
+            if not request.query_params.get("sort"):
+                start, limit = offset_window(request)
+                rows = state.store.query(
+                    self.kind,
+                    where=query.where,
+                    any_of=query.any_of,
+                    order_by=None,
+                    limit=limit + 1,
+                    offset=start,
+                )
+                items, pagination = offset_result(start, limit, rows)
+                return self._v1_page(state, items, [self.v1(state, item) for item in items], pagination)
+            items = state.store.query(self.kind, where=query.where, any_of=query.any_of, order_by=None)
         else:
-            items = self.v1_list_filter(request, state, items)
+            items = self.filtered_by_saved_filter(state, filter_id, query)
+        # ``sort`` names v1 fields: sort the rendered rows, then cut the page
         rows = self.v1_sorted(request, [self.v1(state, item) for item in items])
         page, pagination = offset_page(request, rows)
         ids = {row["id"] for row in page}
-        related = v1_shapes.related_objects(state.store, [item for item in items if item["id"] in ids])
+        return self._v1_page(state, [item for item in items if item["id"] in ids], page, pagination)
+
+    @staticmethod
+    def _v1_page(
+        state: SandboxState, items: list[Record], page: list[dict[str, Any]], pagination: dict[str, Any]
+    ) -> Response:
+        related = v1_shapes.related_objects(state.store, items)
         return ok(page, additional_data={"pagination": pagination}, related_objects=related)
 
     async def v1_get(self, request: Request) -> Response:
@@ -417,9 +468,8 @@ class EntityResource:
             }
             survivor["update_time"] = now
             for kind, field in MERGE_LINKS.get(self.kind, ()):
-                for record in state.store.all(kind):
-                    if record.get(field) == entity_id:
-                        state.store.put(kind, dict(record, **{field: target_id}))
+                for record in state.store.query(kind, where={field: entity_id}, order_by=None):
+                    state.store.put(kind, dict(record, **{field: target_id}))
             gone = dict(merged, is_deleted=True, update_time=now, _deleted_at=now)
             state.store.put(self.kind, survivor)
             state.store.put(self.kind, gone)
@@ -459,16 +509,16 @@ class EntityResource:
         async def list_children(request: Request) -> Response:
             state = sandbox(request)
             parent = self.load_live(state, path_int(request))
-            items = [
-                item
-                for item in state.store.all(resource.kind)
-                if item.get(field) == parent["id"] and not item.get("is_deleted")
-            ]
-            page, pagination = offset_page(request, [resource.v1(state, item) for item in items])
-            related = v1_shapes.related_objects(
-                state.store, [i for i in items if i["id"] in {r["id"] for r in page}]
+            start, limit = offset_window(request)
+            rows = state.store.query(
+                resource.kind,
+                where={field: parent["id"], "is_deleted": False},
+                order_by=None,
+                limit=limit + 1,
+                offset=start,
             )
-            return ok(page, additional_data={"pagination": pagination}, related_objects=related)
+            items, pagination = offset_result(start, limit, rows)
+            return self._v1_page(state, items, [resource.v1(state, item) for item in items], pagination)
 
         return list_children
 
@@ -504,16 +554,14 @@ CHILD_RESOURCES: dict[str, EntityResource] = {}
 # ---- shared referential checks ----
 
 
-def owner_and_first_char(request: Request, items: list[Record]) -> list[Record]:
+def owner_and_first_char(request: Request, query: ListQuery) -> None:
     """The legacy v1 list filters of persons and organizations: ``user_id`` (owner) and ``first_char``."""
     user_id = query_int(request, "user_id")
     if user_id:
-        items = [item for item in items if item.get("owner_id") == user_id]
+        query.add("owner_id", user_id)
     first_char = request.query_params.get("first_char")
     if first_char:
-        initial = first_char[0].lower()
-        items = [item for item in items if str(item.get("name", "")).lower().startswith(initial)]
-    return items
+        query.add("name", Prefix(first_char[0]))
 
 
 def check_user(state: SandboxState, field: str, user_id: Any) -> None:

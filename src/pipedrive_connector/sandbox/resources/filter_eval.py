@@ -23,13 +23,19 @@ CANONICAL = {"user_id": "owner_id", "label": "label_ids", "email": "emails", "ph
 LINK = {"person": "person_id", "organization": "org_id", "deal": "deal_id"}
 
 
-def apply(state: SandboxState, filter_id: int, kind: str, items: list[Record]) -> list[Record]:
+def check(state: SandboxState, filter_id: int, kind: str) -> Record:
+    """The saved filter ``filter_id``: 404 when it does not exist, 400 when it filters another kind."""
     saved = state.store.get("filter", filter_id)
     if saved is None or not saved.get("active_flag", True):
         raise not_found("Filter not found")
     expected = FILTER_TYPE.get(kind)
     if saved.get("type") != expected:
         raise bad_request(f"Filter {filter_id} is of type '{saved.get('type')}', not '{expected}'")
+    return saved
+
+
+def apply(state: SandboxState, filter_id: int, kind: str, items: list[Record]) -> list[Record]:
+    saved = check(state, filter_id, kind)
     return [item for item in items if _group(state, saved.get("conditions") or {}, kind, item)]
 
 

@@ -10,6 +10,7 @@ from pipedrive_connector.sandbox.errors import bad_request, validation_failed
 from pipedrive_connector.sandbox.resources.entity import (
     CHILD_RESOURCES,
     EntityResource,
+    ListQuery,
     check_user,
     owner_and_first_char,
     v1_time,
@@ -124,8 +125,9 @@ class Organizations(EntityResource):
     def v1(self, state: SandboxState, record: Record) -> dict[str, Any]:
         return v1_shapes.organization_v1(state.store, record)
 
-    def v1_list_filter(self, request: Request, state: SandboxState, items: list[Record]) -> list[Record]:
-        return owner_and_first_char(request, super().v1_list_filter(request, state, items))
+    def v1_list_where(self, request: Request, state: SandboxState, query: ListQuery) -> None:
+        super().v1_list_where(request, state, query)
+        owner_and_first_char(request, query)
 
 
 ORGANIZATIONS = Organizations()

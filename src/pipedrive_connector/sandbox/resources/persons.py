@@ -10,6 +10,7 @@ from pipedrive_connector.sandbox.errors import bad_request, validation_failed
 from pipedrive_connector.sandbox.resources.entity import (
     CHILD_RESOURCES,
     EntityResource,
+    ListQuery,
     check_ref,
     check_user,
     contact_items,
@@ -128,16 +129,17 @@ class Persons(EntityResource):
     def v1(self, state: SandboxState, record: Record) -> dict[str, Any]:
         return v1_shapes.person_v1(state.store, record)
 
-    def v2_list_filter(self, request: Request, state: SandboxState, items: list[Record]) -> list[Record]:
-        items = super().v2_list_filter(request, state, items)
+    def v2_list_where(self, request: Request, state: SandboxState, query: ListQuery) -> None:
+        super().v2_list_where(request, state, query)
         deal_id = query_int(request, "deal_id")
         if deal_id is not None:
             deal = state.store.get("deal", deal_id)
-            items = [item for item in items if deal is not None and item["id"] == deal.get("person_id")]
-        return items
+            person_id = deal.get("person_id") if deal is not None else None
+            query.add("id", [] if person_id is None else [person_id])
 
-    def v1_list_filter(self, request: Request, state: SandboxState, items: list[Record]) -> list[Record]:
-        return owner_and_first_char(request, super().v1_list_filter(request, state, items))
+    def v1_list_where(self, request: Request, state: SandboxState, query: ListQuery) -> None:
+        super().v1_list_where(request, state, query)
+        owner_and_first_char(request, query)
 
 
 PERSONS = Persons()
