@@ -4,78 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
+from webhook_samples import v1_payload, v2_payload
 
 from pipedrive_connector.triggers import TRIGGERS, WebhookParseError, parse_webhook
-
-
-def v2_payload(action: str = "change", entity: str = "deal", **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "meta": {
-            "action": action,
-            "entity": entity,
-            "company_id": "8087566",
-            "correlation_id": "4095519f-02cb-44bc-bd2f-551d5383f202",
-            "entity_id": "8",
-            "id": "71825ee0-0054-4267-b5fd-d28b7a414212",
-            "is_bulk_edit": False,
-            "timestamp": "2022-11-24T13:18:56.089Z",
-            "type": "general",
-            "user_id": "12415231",
-            "version": "2.0",
-            "webhook_id": "4710827",
-            "webhook_owner_id": "12094821",
-            "change_source": "app",
-            "attempt": 1,
-            "host": "pd-us.pipedrive.com",
-            "permitted_user_ids": ["123", "456"],
-        },
-        "data": {
-            "id": 8,
-            "title": "Sample Org deal",
-            "status": "open",
-            "value": 100,
-            "custom_fields": {"a" * 40: {"type": "varchar", "value": "new"}},
-            "update_time": "2022-11-24T13:18:55Z",
-        },
-        "previous": {"title": "Old title", "custom_fields": {"a" * 40: {"type": "varchar", "value": "old"}}},
-    }
-    body.update(overrides)
-    return body
-
-
-def v1_payload(action: str = "updated", obj: str = "deal", **overrides: Any) -> dict[str, Any]:
-    current = {"id": 123, "title": "New", "value": 10, "update_time": "2018-04-11 09:50:13"}
-    previous = {"id": 123, "title": "Old", "value": 10, "update_time": "2018-04-11 09:40:00"}
-    body: dict[str, Any] = {
-        "v": 1,
-        "matches_filters": {"current": [], "previous": []},
-        "meta": {
-            "v": 1,
-            "action": action,
-            "object": obj,
-            "change_source": "app",
-            "id": 123,
-            "company_id": 456,
-            "user_id": 789,
-            "host": "company.pipedrive.com",
-            "timestamp": 1523440213,
-            "timestamp_micro": 1523440213384700,
-            "permitted_user_ids": [],
-            "trans_pending": False,
-            "is_bulk_update": False,
-            "pipedrive_service_name": False,
-            "webhook_id": 1,
-        },
-        "retry": 0,
-        "current": current if action != "deleted" else None,
-        "previous": previous if action != "added" else None,
-        "event": f"{action}.{obj}",
-    }
-    body.update(overrides)
-    return body
 
 
 def test_v2_change_fields() -> None:

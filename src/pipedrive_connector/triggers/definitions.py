@@ -207,7 +207,8 @@ def _plain(value: Any) -> Any:
     """Reduce the typed custom-field forms (webhook v2 and API v2) and v1 expanded ids to a scalar."""
     if isinstance(value, Mapping):
         if "values" in value and isinstance(value["values"], list):
-            return sorted(_plain(item) for item in value["values"])
+            # Sorted as text, like _same compares lists: ids of mixed types must not raise.
+            return sorted((_plain(item) for item in value["values"]), key=str)
         for key in ("value", "id"):
             if key in value:
                 return value[key]

@@ -7,10 +7,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
+
+from pipedrive_connector.client.paths import InvalidPathSegment, entity_id, lead_id
+from pipedrive_connector.triggers.webhook_body import WebhookParseError, decode_body
+
+__all__ = [
+    "ACTIONS",
+    "Action",
+    "Event",
+    "Source",
+    "WebhookParseError",
+    "content_key",
+    "parse_time",
+    "parse_webhook",
+]
 
 Action = Literal["added", "updated", "deleted", "merged"]
 Source = Literal["webhook", "poll"]
@@ -24,19 +39,29 @@ _V1_ACTIONS: dict[str, Action] = {
     "deleted": "deleted",
     "merged": "merged",
 }
-
-
-class WebhookParseError(ValueError):
-    """A webhook body that is not a Pipedrive v1 or v2 payload; the message names what is wrong."""
+# Object names as Pipedrive spells them (deal, activityType, deal_product ...).
+_OBJECT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+# An epoch number written as a string; longer runs of digits are no timestamp.
+_EPOCH_TEXT = re.compile(r"-?[0-9]{1,20}")
+# Pipedrive's "no date" (v1 writes it in some fields instead of null).
+_ZERO_DATES = ("0000-00-00 00:00:00", "0000-00-00")
+_MAX_ATTEMPT = 1000
+_MAX_EVENT_ID = 128
 
 
 @dataclass(frozen=True)
 class Event:
     """One change of one Pipedrive entity, as a trigger sees it.
 
-    ``event_key`` identifies this delivery's event (v2 ``meta.id``; v1 a key built from meta) and
-    de-duplicates retries. ``content_key`` identifies the change itself (object, id, action and the
+    ``event_key`` identifies this delivery's event and de-duplicates retries: v2 ``meta.id``, except
+    for ``user`` events, whose ``meta.id`` is the user's id (a key built from the content instead);
+    v1 a key built from meta. ``content_key`` identifies the change itself (object, id, action and the
     entity's ``update_time``) so that a polled record and a webhook delivery of the same change meet.
+
+    ``entity_id`` is a positive integer, or a lowercase UUID for leads. ``changed`` names the fields
+    that changed on an update (custom fields as ``custom_fields.<key>``). For a v1 merge, Pipedrive's
+    ``previous`` is the record merged away, not an earlier state of the survivor, so ``changed`` is
+    empty (nothing says what changed on the survivor).
     """
 
     object: str
@@ -96,37 +121,22 @@ def parse_webhook(body: bytes | str | Mapping[str, Any], headers: Mapping[str, s
     """Parse a Pipedrive webhook body (v1 or v2; bytes, str or an already decoded dict) into an Event.
 
     ``headers`` is accepted for symmetry with receivers; Pipedrive sends no event metadata in headers.
-    Raises ``WebhookParseError`` naming the problem for anything that is not a webhook payload.
+
+    Raises ``WebhookParseError`` (a ``ValueError``), and no other exception, for any input that is not
+    a webhook payload it can accept; the message names the problem and where it is. Refused besides
+    wrong shapes: JSON nested more than 32 levels, integers over 300 digits, NaN/infinities, lone
+    surrogates, an entity id that is not a positive integer (a UUID for leads), a timestamp
+    (``meta.timestamp``, ``meta.timestamp_micro``, the record's ``update_time``) that is not a real
+    moment, an ``attempt``/``retry`` that is not a small count, and a multiple-option field whose
+    ``values`` are not option ids of one type.
     """
-    payload = _decode(body)
+    payload = decode_body(body)
     meta = payload.get("meta")
     if not isinstance(meta, dict):
         raise WebhookParseError("webhook body has no 'meta' object")
     if _is_v2(payload, meta):
         return _parse_v2(payload, meta)
     return _parse_v1(payload, meta)
-
-
-def _decode(body: bytes | str | Mapping[str, Any]) -> dict[str, Any]:
-    if isinstance(body, Mapping):
-        return dict(body)
-    if isinstance(body, bytes | bytearray):
-        try:
-            body = bytes(body).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise WebhookParseError(f"webhook body is not UTF-8 ({exc.reason} at byte {exc.start})") from None
-    if not isinstance(body, str):
-        raise WebhookParseError(f"webhook body must be bytes, str or a dict, not {type(body).__name__}")
-    if not body.strip():
-        raise WebhookParseError("webhook body is empty")
-    try:
-        decoded = json.loads(body)
-    except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno} column {exc.colno}"
-        raise WebhookParseError(f"webhook body is not JSON ({exc.msg} at {where})") from None
-    if not isinstance(decoded, dict):
-        raise WebhookParseError(f"webhook body must be a JSON object, got {type(decoded).__name__}")
-    return decoded
 
 
 def _is_v2(payload: Mapping[str, Any], meta: Mapping[str, Any]) -> bool:
@@ -139,33 +149,42 @@ def _is_v2(payload: Mapping[str, Any], meta: Mapping[str, Any]) -> bool:
 
 
 def _parse_v2(payload: dict[str, Any], meta: dict[str, Any]) -> Event:
-    entity = _required_str(meta, "entity")
+    entity = _object_name(meta.get("entity"), "v2 webhook meta.entity")
     raw_action = _required_str(meta, "action")
     action = _V2_ACTIONS.get(raw_action)
     if action is None:
         raise WebhookParseError(
-            f"unknown meta.action {raw_action!r} in a v2 webhook (expected one of create, change, delete)"
+            f"unknown meta.action {_short(raw_action)} in a v2 webhook"
+            " (expected one of create, change, delete)"
         )
     data = _optional_object(payload, "data")
     previous = _optional_object(payload, "previous")
+    _check_records(("data", data), ("previous", previous))
     if action == "updated" and meta.get("merged_from_id") not in (None, ""):
         action = "merged"
-    entity_id = _entity_id(meta.get("entity_id"), data, previous)
-    event_id = meta.get("id")
-    if not isinstance(event_id, str) or not event_id:
-        raise WebhookParseError("v2 webhook meta.id (the event id) is missing")
+    # A user event's meta.id is the user's id, the same for every event about that user: those
+    # are keyed on their content instead.
+    event_id = None if entity == "user" else _event_id(meta)
+    ident = _entity_id(
+        entity, meta.get("entity_id"), "meta.entity_id", ("data", data), ("previous", previous)
+    )
+    if event_id is None:
+        content = {"meta": _stable_meta(meta), "data": data, "previous": previous}
+        event_key = f"v2:user:{_fingerprint(content)}"
+    else:
+        event_key = f"v2:{event_id}"
     changed = _changed_from_partial_previous(previous) if action in ("updated", "merged") else ()
     return Event(
         object=entity,
         action=action,
-        entity_id=entity_id,
+        entity_id=ident,
         output=data,
         previous=previous,
         changed=changed,
-        event_key=f"v2:{event_id}",
-        content_key=content_key(entity, entity_id, action, (data or previous or {}).get("update_time")),
-        timestamp=_parse_time(meta.get("timestamp")),
-        attempt=_int(meta.get("attempt"), default=1),
+        event_key=event_key,
+        content_key=content_key(entity, ident, action, (data or previous or {}).get("update_time")),
+        timestamp=_timestamp(meta.get("timestamp"), "meta.timestamp"),
+        attempt=max(_count(meta.get("attempt"), "meta.attempt", default=1), 1),
         version="2.0",
         webhook_id=_str_or_none(meta.get("webhook_id")),
         meta=meta,
@@ -180,39 +199,61 @@ def _parse_v1(payload: dict[str, Any], meta: dict[str, Any]) -> Event:
         raw_action, obj = event_name.split(".", 1)
     if not isinstance(obj, str) or not obj:
         raise WebhookParseError("v1 webhook has neither meta.object nor an 'event' like 'added.deal'")
+    obj = _object_name(obj, "v1 webhook meta.object")
     if not isinstance(raw_action, str) or not raw_action:
         raise WebhookParseError("v1 webhook has neither meta.action nor an 'event' like 'added.deal'")
     action = _V1_ACTIONS.get(raw_action) or _V2_ACTIONS.get(raw_action)
     if action is None:
         raise WebhookParseError(
-            f"unknown meta.action {raw_action!r} in a v1 webhook (expected added, updated, deleted or merged)"
+            f"unknown meta.action {_short(raw_action)} in a v1 webhook"
+            " (expected added, updated, deleted or merged)"
         )
     current = _v1_object(payload, "current")
     previous = _v1_object(payload, "previous")
-    entity_id = _entity_id(meta.get("id"), current, previous)
-    changed = _changed_between(previous, current) if action in ("updated", "merged") else ()
+    _check_records(("current", current), ("previous", previous))
+    ident = _entity_id(obj, meta.get("id"), "meta.id", ("current", current), ("previous", previous))
     micro = meta.get("timestamp_micro")
-    if isinstance(micro, int | float | str) and str(micro).strip():
+    timestamp = _timestamp(micro, "meta.timestamp_micro", micro=True)
+    seconds = _timestamp(meta.get("timestamp"), "meta.timestamp")
+    if micro not in (None, ""):
         key_tail = str(micro)
     else:
         key_tail = _fingerprint({"meta": _stable_meta(meta), "current": current, "previous": previous})
-    timestamp = _parse_time(meta.get("timestamp_micro"), micro=True) or _parse_time(meta.get("timestamp"))
     return Event(
         object=obj,
         action=action,
-        entity_id=entity_id,
+        entity_id=ident,
         output=current,
         previous=previous,
-        changed=changed,
-        event_key=f"v1:{obj}:{entity_id}:{action}:{key_tail}",
-        content_key=content_key(obj, entity_id, action, (current or previous or {}).get("update_time")),
-        timestamp=timestamp,
+        changed=_v1_changed(action, previous, current),
+        event_key=f"v1:{obj}:{ident}:{action}:{key_tail}",
+        content_key=content_key(obj, ident, action, (current or previous or {}).get("update_time")),
+        timestamp=timestamp or seconds,
         # v1 counts retries from 0; Event.attempt counts deliveries from 1 like v2.
-        attempt=_int(payload.get("retry"), default=0) + 1,
+        attempt=_count(payload.get("retry"), "retry", default=0) + 1,
         version="1.0",
         webhook_id=_str_or_none(meta.get("webhook_id")),
         meta=meta,
     )
+
+
+def _v1_changed(
+    action: Action, previous: Mapping[str, Any] | None, current: Mapping[str, Any] | None
+) -> tuple[str, ...]:
+    if action == "updated":
+        return _changed_between(previous, current)
+    # Pipedrive's `previous` of a merge is the record merged away (another id): comparing it with
+    # the survivor would report its id, name and owner as changes. Only a previous of the
+    # survivor's own id is an earlier state of it.
+    if action == "merged" and _same_record(previous, current):
+        return _changed_between(previous, current)
+    return ()
+
+
+def _same_record(previous: Mapping[str, Any] | None, current: Mapping[str, Any] | None) -> bool:
+    if not previous or not current:
+        return False
+    return previous.get("id") not in (None, "") and previous.get("id") == current.get("id")
 
 
 def content_key(obj: str, entity_id: int | str | None, action: str, update_time: Any) -> str:
@@ -236,7 +277,7 @@ def _v1_object(payload: Mapping[str, Any], key: str) -> dict[str, Any] | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise WebhookParseError(f"'{key}' must be an object or null, got {type(value).__name__}")
+        raise WebhookParseError(f"'{key}' must be an object or null, got {_short(value)}")
     return value
 
 
@@ -256,18 +297,105 @@ def _required_str(meta: Mapping[str, Any], key: str) -> str:
     return value
 
 
-def _entity_id(
-    raw: Any, current: Mapping[str, Any] | None, previous: Mapping[str, Any] | None
-) -> int | str | None:
+def _event_id(meta: Mapping[str, Any]) -> str:
+    event_id = meta.get("id")
+    if not isinstance(event_id, str) or not event_id:
+        raise WebhookParseError("v2 webhook meta.id (the event id) is missing")
+    if len(event_id) > _MAX_EVENT_ID:
+        raise WebhookParseError(f"v2 webhook meta.id is longer than {_MAX_EVENT_ID} characters")
+    return event_id
+
+
+def _object_name(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise WebhookParseError(f"{name} is missing")
+    if not _OBJECT_NAME.fullmatch(value):
+        raise WebhookParseError(f"{name} {_short(value)} is not an object name such as 'deal'")
+    return value
+
+
+def _entity_id(obj: str, raw: Any, name: str, *records: tuple[str, Mapping[str, Any] | None]) -> int | str:
+    """The entity's id from meta, else from the record: a positive integer, a UUID for leads."""
     if raw in (None, ""):
-        raw = (current or {}).get("id", (previous or {}).get("id"))
-    if isinstance(raw, bool):
+        found = next(
+            (
+                (label, record["id"])
+                for label, record in records
+                if record and record.get("id") not in (None, "")
+            ),
+            None,
+        )
+        if found is None:
+            raise WebhookParseError(f"webhook has no {obj} id ({name} is missing and the record has no id)")
+        name, raw = f"{found[0]}.id", found[1]
+    try:
+        return lead_id(raw, name) if obj == "lead" else entity_id(raw, name)
+    except InvalidPathSegment as exc:
+        raise WebhookParseError(str(exc)) from None
+
+
+def _check_records(*records: tuple[str, Mapping[str, Any] | None]) -> None:
+    """What a trigger later reads from a record must be usable: its ``update_time`` and the
+    ``values`` of multiple-option fields (top level or in ``custom_fields``)."""
+    for label, record in records:
+        if not record:
+            continue
+        _timestamp(record.get("update_time"), f"{label}.update_time")
+        custom = record.get("custom_fields")
+        fields = [(key, value) for key, value in record.items()]
+        if isinstance(custom, dict):
+            fields += [(f"custom_fields.{key}", value) for key, value in custom.items()]
+        for key, value in fields:
+            if isinstance(value, dict) and "values" in value:
+                _check_option_ids(value["values"], f"{label}.{key}.values")
+
+
+def _check_option_ids(values: Any, name: str) -> None:
+    """A set field's ``values``: a list of option ids, plain or as ``{"id": ...}``, all of one type."""
+    if not isinstance(values, list):
+        raise WebhookParseError(f"{name} must be a list of option ids, got {_short(values)}")
+    kinds: set[type] = set()
+    for item in values:
+        option = item.get("id", item.get("value")) if isinstance(item, dict) else item
+        if isinstance(option, bool) or not isinstance(option, int | str):
+            raise WebhookParseError(f"{name} must hold option ids (integers or strings), got {_short(item)}")
+        kinds.add(type(option))
+    if len(kinds) > 1:
+        raise WebhookParseError(f"{name} mixes integer and string option ids")
+
+
+def _timestamp(value: Any, name: str, micro: bool = False) -> datetime | None:
+    """A timestamp field of a delivery: absent (None), or a moment ``_parse_time`` understands."""
+    if value is None or value == "" or (isinstance(value, str) and value.strip() in _ZERO_DATES):
         return None
-    if isinstance(raw, int):
-        return raw
-    if isinstance(raw, str):
-        return int(raw) if raw.isdigit() else raw
-    return None
+    moment = _parse_time(value, micro=micro)
+    if moment is None:
+        raise WebhookParseError(
+            f"{name} {_short(value)} is not a timestamp"
+            " (epoch seconds or an ISO 8601 time within years 1-9999 UTC)"
+        )
+    return moment
+
+
+def _count(value: Any, name: str, default: int) -> int:
+    """``meta.attempt`` / ``retry``: a small non-negative integer (absent: ``default``)."""
+    if value is None:
+        return default
+    number: Any = value
+    if isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and _EPOCH_TEXT.fullmatch(value.strip()):
+        number = int(value.strip())
+    if isinstance(number, bool) or not isinstance(number, int) or not 0 <= number <= _MAX_ATTEMPT:
+        raise WebhookParseError(
+            f"{name} must be a delivery count from 0 to {_MAX_ATTEMPT}, got {_short(value)}"
+        )
+    return number
+
+
+def _short(value: Any) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 def _changed_from_partial_previous(previous: Mapping[str, Any] | None) -> tuple[str, ...]:
@@ -294,16 +422,19 @@ def _changed_between(
 
 
 def _parse_time(value: Any, micro: bool = False) -> datetime | None:
-    """Accept epoch seconds (or microseconds), v1 ``YYYY-MM-DD HH:MM:SS`` (UTC) and RFC 3339."""
+    """Epoch seconds (or milli/microseconds), v1 ``YYYY-MM-DD HH:MM:SS`` (UTC) and RFC 3339 to an
+    aware UTC datetime; None for anything else, including moments outside years 1-9999 in UTC."""
     if value is None or value == "" or isinstance(value, bool):
         return None
-    if isinstance(value, int | float) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
-        number = float(value)
-        if micro or number > 1e14:
-            number /= 1_000_000
-        elif number > 1e11:
-            number /= 1000
+    if isinstance(value, str) and _EPOCH_TEXT.fullmatch(value.strip()):
+        value = int(value.strip())
+    if isinstance(value, int | float):
         try:
+            number = float(value)
+            if micro or number > 1e14:
+                number /= 1_000_000
+            elif number > 1e11:
+                number /= 1000
             return datetime.fromtimestamp(number, UTC)
         except (OverflowError, OSError, ValueError):
             return None
@@ -314,9 +445,9 @@ def _parse_time(value: Any, micro: bool = False) -> datetime | None:
         text = text[:-1] + "+00:00"
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # year 1 or 9999 shifted out of range by its offset
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -332,13 +463,6 @@ def _stable_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
 def _fingerprint(value: Any) -> str:
     canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
-
-
-def _int(value: Any, default: int) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
 
 
 def _str_or_none(value: Any) -> str | None:
