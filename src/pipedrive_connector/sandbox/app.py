@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pipedrive_connector.sandbox import control
 from pipedrive_connector.sandbox.auth import AuthMiddleware
+from pipedrive_connector.sandbox.engine.not_served import NotServedRoute
 from pipedrive_connector.sandbox.errors import (
     ApiError,
     api_error_handler,
@@ -28,6 +29,7 @@ from pipedrive_connector.sandbox.resources import (
     filters,
     lead_labels,
     leads,
+    notes,
     organizations,
     persons,
     pipelines,
@@ -64,6 +66,7 @@ def api_routes() -> list[BaseRoute]:
         *filters.routes(),
         *currencies.routes(),
         *fields.routes(),
+        *notes.routes(),
     ]
 
 
@@ -88,6 +91,7 @@ def create_app(settings: SandboxSettings | None = None) -> Starlette:
         *state.oauth.routes(),
         *state.ratelimiter.routes(),
         *state.faults.routes(),
+        NotServedRoute(),  # last: spec operations not served answer 501
     ]
     # Outermost first: faults → auth → rate limits → routing.
     middleware = [
