@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from pipedrive_connector.sandbox import timefmt
 from pipedrive_connector.sandbox.errors import bad_request
-from pipedrive_connector.sandbox.resources.common import sandbox
+from pipedrive_connector.sandbox.resources.common import purge_now, sandbox
 from pipedrive_connector.sandbox.seed import seed
 from pipedrive_connector.sandbox.validation import parse_json_object
 
@@ -75,6 +75,7 @@ async def clock(request: Request) -> Response:
     if seconds > 10 * 365 * 86400:
         raise bad_request("Invalid value for 'advance_seconds': at most ten years at a time")
     now = state.clock.advance(seconds)
+    purge_now(state, now)
     return JSONResponse({"now": timefmt.iso(now), "offset_seconds": state.clock.offset_seconds})
 
 

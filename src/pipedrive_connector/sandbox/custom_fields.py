@@ -47,16 +47,21 @@ def field_key(seed: str) -> str:
 
 
 def custom_definitions(store: Store, entity: str) -> dict[str, Record]:
+    """The active custom field definitions of ``entity`` by key (cached until they change; read-only)."""
     kind = FIELD_KIND.get(entity)
     if kind is None:
         return {}
-    return {
-        str(field["key"]): field
-        for field in store.all(kind)
-        if field.get("edit_flag")
-        and field.get("active_flag", True)
-        and CUSTOM_FIELD_KEY.match(str(field["key"]))
-    }
+    return store.memo(
+        ("custom_definitions", kind),
+        (kind,),
+        lambda: {
+            str(field["key"]): field
+            for field in store.all(kind)
+            if field.get("edit_flag")
+            and field.get("active_flag", True)
+            and CUSTOM_FIELD_KEY.match(str(field["key"]))
+        },
+    )
 
 
 def _option_ids(definition: Record) -> set[int]:

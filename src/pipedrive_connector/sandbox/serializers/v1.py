@@ -71,7 +71,7 @@ def _address_text(org: Record) -> str | None:
 
 
 def _people_count(store: Store, org_id: int) -> int:
-    return sum(1 for p in store.all("person") if p.get("org_id") == org_id and not p.get("is_deleted"))
+    return store.count("person", where={"org_id": org_id, "is_deleted": False})
 
 
 def org_ref(store: Store, org_id: int | None) -> dict[str, Any] | None:
@@ -100,7 +100,7 @@ def org_ref(store: Store, org_id: int | None) -> dict[str, Any] | None:
 
 
 def _activity_summary(store: Store, link: str, entity_id: int) -> dict[str, Any]:
-    activities = [a for a in store.all("activity") if a.get(link) == entity_id and not a.get("is_deleted")]
+    activities = store.query("activity", where={link: entity_id, "is_deleted": False}, order_by=None)
     done = [a for a in activities if a.get("done")]
     undone = sorted(
         (a for a in activities if not a.get("done")), key=lambda a: (a.get("due_date") or "", a["id"])
@@ -255,7 +255,7 @@ def deal_details(store: Store, record: Record, now: datetime) -> dict[str, Any]:
 def person_v1(store: Store, record: Record) -> dict[str, Any]:
     owner = user_ref(store, record.get("owner_id"), numeric_flags=True)
     org = org_ref(store, record.get("org_id"))
-    deals = [d for d in store.all("deal") if d.get("person_id") == record["id"] and not d.get("is_deleted")]
+    deals = store.query("deal", where={"person_id": record["id"], "is_deleted": False}, order_by=None)
     result: dict[str, Any] = {
         "id": record["id"],
         "company_id": 1,
@@ -319,7 +319,7 @@ _ADDRESS_PARTS = (
 def organization_v1(store: Store, record: Record) -> dict[str, Any]:
     owner = user_ref(store, record.get("owner_id"), numeric_flags=True)
     address = record.get("address") if isinstance(record.get("address"), dict) else {}
-    deals = [d for d in store.all("deal") if d.get("org_id") == record["id"] and not d.get("is_deleted")]
+    deals = store.query("deal", where={"org_id": record["id"], "is_deleted": False}, order_by=None)
     result: dict[str, Any] = {
         "id": record["id"],
         "company_id": 1,

@@ -194,7 +194,8 @@ def _counts(store: Store, kind: str, record: Record) -> dict[str, Any]:
     link = {"deal": "deal_id", "person": "person_id", "organization": "org_id"}.get(kind)
     if link is None:
         return {}
-    activities = [a for a in store.all("activity") if a.get(link) == record["id"] and not a.get("is_deleted")]
+    live = {link: record["id"], "is_deleted": False}
+    activities = store.query("activity", where=live, order_by=None)
     done = [a for a in activities if a.get("done")]
     undone = sorted(
         (a for a in activities if not a.get("done")), key=lambda a: (a.get("due_date") or "", a["id"])
@@ -218,7 +219,7 @@ def _counts(store: Store, kind: str, record: Record) -> dict[str, Any]:
         result["first_won_time"] = record.get("first_won_time")
         result["source_lead_id"] = record.get("source_lead_id")
     else:
-        deals = [d for d in store.all("deal") if d.get(link) == record["id"] and not d.get("is_deleted")]
+        deals = store.query("deal", where=live, order_by=None)
         by_status = {
             status: sum(1 for d in deals if d["status"] == status) for status in ("open", "won", "lost")
         }
@@ -242,9 +243,7 @@ def _counts(store: Store, kind: str, record: Record) -> dict[str, Any]:
             for key in PERSON_OPTIONAL_KEYS:
                 result[key] = record.get(key)
         else:
-            result["people_count"] = sum(
-                1 for p in store.all("person") if p.get("org_id") == record["id"] and not p.get("is_deleted")
-            )
+            result["people_count"] = store.count("person", where=live)
     return result
 
 
