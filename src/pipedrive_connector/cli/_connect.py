@@ -1,16 +1,34 @@
-"""Connection flags shared by ``run``, the resource commands and ``request``: flags > env > profile."""
+"""Connection options shared by every command that talks to Pipedrive: flags > env > profile.
+
+Decorate a command with ``@connection_options()``: the options are added to its signature once, here,
+and the command receives them as one ``conn: ConnectionFlags`` parameter::
+
+    @app.command("list")
+    @connection_options()
+    def list_(limit: int = 100, *, conn: ConnectionFlags) -> None:
+        connection = conn.connection()
+
+Nothing heavy is imported at module level: ``pipedrive --help`` must not load httpx or pydantic.
+"""
 
 from __future__ import annotations
 
+import inspect
 import json
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
-from pipedrive_connector.component import Connection
-from pipedrive_connector.component.errors import ConnectionConfigError
+from pipedrive_connector.cli._output import InputError, print_retry
+
+if TYPE_CHECKING:
+    from pipedrive_connector.component import Connection
+
+PANEL = "Connection"
 
 API_TOKEN = typer.Option(
     None,
@@ -19,6 +37,7 @@ API_TOKEN = typer.Option(
     show_envvar=True,
     help="Pipedrive API token.",
     show_default=False,
+    rich_help_panel=PANEL,
 )
 BASE_URL = typer.Option(
     None,
@@ -26,6 +45,7 @@ BASE_URL = typer.Option(
     envvar="PIPEDRIVE_BASE_URL",
     show_envvar=True,
     help="API base URL, e.g. a sandbox's http://127.0.0.1:PORT.",
+    rich_help_panel=PANEL,
 )
 COMPANY_DOMAIN = typer.Option(
     None,
@@ -33,12 +53,19 @@ COMPANY_DOMAIN = typer.Option(
     envvar="PIPEDRIVE_COMPANY_DOMAIN",
     show_envvar=True,
     help="Company subdomain: https://<domain>.pipedrive.com.",
+    rich_help_panel=PANEL,
 )
 ADD_TO = typer.Option(
-    "header", "--add-to", help="Send the token as a header (x-api-token) or query (api_token)."
+    "header",
+    "--add-to",
+    help="Send the token as a header (x-api-token) or query (api_token).",
+    rich_help_panel=PANEL,
 )
 API_VERSION = typer.Option(
-    "v2", "--api-version", help="v2 (today's endpoints) or v1 (the seed's legacy shapes)."
+    "v2",
+    "--api-version",
+    help="v2 (today's endpoints) or v1 (the seed's legacy shapes).",
+    rich_help_panel=PANEL,
 )
 PROFILE = typer.Option(
     None,
@@ -47,24 +74,62 @@ PROFILE = typer.Option(
     envvar="PIPEDRIVE_PROFILE",
     show_envvar=True,
     help="A saved connection profile (see `pipedrive auth`).",
+    rich_help_panel=PANEL,
+)
+TIMEOUT = typer.Option(
+    None,
+    "--timeout",
+    help="Seconds each HTTP attempt may take (default 30).",
+    show_default=False,
+    rich_help_panel=PANEL,
+)
+MAX_RETRIES = typer.Option(
+    None,
+    "--max-retries",
+    min=0,
+    help="Retries of a failed idempotent request (default 3); each retry is shown on stderr.",
+    show_default=False,
+    rich_help_panel=PANEL,
 )
 
 
-@dataclass
+@dataclass(frozen=True)
 class ConnectionFlags:
-    api_token: str | None
-    base_url: str | None
-    company_domain: str | None
-    add_to: str
-    api_version: str
-    profile: str | None
+    api_token: str | None = None
+    base_url: str | None = None
+    company_domain: str | None = None
+    add_to: str = "header"
+    api_version: str = "v2"
+    profile: str | None = None
+    timeout: float | None = None
+    max_retries: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.add_to not in ("header", "query"):
+            raise InputError(f"--add-to must be header or query, got {self.add_to!r}")
+        if self.api_version not in ("v1", "v2"):
+            raise InputError(f"--api-version must be v1 or v2, got {self.api_version!r}")
+        if self.timeout is not None and not 0 < self.timeout < float("inf"):  # also refuses nan
+            raise InputError(f"--timeout must be a number of seconds above 0, got {self.timeout}")
+        if self.max_retries is not None and self.max_retries < 0:
+            raise InputError(f"--max-retries must be 0 or more, got {self.max_retries}")
+        check_base_url(self.base_url)
+
+    def client_options(self) -> dict[str, Any]:
+        """Options for the ``Pipedrive`` client: timeout, retries, and retries reported on stderr."""
+        options: dict[str, Any] = {"on_retry": print_retry}
+        if self.timeout is not None:
+            options["timeout"] = self.timeout
+        if self.max_retries is not None:
+            options["max_retries"] = self.max_retries
+        return options
 
     def connection(self) -> Connection:
-        if self.add_to not in ("header", "query"):
-            raise ConnectionConfigError(f"--add-to must be header or query, got {self.add_to!r}")
-        if self.api_version not in ("v1", "v2"):
-            raise ConnectionConfigError(f"--api-version must be v1 or v2, got {self.api_version!r}")
+        from pipedrive_connector.component import Connection
+        from pipedrive_connector.component.errors import ConnectionConfigError
+
         version: Any = self.api_version
+        options = self.client_options()
         if self.api_token and not self.profile:
             return Connection.api_key(
                 self.api_token,
@@ -72,13 +137,10 @@ class ConnectionFlags:
                 self.base_url,
                 self.company_domain,
                 version,
+                **options,
             )
-        try:
-            from pipedrive_connector.client.profiles import ProfileError, resolve_credentials
-        except ImportError:  # profiles not available: flags and environment only
-            raise ConnectionConfigError(
-                "no Pipedrive credentials: pass --api-token or set PIPEDRIVE_API_TOKEN"
-            ) from None
+        from pipedrive_connector.client.profiles import ProfileError, resolve_credentials
+
         try:
             resolved = resolve_credentials(
                 profile=self.profile,
@@ -89,7 +151,9 @@ class ConnectionFlags:
         except ProfileError as error:
             raise ConnectionConfigError(str(error)) from None
         if resolved.auth is not None:
-            return Connection.oauth2(resolved.auth, resolved.base_url, resolved.company_domain, version)
+            return Connection.oauth2(
+                resolved.auth, resolved.base_url, resolved.company_domain, version, **options
+            )
         if not resolved.api_token:
             raise ConnectionConfigError("no Pipedrive credentials: pass --api-token or --connection PROFILE")
         return Connection.api_key(
@@ -98,36 +162,125 @@ class ConnectionFlags:
             resolved.base_url,
             resolved.company_domain,
             version,
+            **options,
         )
 
 
+def check_base_url(url: str | None) -> None:
+    """A usable http(s) URL, checked before anything is sent (httpx's own errors name no option)."""
+    if not url:
+        return
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError as error:
+        raise InputError(f"--base-url {url!r} is not a valid URL ({error})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(f"--base-url must be an http:// or https:// URL with a host, got {url!r}")
+
+
+# name, annotation, option: the order they appear in every command's --help.
+_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
+    ("api_token", str | None, API_TOKEN),
+    ("base_url", str | None, BASE_URL),
+    ("company_domain", str | None, COMPANY_DOMAIN),
+    ("add_to", str, ADD_TO),
+    ("api_version", str, API_VERSION),
+    ("profile", str | None, PROFILE),
+    ("timeout", float | None, TIMEOUT),
+    ("max_retries", int | None, MAX_RETRIES),
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def connection_options(*, api_version: bool = True) -> Callable[[F], F]:
+    """Add the connection options to a command that takes ``conn: ConnectionFlags``.
+
+    ``api_version=False`` leaves out ``--api-version`` (commands that send raw paths).
+    """
+    chosen = [entry for entry in _OPTIONS if api_version or entry[0] != "api_version"]
+    names = [name for name, _, _ in chosen]
+
+    def decorate(func: F) -> F:
+        signature = inspect.signature(func, eval_str=True)
+        if "conn" not in signature.parameters:
+            raise TypeError(f"{func.__name__} must take a 'conn: ConnectionFlags' parameter")
+        own = [p for p in signature.parameters.values() if p.name != "conn"]
+        added = [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=annotation)
+            for name, annotation, option in chosen
+        ]
+        params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + added
+
+        def command(**kwargs: Any) -> Any:
+            flags = ConnectionFlags(**{name: kwargs.pop(name) for name in names})
+            return func(**kwargs, conn=flags)
+
+        command.__name__ = func.__name__
+        command.__qualname__ = func.__qualname__
+        command.__doc__ = func.__doc__
+        command.__module__ = func.__module__
+        command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in params}
+        return command  # type: ignore[return-value]
+
+    return decorate
+
+
 def read_json_argument(text: str, what: str) -> Any:
-    """``'{"a": 1}'`` or ``@file.json`` (``@-`` reads stdin)."""
+    """``'{"a": 1}'`` or ``@file.json`` (``@-`` reads stdin). NaN and Infinity are not JSON: refused."""
     source = what
     if text.startswith("@"):
         name = text[1:]
         source = "stdin" if name == "-" else name
         try:
-            text = typer.get_text_stream("stdin").read() if name == "-" else Path(name).read_text("utf-8")
+            raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+            text = raw.decode("utf-8")
         except OSError as error:
-            raise ConnectionConfigError(f"{what}: cannot read {name}: {error.strerror}") from None
+            raise InputError(f"{what}: cannot read {name}: {error.strerror}") from None
+        except UnicodeDecodeError as error:
+            raise InputError(
+                f"{what}: {source} is not UTF-8 text (byte {error.object[error.start]:#04x} "
+                f"at offset {error.start})"
+            ) from None
+    return parse_json(text, f"{what}: {source}")
+
+
+def _refuse_constant(token: str) -> Any:
+    raise ValueError(f"{token} is not a JSON number")
+
+
+def parse_json(text: str, what: str) -> Any:
+    """Strict JSON: a clear ``InputError`` for bad syntax, NaN/Infinity, or nesting too deep to read."""
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
-        raise ConnectionConfigError(
-            f"{what}: {source} is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
+        raise InputError(
+            f"{what} is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
         ) from None
+    except ValueError as error:  # from _refuse_constant
+        raise InputError(f"{what} is not valid JSON ({error})") from None
+    except RecursionError:
+        raise InputError(f"{what} is nested too deeply to read") from None
 
 
 def parse_pairs(pairs: list[str] | None, what: str) -> dict[str, Any]:
     """``key=value`` pairs; values are JSON when they parse (numbers, true, null), else strings."""
     result: dict[str, Any] = {}
     for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ConnectionConfigError(f"{what}: expected key=value, got {pair!r}")
+        key, value = split_pair(pair, what)
         try:
-            result[key] = json.loads(value)
-        except json.JSONDecodeError:
+            result[key] = json.loads(value, parse_constant=_refuse_constant)
+        except (ValueError, RecursionError):
             result[key] = value
     return result
+
+
+def split_pair(pair: str, what: str) -> tuple[str, str]:
+    key, sep, value = pair.partition("=")
+    if not sep or not key:
+        raise InputError(f"{what}: expected key=value, got {pair!r}")
+    return key, value

@@ -1,4 +1,4 @@
-"""Output for the component and resource commands: JSON, JSON lines, CSV, rich tables, one-line errors."""
+"""Output for the commands: JSON, JSON lines, CSV, rich tables, retries on stderr, one-line errors."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import click
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
 stderr = Console(stderr=True)
 
@@ -59,28 +60,80 @@ def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[Column], title
     Console().print(table)
 
 
+class InputError(Exception):
+    """The user's input is wrong (a usage error): one line on stderr, exit code 2."""
+
+
+USAGE_ERROR = 2
+INTERRUPTED = 130
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
     """One line on stderr and a non-zero exit."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
 
 
-@contextmanager
-def errors_as_messages() -> Iterator[None]:
-    """Turn the library's errors into one-line messages (exit 2 for bad input, 1 for API failures)."""
-    from pipedrive_connector.client.errors import PipedriveError
+def print_retry(event: Any) -> None:
+    """The client's ``on_retry`` hook: a slow or failing server is visible while it happens."""
+    typer.echo(event.describe(), err=True)
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())
+
+
+def describe_error(error: BaseException) -> tuple[str, int]:
+    """The one-line message and exit code for an error that reached the command line."""
+    from pipedrive_connector.client.errors import ConfigurationError, PipedriveError
     from pipedrive_connector.component.errors import ComponentError, ValidationError
 
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted", INTERRUPTED
+    if isinstance(error, InputError):
+        return str(error), USAGE_ERROR
+    if isinstance(error, ValidationError):
+        return f"invalid input: {error}", USAGE_ERROR
+    if isinstance(error, ComponentError | ConfigurationError):
+        return _one_line(error), USAGE_ERROR
+    if isinstance(error, PipedriveError):
+        return _one_line(error), 1
+    if isinstance(error, RecursionError):
+        return "the input is nested too deeply to process", USAGE_ERROR
+    if isinstance(error, UnicodeError):
+        return f"the input is not valid text ({_one_line(error)})", USAGE_ERROR
+    text = _one_line(error)
+    name = type(error).__name__
+    return (f"unexpected {name}: {text}" if text else f"unexpected {name}"), 1
+
+
+def _passes_through(error: BaseException) -> bool:
+    """click's own exceptions (usage errors, --help, typer.Exit) carry their exit code already."""
+    return isinstance(
+        error,
+        click.exceptions.ClickException
+        | click.exceptions.Exit
+        | click.exceptions.Abort
+        | typer.Exit
+        | typer.Abort,
+    )
+
+
+@contextmanager
+def errors_as_messages() -> Iterator[None]:
+    """Turn any error into one line on stderr: exit 2 for bad input, 1 for API failures, 130 for Ctrl-C."""
     try:
         yield
-    except ValidationError as error:
-        fail(f"invalid input: {error}", 2)
-    except ComponentError as error:
-        fail(str(error), 2)
-    except PipedriveError as error:
-        fail(" ".join(str(error).split()), 1)
-    except (typer.Exit, typer.Abort, click.exceptions.ClickException):
-        raise
-    except Exception as error:  # anything else still ends as one line, never a traceback
-        text = " ".join(str(error).split())
-        fail(f"{type(error).__name__}: {text}" if text else type(error).__name__, 1)
+    except (Exception, KeyboardInterrupt) as error:
+        if _passes_through(error):
+            raise
+        message, code = describe_error(error)
+        fail(message, code)
+
+
+class CliGroup(TyperGroup):
+    """The root group: whatever a command raises ends as one line on stderr with a consistent exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with errors_as_messages():
+            return super().invoke(ctx)

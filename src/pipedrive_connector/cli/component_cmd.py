@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from pipedrive_connector.cli import _connect
-from pipedrive_connector.cli._connect import ConnectionFlags, parse_pairs, read_json_argument
+from pipedrive_connector.cli._connect import (
+    ConnectionFlags,
+    connection_options,
+    parse_pairs,
+    read_json_argument,
+)
 from pipedrive_connector.cli._output import errors_as_messages, print_json, print_table
-from pipedrive_connector.component import Component
+
+if TYPE_CHECKING:
+    from pipedrive_connector.component import Component
 
 actions_app = typer.Typer(help="The component's actions.", no_args_is_help=True)
+
+
+def _component() -> Component:
+    from pipedrive_connector.component import Component
+
+    return Component()
 
 
 def manifest(
@@ -20,7 +32,7 @@ def manifest(
     """Print the whole component (connections, triggers, actions, JSON Schemas) as JSON."""
     import json
 
-    typer.echo(json.dumps(Component().manifest(), indent=indent or None, ensure_ascii=False))
+    typer.echo(json.dumps(_component().manifest(), indent=indent or None, ensure_ascii=False))
 
 
 @actions_app.command("list")
@@ -29,7 +41,7 @@ def list_actions(
     seed_only: bool = typer.Option(False, "--seed", help="Only the seed's 20 actions."),
 ) -> None:
     """List the actions: name, title, resource, properties."""
-    actions = [a for a in Component().actions if not (seed_only and a.extra)]
+    actions = [a for a in _component().actions if not (seed_only and a.extra)]
     if as_json:
         print_json(
             [
@@ -68,8 +80,8 @@ def show_action(
 ) -> None:
     """Show one action's properties (labels, types, control types, options) and input schema."""
     with errors_as_messages():
-        action = Component().action(name)
-    entry = next(a for a in Component().manifest()["actions"] if a["name"] == name)
+        action = _component().action(name)
+    entry = next(a for a in _component().manifest()["actions"] if a["name"] == name)
     if as_json:
         print_json(entry)
         return
@@ -104,6 +116,7 @@ def show_action(
 
 
 @actions_app.command("options")
+@connection_options()
 def action_options(
     action: str = typer.Argument(..., help="Action name, e.g. addDeal."),
     prop: str = typer.Argument(..., help="Property, dotted for nested ones: deal.stage_id."),
@@ -112,20 +125,14 @@ def action_options(
         None, "--param", "-p", help="A value it depends on, e.g. pipeline_id=2 for stages."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    api_token: str | None = _connect.API_TOKEN,
-    base_url: str | None = _connect.BASE_URL,
-    company_domain: str | None = _connect.COMPANY_DOMAIN,
-    add_to: str = _connect.ADD_TO,
-    api_version: str = _connect.API_VERSION,
-    profile: str | None = _connect.PROFILE,
+    *,
+    conn: ConnectionFlags,
 ) -> None:
     """List the choices of a SELECT property (loaded from Pipedrive: every page)."""
     with errors_as_messages():
-        component = Component()
+        component = _component()
         component.action(action)
-        connection = ConnectionFlags(
-            api_token, base_url, company_domain, add_to, api_version, profile
-        ).connection()
+        connection = conn.connection()
         found = component.options(
             action, prop, connection, inputs=parse_pairs(param, "--param"), search=search
         )
@@ -141,29 +148,23 @@ def action_options(
 def run(
     action: str = typer.Argument(..., help="Action name (see `pipedrive actions list`)."),
     input_: str = typer.Option("{}", "--input", "-i", help="Input as JSON, or @file.json (@- for stdin)."),
-    api_token: str | None = _connect.API_TOKEN,
-    base_url: str | None = _connect.BASE_URL,
-    company_domain: str | None = _connect.COMPANY_DOMAIN,
-    add_to: str = _connect.ADD_TO,
-    api_version: str = _connect.API_VERSION,
-    profile: str | None = _connect.PROFILE,
     raw_custom_fields: bool = typer.Option(
         False, "--raw-custom-fields", help="Keep custom fields under their hash keys."
     ),
+    *,
+    conn: ConnectionFlags,
 ) -> None:
     """Validate the input, run the action, print its output as JSON."""
-    component = Component()
+    component = _component()
     with errors_as_messages():
         inputs = read_json_argument(input_, "--input")
-        component.validate(action, inputs, api_version if api_version in ("v1", "v2") else "v2")  # type: ignore[arg-type]
-        connection = ConnectionFlags(
-            api_token, base_url, company_domain, add_to, api_version, profile
-        ).connection()
+        component.validate(action, inputs, conn.api_version)  # type: ignore[arg-type]
+        connection = conn.connection()
         output = component.run(action, inputs, connection, raw_custom_fields=raw_custom_fields)
     print_json(output)
 
 
 def register(app: typer.Typer) -> None:
     app.command("manifest")(manifest)
-    app.command("run")(run)
+    app.command("run")(connection_options()(run))
     app.add_typer(actions_app, name="actions")

@@ -13,8 +13,10 @@ from pipedrive_connector.cli import (
     sandbox_cmd,
     triggers_cmd,
 )
+from pipedrive_connector.cli._output import CliGroup
 
 app = typer.Typer(
+    cls=CliGroup,
     name="pipedrive",
     help="Automate Pipedrive: run actions, react to events, and develop offline on a local sandbox.",
     no_args_is_help=True,

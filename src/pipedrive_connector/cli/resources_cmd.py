@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from pipedrive_connector.cli import _connect
-from pipedrive_connector.cli._connect import ConnectionFlags, parse_pairs, read_json_argument
+from pipedrive_connector.cli._connect import (
+    ConnectionFlags,
+    connection_options,
+    parse_pairs,
+    read_json_argument,
+)
 from pipedrive_connector.cli._output import (
     Column,
     errors_as_messages,
@@ -23,7 +26,9 @@ from pipedrive_connector.cli._output import (
     print_table,
     stderr,
 )
-from pipedrive_connector.component import Component, Connection
+
+if TYPE_CHECKING:
+    from pipedrive_connector.component import Component, Connection
 
 
 def _first(*keys: str) -> Callable[[dict[str, Any]], Any]:
@@ -218,6 +223,8 @@ def _collect(
 ) -> list[dict[str, Any]]:
     if not every:
         return _rows(component.run(action, inputs, connection))
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
     rows: list[dict[str, Any]] = []
     start = int(inputs.get("start") or 0)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=stderr, transient=True) as bar:
@@ -233,6 +240,12 @@ def _collect(
             if not more or not page:
                 return rows
             start += len(page)
+
+
+def _component() -> Component:
+    from pipedrive_connector.component import Component
+
+    return Component()
 
 
 def _build(resource: ResourceCommands) -> typer.Typer:
@@ -253,6 +266,7 @@ def _build(resource: ResourceCommands) -> typer.Typer:
             fail(f"expected a numeric {resource.singular} id, got {value!r}", 2)
 
     @app.command("list")
+    @connection_options()
     def list_(
         limit: int = typer.Option(100, "--limit", "-n", min=1, max=500, help="Items per page."),
         start: int = typer.Option(0, "--start", min=0, help="Offset of the first item."),
@@ -261,21 +275,15 @@ def _build(resource: ResourceCommands) -> typer.Typer:
         as_json: bool = JSON,
         as_jsonl: bool = JSONL,
         as_csv: bool = CSV,
-        api_token: str | None = _connect.API_TOKEN,
-        base_url: str | None = _connect.BASE_URL,
-        company_domain: str | None = _connect.COMPANY_DOMAIN,
-        add_to: str = _connect.ADD_TO,
-        api_version: str = _connect.API_VERSION,
-        profile: str | None = _connect.PROFILE,
+        *,
+        conn: ConnectionFlags,
     ) -> None:
         fmt = _format(as_json, as_jsonl, as_csv)
         with errors_as_messages():
             inputs = {**parse_pairs(param, "--param"), "limit": limit, "start": start}
-            component = Component()
-            component.validate(resource.list_action, inputs, api_version)  # type: ignore[arg-type]
-            connection = ConnectionFlags(
-                api_token, base_url, company_domain, add_to, api_version, profile
-            ).connection()
+            component = _component()
+            component.validate(resource.list_action, inputs, conn.api_version)  # type: ignore[arg-type]
+            connection = conn.connection()
             rows = _collect(component, resource.list_action, inputs, connection, every)
         _emit_rows(rows, resource.columns, fmt, resource.name)
 
@@ -285,24 +293,19 @@ def _build(resource: ResourceCommands) -> typer.Typer:
     )
 
     @app.command("get")
+    @connection_options()
     def get(
         item_id: str = typer.Argument(..., help=id_help),
         as_json: bool = JSON,
         as_jsonl: bool = JSONL,
         as_csv: bool = CSV,
-        api_token: str | None = _connect.API_TOKEN,
-        base_url: str | None = _connect.BASE_URL,
-        company_domain: str | None = _connect.COMPANY_DOMAIN,
-        add_to: str = _connect.ADD_TO,
-        api_version: str = _connect.API_VERSION,
-        profile: str | None = _connect.PROFILE,
+        *,
+        conn: ConnectionFlags,
     ) -> None:
         fmt = _format(as_json, as_jsonl, as_csv)
         with errors_as_messages():
-            connection = ConnectionFlags(
-                api_token, base_url, company_domain, add_to, api_version, profile
-            ).connection()
-            output = Component().run(resource.get_action, {"id": parse_id(item_id)}, connection)
+            connection = conn.connection()
+            output = _component().run(resource.get_action, {"id": parse_id(item_id)}, connection)
         _emit_one(output.get("data"), fmt)
 
     get.__doc__ = f"Show one {resource.singular}."
@@ -318,33 +321,29 @@ def _build(resource: ResourceCommands) -> typer.Typer:
         return body
 
     @app.command("add")
+    @connection_options()
     def add(
         data: str | None = DATA,
         sets: list[str] | None = SET,
         as_json: bool = JSON,
         as_jsonl: bool = JSONL,
         as_csv: bool = CSV,
-        api_token: str | None = _connect.API_TOKEN,
-        base_url: str | None = _connect.BASE_URL,
-        company_domain: str | None = _connect.COMPANY_DOMAIN,
-        add_to: str = _connect.ADD_TO,
-        api_version: str = _connect.API_VERSION,
-        profile: str | None = _connect.PROFILE,
+        *,
+        conn: ConnectionFlags,
     ) -> None:
         fmt = _format(as_json, as_jsonl, as_csv)
         with errors_as_messages():
-            component = Component()
+            component = _component()
             inputs = {resource.singular: body_from(data, sets)}
-            component.validate(resource.add_action, inputs, api_version)  # type: ignore[arg-type]
-            connection = ConnectionFlags(
-                api_token, base_url, company_domain, add_to, api_version, profile
-            ).connection()
+            component.validate(resource.add_action, inputs, conn.api_version)  # type: ignore[arg-type]
+            connection = conn.connection()
             output = component.run(resource.add_action, inputs, connection)
         _emit_one(output.get("data"), fmt)
 
     add.__doc__ = f"Create a {resource.singular} from --data JSON and/or --set key=value fields."
 
     @app.command("update")
+    @connection_options()
     def update(
         item_id: str = typer.Argument(..., help=id_help),
         data: str | None = DATA,
@@ -352,42 +351,31 @@ def _build(resource: ResourceCommands) -> typer.Typer:
         as_json: bool = JSON,
         as_jsonl: bool = JSONL,
         as_csv: bool = CSV,
-        api_token: str | None = _connect.API_TOKEN,
-        base_url: str | None = _connect.BASE_URL,
-        company_domain: str | None = _connect.COMPANY_DOMAIN,
-        add_to: str = _connect.ADD_TO,
-        api_version: str = _connect.API_VERSION,
-        profile: str | None = _connect.PROFILE,
+        *,
+        conn: ConnectionFlags,
     ) -> None:
         fmt = _format(as_json, as_jsonl, as_csv)
         with errors_as_messages():
-            component = Component()
+            component = _component()
             inputs = {"id": parse_id(item_id), resource.singular: body_from(data, sets)}
-            component.validate(resource.update_action, inputs, api_version)  # type: ignore[arg-type]
-            connection = ConnectionFlags(
-                api_token, base_url, company_domain, add_to, api_version, profile
-            ).connection()
+            component.validate(resource.update_action, inputs, conn.api_version)  # type: ignore[arg-type]
+            connection = conn.connection()
             output = component.run(resource.update_action, inputs, connection)
         _emit_one(output.get("data"), fmt)
 
     update.__doc__ = f"Change fields of a {resource.singular} (--data JSON and/or --set key=value)."
 
     @app.command("delete")
+    @connection_options()
     def delete(
         item_id: str = typer.Argument(..., help=id_help),
         as_json: bool = JSON,
-        api_token: str | None = _connect.API_TOKEN,
-        base_url: str | None = _connect.BASE_URL,
-        company_domain: str | None = _connect.COMPANY_DOMAIN,
-        add_to: str = _connect.ADD_TO,
-        api_version: str = _connect.API_VERSION,
-        profile: str | None = _connect.PROFILE,
+        *,
+        conn: ConnectionFlags,
     ) -> None:
         with errors_as_messages():
-            connection = ConnectionFlags(
-                api_token, base_url, company_domain, add_to, api_version, profile
-            ).connection()
-            output = Component().run(resource.delete_action, {"id": parse_id(item_id)}, connection)
+            connection = conn.connection()
+            output = _component().run(resource.delete_action, {"id": parse_id(item_id)}, connection)
         if as_json:
             print_json(output.get("data"))
         else:
@@ -399,6 +387,7 @@ def _build(resource: ResourceCommands) -> typer.Typer:
         search_action = resource.search_action
 
         @app.command("search")
+        @connection_options()
         def search(
             term: str = typer.Argument(..., help="At least 2 characters (1 with --exact)."),
             exact: bool = typer.Option(False, "--exact", help="Only exact matches (not case sensitive)."),
@@ -408,23 +397,17 @@ def _build(resource: ResourceCommands) -> typer.Typer:
             as_json: bool = JSON,
             as_jsonl: bool = JSONL,
             as_csv: bool = CSV,
-            api_token: str | None = _connect.API_TOKEN,
-            base_url: str | None = _connect.BASE_URL,
-            company_domain: str | None = _connect.COMPANY_DOMAIN,
-            add_to: str = _connect.ADD_TO,
-            api_version: str = _connect.API_VERSION,
-            profile: str | None = _connect.PROFILE,
+            *,
+            conn: ConnectionFlags,
         ) -> None:
             fmt = _format(as_json, as_jsonl, as_csv)
             with errors_as_messages():
                 inputs = {**parse_pairs(param, "--param"), "term": term, "limit": limit}
                 if exact:
                     inputs["exact_match"] = True
-                component = Component()
-                component.validate(search_action, inputs, api_version)  # type: ignore[arg-type]
-                connection = ConnectionFlags(
-                    api_token, base_url, company_domain, add_to, api_version, profile
-                ).connection()
+                component = _component()
+                component.validate(search_action, inputs, conn.api_version)  # type: ignore[arg-type]
+                connection = conn.connection()
                 rows = _collect(component, search_action, inputs, connection, every)
             columns = (*resource.columns, ("score", lambda r: r.get("result_score")))
             _emit_rows(rows, columns, fmt, f"{resource.name} matching {term!r}")
@@ -441,11 +424,8 @@ def request(
     param: list[str] | None = typer.Option(
         None, "--param", "-p", help="Query parameter key=value (repeatable)."
     ),
-    api_token: str | None = _connect.API_TOKEN,
-    base_url: str | None = _connect.BASE_URL,
-    company_domain: str | None = _connect.COMPANY_DOMAIN,
-    add_to: str = _connect.ADD_TO,
-    profile: str | None = _connect.PROFILE,
+    *,
+    conn: ConnectionFlags,
 ) -> None:
     """Send any request to the API and print the JSON answer."""
     verb = method.upper()
@@ -454,7 +434,7 @@ def request(
     with errors_as_messages():
         body = read_json_argument(data, "--data") if data else None
         params = parse_pairs(param, "--param")
-        connection = ConnectionFlags(api_token, base_url, company_domain, add_to, "v2", profile).connection()
+        connection = conn.connection()
         with connection.client() as client:
             output = client.request(
                 verb, path if path.startswith("/") else f"/{path}", params=params or None, json=body
@@ -465,4 +445,4 @@ def request(
 def register(app: typer.Typer) -> None:
     for resource in RESOURCES:
         app.add_typer(_build(resource), name=resource.name)
-    app.command("request")(request)
+    app.command("request")(connection_options(api_version=False)(request))

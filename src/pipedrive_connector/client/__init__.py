@@ -9,6 +9,7 @@ with Pipedrive(api_token="...", company_domain="acme") as pd:
 from pipedrive_connector.client import errors, models, params
 from pipedrive_connector.client._async import AsyncPipedrive
 from pipedrive_connector.client._core import Usage
+from pipedrive_connector.client._retry import RetryEvent
 from pipedrive_connector.client._sync import Pipedrive
 from pipedrive_connector.client._types import UNSET, ApiVersion
 from pipedrive_connector.client.auth import ApiTokenAuth
@@ -38,6 +39,7 @@ __all__ = [
     "Pipedrive",
     "PipedriveError",
     "RateLimited",
+    "RetryEvent",
     "Usage",
     "errors",
     "models",

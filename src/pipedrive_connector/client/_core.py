@@ -122,11 +122,13 @@ class ClientCore:
         on_usage: UsageHook | None,
         rate_limit: bool,
         rng: random.Random | None = None,
+        on_retry: RetryHook | None = None,
     ) -> None:
         self.resolved = resolved
         self.policy = policy
         self.timeout = timeout
         self.on_usage = on_usage
+        self.on_retry = on_retry
         self.limiter: CredentialLimiter | None = limiter_for(resolved.credential_key) if rate_limit else None
         self.rng = rng or random.Random()
         # Once the daily budget is gone, this client stops sending until it comes back: hammering
@@ -268,7 +270,7 @@ class ClientCore:
             if call.retries < call.policy.max_retries:
                 delay = self._fault_delay(call, response.headers)
                 if delay is not None:
-                    return self._retry(call, delay, f"HTTP {status}")
+                    return self._retry(call, delay, f"HTTP {status}", status_code=status)
         return Decision(error=errors.error_from_response(response, body))
 
     def on_exception(self, call: Call, exc: Exception, request: httpx.Request | None) -> Decision:
@@ -302,7 +304,8 @@ class ClientCore:
         if not not_sent:
             call.maybe_acted = True
         if call.retries < call.policy.max_retries:
-            return self._retry(call, call.policy.backoff(call.retries, self.rng), type(exc).__name__)
+            name = type(exc).__name__
+            return self._retry(call, call.policy.backoff(call.retries, self.rng), name, error=name)
         cls = errors.Timeout if is_timeout else errors.ConnectionFailed
         detail = (
             "timed out" if is_timeout else f"could not reach Pipedrive ({type(exc).__name__}: {_safe(exc)})"
@@ -311,7 +314,15 @@ class ClientCore:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _retry(self, call: Call, delay: float, reason: str) -> Decision:
+    def _retry(
+        self,
+        call: Call,
+        delay: float,
+        reason: str,
+        *,
+        status_code: int | None = None,
+        error: str | None = None,
+    ) -> Decision:
         call.retries += 1
         logger.info(
             "retrying %s %s in %.2fs after %s (retry %d of %d)",
@@ -322,7 +333,17 @@ class ClientCore:
             call.retries,
             call.policy.max_retries,
         )
+        attempts = (call.retries + 1, call.policy.max_retries + 1)
+        self._notify_retry(RetryEvent(call.method, call.path, delay, *attempts, status_code, error))
         return Decision(delay=delay)
+
+    def _notify_retry(self, event: RetryEvent) -> None:
+        if self.on_retry is None:
+            return
+        try:
+            self.on_retry(event)
+        except Exception:  # a broken hook must not break requests
+            logger.exception("the on_retry hook raised")
 
     def _fault_delay(self, call: Call, headers: httpx.Headers) -> float | None:
         hinted = parse_retry_after(headers) if "retry-after" in headers else None
@@ -356,12 +377,15 @@ class ClientCore:
             self._budget_gone_until = err.reset_at
             return Decision(error=err)
         delay = wait if wait is not None else call.policy.backoff(call.rate_limited, self.rng)
+        waiting = delay
         if self.limiter is not None:
             self.limiter.for_path(call.path).block_for(delay)
             delay = 0.0  # the limiter makes every user of this credential wait, this call included
         if call.rate_limited < call.policy.max_rate_limit_retries:
             call.rate_limited += 1
             logger.info("rate limited on %s %s: waiting %.2fs", call.method, call.path, wait or 0.0)
+            limits = (call.rate_limited + 1, call.policy.max_rate_limit_retries + 1)
+            self._notify_retry(RetryEvent(call.method, call.path, waiting, *limits, status_code=429))
             return Decision(delay=delay)
         err = errors.error_from_response(response, body, cls=errors.RateLimited)
         assert isinstance(err, errors.RateLimited)

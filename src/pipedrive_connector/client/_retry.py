@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -40,6 +41,33 @@ class RetryPolicy:
         """Capped exponential delay with "equal jitter": between half and all of the capped value."""
         capped = min(self.backoff_cap, self.backoff_base * (2**attempt))
         return capped * (0.5 + 0.5 * (rng or random).random())
+
+
+@dataclass(frozen=True)
+class RetryEvent:
+    """A retry about to happen, as reported to the ``on_retry`` hook (before the client waits)."""
+
+    method: str
+    path: str
+    delay: float  # seconds until the next attempt
+    attempt: int  # the attempt about to be made: 2 is the first retry
+    max_attempts: int
+    status_code: int | None = None  # the answer that failed, or
+    error: str | None = None  # the transport error's name (e.g. "ReadTimeout")
+
+    @property
+    def reason(self) -> str:
+        return str(self.status_code) if self.status_code is not None else (self.error or "error")
+
+    def describe(self) -> str:
+        """``retrying GET /api/v2/deals in 2.0 s (attempt 2/4): 503``."""
+        return (
+            f"retrying {self.method} {self.path} in {self.delay:.1f} s "
+            f"(attempt {self.attempt}/{self.max_attempts}): {self.reason}"
+        )
+
+
+RetryHook = Callable[[RetryEvent], None]
 
 
 def is_idempotent(method: str, override: bool | None) -> bool:

@@ -11,7 +11,7 @@ import httpx
 from pipedrive_connector.client._config import resolve_auth
 from pipedrive_connector.client._core import DEFAULT_TIMEOUT, ClientCore, TimeoutArg, UsageHook
 from pipedrive_connector.client._redact import install_log_redaction
-from pipedrive_connector.client._retry import RetryPolicy
+from pipedrive_connector.client._retry import RetryHook, RetryPolicy
 from pipedrive_connector.client.auth import TokenLocation
 from pipedrive_connector.client.errors import ConfigurationError
 
@@ -28,7 +28,8 @@ class ClientOptions(TypedDict, total=False):
     (default 3). max_rate_limit_retries: waits after 429s (default 6). max_wait: longest wait the
     client sleeps through (default 60 s; beyond it raises DailyBudgetExhausted). backoff_base /
     backoff_cap: exponential backoff start and ceiling (0.5 s / 8 s). rate_limit: pace requests
-    client-side (default True). on_usage: called with a ``Usage`` per HTTP attempt.
+    client-side (default True). on_usage: called with a ``Usage`` per HTTP attempt. on_retry:
+    called with a ``RetryEvent`` before each retry's wait (5xx, transport error or 429).
     field_cache_ttl: seconds custom-field definitions stay cached (default 300).
     environ: the environment to read PIPEDRIVE_* from (default ``os.environ``).
     """
@@ -46,6 +47,7 @@ class ClientOptions(TypedDict, total=False):
     backoff_cap: float
     rate_limit: bool
     on_usage: UsageHook | None
+    on_retry: RetryHook | None
     field_cache_ttl: float
     environ: Mapping[str, str] | None
 
@@ -107,4 +109,5 @@ def build_core(
         on_usage=options.get("on_usage"),
         rate_limit=options.get("rate_limit", True),
         rng=rng,
+        on_retry=options.get("on_retry"),
     )
