@@ -29,6 +29,7 @@ from pipedrive_connector.client._retry import (
     parse_retry_after,
 )
 from pipedrive_connector.client._types import ApiVersion, clean_params, drop_unset
+from pipedrive_connector.client.paths import check_request_path
 
 logger = logging.getLogger("pipedrive_connector.client")
 
@@ -97,6 +98,7 @@ def normalize_path(path: str, api: ApiVersion | None) -> str:
         raise errors.ConfigurationError(
             "pass a path relative to the base URL (e.g. '/api/v2/deals'), not a full URL"
         )
+    check_request_path(text)
     if not text.startswith("/"):
         text = "/" + text
     if text.startswith(("/api/v2/", "/v1/", "/api/v1/")) or text in ("/api/v2", "/v1", "/api/v1"):

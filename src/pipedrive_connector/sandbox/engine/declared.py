@@ -24,8 +24,9 @@ How to serve the next entity (see ``resources/notes.py`` and ``resources/product
    (``engine/not_served.py``); the conformance test picks up the new operations automatically.
 
 Records are canonical documents in the store: ``id``, ``add_time``/``update_time`` in RFC 3339, the
-body fields under their spec names, ``is_deleted`` for soft-deleted kinds. Every list goes through
-``DeclaredResource.rows`` (the one place that reads a kind's records).
+body fields under their spec names, ``is_deleted`` for soft-deleted kinds. Lists are ``Store.query``
+conditions (``list_where``) paged in SQL (``query_page`` for v2 cursors, ``offset_window`` for v1);
+a filter on a field outside ``store.INDEXED_FIELDS`` works but scans the kind.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from pipedrive_connector.sandbox import timefmt
 from pipedrive_connector.sandbox.contracts import EntityName
 from pipedrive_connector.sandbox.engine import spec_data
 from pipedrive_connector.sandbox.errors import ApiError, bad_request, not_found
-from pipedrive_connector.sandbox.pagination import cursor_page, offset_page
+from pipedrive_connector.sandbox.pagination import offset_page, offset_result, offset_window, query_page
 from pipedrive_connector.sandbox.resources import search
 from pipedrive_connector.sandbox.resources.common import (
     now_iso,
@@ -56,7 +57,7 @@ from pipedrive_connector.sandbox.resources.common import (
     v2_route,
 )
 from pipedrive_connector.sandbox.resources.entity import EntityResource, check_ref, check_user
-from pipedrive_connector.sandbox.store import Record
+from pipedrive_connector.sandbox.store import AllOf, Cmp, Record
 from pipedrive_connector.sandbox.validation import (
     UUID_PATTERN,
     F,
@@ -254,14 +255,13 @@ class DeclaredResource:
 
     # ---- the store ----
 
-    def rows(self, state: SandboxState, where: Mapping[str, Any]) -> list[Record]:
-        """Live records of the kind whose fields equal ``where``, in insertion order."""
-        items = state.store.all(self.d.kind)
-        return [
-            item
-            for item in items
-            if not item.get("is_deleted") and all(item.get(k) == v for k, v in where.items())
-        ]
+    def rows(
+        self, state: SandboxState, where: Mapping[str, Any], *, limit: int | None = None, offset: int = 0
+    ) -> list[Record]:
+        """Live records of the kind matching ``where`` (``Store.query`` conditions), in insertion order."""
+        return state.store.query(
+            self.d.kind, where={**where, "is_deleted": False}, order_by=None, limit=limit, offset=offset
+        )
 
     def not_found(self) -> ApiError:
         return not_found(f"{self.d.label} not found")
@@ -402,49 +402,53 @@ class DeclaredResource:
 
     # ---- lists ----
 
-    def filtered(self, state: SandboxState, request: Request) -> list[Record]:
-        where: dict[str, Any] = dict(self.parent_scope(state, request))
-        ranges: list[tuple[Filter, str]] = []
+    def list_where(self, state: SandboxState, request: Request) -> dict[str, Any]:
+        """The list's query parameters as ``Store.query`` conditions (parent, filters, ids, update times)."""
+        where: dict[str, Any] = {"is_deleted": False, **self.parent_scope(state, request)}
+        ranges: dict[str, list[Cmp]] = {}
         for param, spec in self.d.filters.items():
             value = _query_value(request, param, spec)
             if value is None:
                 continue
             if spec.op == "eq":
                 where[spec.field] = value
+            elif spec.op == "since":
+                ranges.setdefault(spec.field, []).append(Cmp(">=", value))
             else:
-                ranges.append((spec, value))
-        items = self.rows(state, where)
-        for spec, value in ranges:
-            if spec.op == "since":
-                items = [i for i in items if (i.get(spec.field) or "")[:10] >= value]
-            else:
-                items = [i for i in items if (i.get(spec.field) or "")[:10] <= value]
-        return items
+                ranges.setdefault(spec.field, []).append(Cmp("<=", f"{value}T23:59:59Z"))
+        since = query_datetime(request, "updated_since")
+        if since:
+            ranges.setdefault("update_time", []).append(Cmp(">=", since))
+        until = query_datetime(request, "updated_until")
+        if until:
+            ranges.setdefault("update_time", []).append(Cmp("<", until))
+        for name, conditions in ranges.items():
+            where[name] = AllOf(tuple(conditions))
+        return where
 
     async def v1_list(self, request: Request) -> Response:
         state = sandbox(request)
-        items = self.filtered(state, request)
-        since = query_datetime(request, "updated_since")
-        if since:
-            items = [item for item in items if (item.get("update_time") or "") >= since]
-        rows = _V1_SORTER.v1_sorted(request, [self.v1(state, item) for item in items])
-        page, pagination = offset_page(request, rows)
+        where = self.list_where(state, request)
+        if request.query_params.get("sort"):
+            items = state.store.query(self.d.kind, where=where, order_by=None)
+            rows = _V1_SORTER.v1_sorted(request, [self.v1(state, item) for item in items])
+            page, pagination = offset_page(request, rows)
+        else:
+            start, limit = offset_window(request)
+            found = state.store.query(self.d.kind, where=where, order_by=None, offset=start, limit=limit + 1)
+            records, pagination = offset_result(start, limit, found)
+            page = [self.v1(state, record) for record in records]
         return ok(page, additional_data={"pagination": pagination})
 
     async def v2_list(self, request: Request) -> Response:
         state = sandbox(request)
-        items = self.filtered(state, request)
+        where = self.list_where(state, request)
         ids = query_int_list(request, "ids")
         if ids is not None:
-            wanted = set(ids)
-            items = [item for item in items if item["id"] in wanted]
-        since = query_datetime(request, "updated_since")
-        until = query_datetime(request, "updated_until")
-        if since:
-            items = [item for item in items if (item.get("update_time") or "") >= since]
-        if until:
-            items = [item for item in items if (item.get("update_time") or "") < until]
-        page, next_cursor = cursor_page(request, items, sort_fields=self.d.v2_sort)
+            where["id"] = ids
+        page, next_cursor = query_page(
+            state.store, self.d.kind, request, where=where, sort_fields=self.d.v2_sort
+        )
         return ok([self.v2(state, item) for item in page], additional_data={"next_cursor": next_cursor})
 
     # ---- handlers ----
