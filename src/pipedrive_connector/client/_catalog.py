@@ -52,8 +52,11 @@ LEADS = ResourceSpec(
     search_path="/api/v2/leads/search",
     fields_entity="deal",  # leads carry the deal custom fields
     custom_fields_style="v1",
+    id_kind="uuid",
 )
-LEAD_LABELS = ResourceSpec("lead labels", "/v1/leadLabels", LeadLabel, paging="none", page_size=None)
+LEAD_LABELS = ResourceSpec(
+    "lead labels", "/v1/leadLabels", LeadLabel, paging="none", page_size=None, id_kind="uuid"
+)
 USERS = ResourceSpec("users", "/v1/users", User, paging="none", page_size=None)
 FILTERS = ResourceSpec("filters", "/v1/filters", Filter, paging="none", page_size=None, update_method="PUT")
 CURRENCIES = ResourceSpec("currencies", "/v1/currencies", Currency, paging="none", page_size=None)

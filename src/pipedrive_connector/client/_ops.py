@@ -23,6 +23,7 @@ from pipedrive_connector.client.errors import (
 )
 from pipedrive_connector.client.models import FieldDefinition, PipedriveModel, SearchHit, User
 from pipedrive_connector.client.pagination import DEFAULT_PAGE_SIZE, Paging, next_page_params
+from pipedrive_connector.client.paths import build_path, entity_id, lead_id
 
 M = TypeVar("M", bound=PipedriveModel)
 T = TypeVar("T")
@@ -58,6 +59,8 @@ class ResourceSpec(Generic[M]):
     # Entity whose fields endpoint (/v1/{entity}Fields) defines this resource's custom fields.
     fields_entity: str | None = None
     custom_fields_style: Style = "v2"
+    # Leads and lead labels have UUID ids; every other resource positive integers.
+    id_kind: Literal["integer", "uuid"] = "integer"
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -186,16 +189,8 @@ class ResourceOps(Generic[M]):
             FIELD_CACHE.invalidate(company_key(self.core), self.spec.fields_entity)
 
     def _item_path(self, object_id: int | str) -> str:
-        if (
-            isinstance(object_id, bool)
-            or not isinstance(object_id, int | str)
-            or str(object_id).strip() == ""
-        ):
-            raise ConfigurationError(f"{self.spec.name}: invalid id {object_id!r}")
-        text = str(object_id).strip()
-        if "/" in text or "?" in text or "#" in text:
-            raise ConfigurationError(f"{self.spec.name}: invalid id {object_id!r}")
-        return f"{self.spec.path}/{text}"
+        checked = lead_id(object_id) if self.spec.id_kind == "uuid" else entity_id(object_id)
+        return build_path(f"{self.spec.path}/{{id}}", id=checked)
 
 
 def company_key(core: ClientCore) -> str:

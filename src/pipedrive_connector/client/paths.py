@@ -15,15 +15,25 @@ import re
 import string
 import uuid
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
+from pipedrive_connector.client._redact import redact_text
 from pipedrive_connector.client.errors import ConfigurationError
 
-__all__ = ["InvalidPathSegment", "build_path", "entity_id", "lead_id", "path_segment"]
+__all__ = [
+    "InvalidPathSegment",
+    "build_path",
+    "check_request_path",
+    "entity_id",
+    "lead_id",
+    "path_segment",
+]
 
 # Pipedrive's integer ids are 32-bit or 64-bit positive integers; anything longer is not an id.
 _MAX_DIGITS = 19
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_DOT_SEGMENTS = (".", "..")
 
 
 class InvalidPathSegment(ConfigurationError, ValueError):
@@ -47,8 +57,11 @@ def entity_id(value: Any, name: str = "id") -> int:
         raise InvalidPathSegment(name, value, "a positive integer")
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and value.strip() and len(value.strip()) <= _MAX_DIGITS and all(
-        char in string.digits for char in value.strip()
+    elif (
+        isinstance(value, str)
+        and value.strip()
+        and len(value.strip()) <= _MAX_DIGITS
+        and all(char in string.digits for char in value.strip())
     ):
         number = int(value.strip())
     else:
@@ -99,3 +112,29 @@ def build_path(template: str, **segments: Any) -> str:
         return path_segment(value, key)
 
     return _PLACEHOLDER.sub(fill, template)
+
+
+def check_request_path(path: str) -> str:
+    """``path`` when it stays under the base URL, else :class:`InvalidPathSegment` (nothing is sent).
+
+    Refused: a scheme or ``//host`` (another host), backslashes and control characters, and any
+    ``.``/``..`` segment, also percent-encoded (``%2e%2e``, ``..%2f``) or hidden behind ``;``
+    parameters, since a proxy or server that decodes before normalising would walk up the tree.
+    The query string is not checked (it is not part of the path).
+    """
+    where = path.split("?", 1)[0].split("#", 1)[0]
+    shown = redact_text(path)
+    if _SCHEME.match(path) or path.startswith("//"):
+        raise InvalidPathSegment("path", shown, "a path relative to the base URL, not a URL of another host")
+    decoded = where
+    for _ in range(3):  # a double-encoded '%252e' is '.' to a server that decodes twice
+        decoded, before = unquote(decoded), decoded
+        if decoded == before:
+            break
+    if any(ord(char) < 32 or ord(char) == 127 for char in path + decoded):
+        raise InvalidPathSegment("path", shown, "a path without control characters")
+    if "\\" in decoded:
+        raise InvalidPathSegment("path", shown, "a path without backslashes")
+    if any(segment.split(";", 1)[0] in _DOT_SEGMENTS for segment in decoded.split("/")):
+        raise InvalidPathSegment("path", shown, "a path without '.' or '..' segments")
+    return path
