@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pipedrive_connector.client.errors import NotFound
+from pipedrive_connector.client.paths import build_path, entity_id
 from pipedrive_connector.triggers.definitions import (
     COLLECTIONS,
     FIELD_CHANGED,
@@ -130,7 +131,8 @@ class TriggerApp:
         """Replace a v2 webhook's ``data`` ("only crucial information") with the full API v2 record.
 
         v1 payloads (already full objects), polled records and deletions are left as they are; so is
-        the event when the record is gone by now.
+        the event when the record is gone by now. An ``entity_id`` that is not a positive integer
+        raises ``InvalidPathSegment`` before anything is sent (the event fails, naming it).
         """
         collection = COLLECTIONS.get(event.object)
         if (
@@ -141,8 +143,11 @@ class TriggerApp:
             or event.action == "deleted"
         ):
             return event
+        path = build_path(
+            "/api/v2/{collection}/{id}", collection=collection, id=entity_id(event.entity_id, "entity_id")
+        )
         try:
-            envelope = self.client.request("GET", f"/api/v2/{collection}/{event.entity_id}")
+            envelope = self.client.request("GET", path)
         except NotFound:
             return event
         data = envelope.get("data")
