@@ -1,8 +1,9 @@
-"""The control plane under ``/_sandbox/`` (no auth): reset/seed, state, clock, full dump."""
+"""The control plane under ``/_sandbox/`` (no auth): reset/seed, state, clock, full dump, bulk load."""
 
 from __future__ import annotations
 
 import math
+import tempfile
 from typing import Any
 
 from starlette.requests import Request
@@ -10,12 +11,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from pipedrive_connector.sandbox import timefmt
+from pipedrive_connector.sandbox.bulk import load_lines
 from pipedrive_connector.sandbox.errors import bad_request
-from pipedrive_connector.sandbox.resources.common import purge_now, sandbox
+from pipedrive_connector.sandbox.resources.common import principal, purge_now, sandbox
 from pipedrive_connector.sandbox.seed import seed
 from pipedrive_connector.sandbox.validation import parse_json_object
 
 SEEDS = ("demo", "empty")
+# A bulk body beyond this many bytes is spooled to a temporary file instead of memory.
+BULK_SPOOL_BYTES = 8 * 1024 * 1024
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
@@ -79,6 +83,17 @@ async def clock(request: Request) -> Response:
     return JSONResponse({"now": timefmt.iso(now), "offset_seconds": state.clock.offset_seconds})
 
 
+async def bulk(request: Request) -> Response:
+    """JSON lines of ``{"kind": ..., ...v2 create fields}`` → created in one transaction, no webhooks."""
+    state = sandbox(request)
+    with tempfile.SpooledTemporaryFile(max_size=BULK_SPOOL_BYTES) as spool:
+        async for chunk in request.stream():
+            spool.write(chunk)
+        spool.seek(0)
+        created = load_lines(state, spool, principal(request).user_id)
+    return JSONResponse({"success": True, "data": {"created": created, "total": sum(created.values())}})
+
+
 async def dump(request: Request) -> Response:
     state = sandbox(request)
     return JSONResponse({"success": True, "data": state.store.dump()})
@@ -90,4 +105,5 @@ def routes() -> list[BaseRoute]:
         Route("/_sandbox/state", describe, methods=["GET"]),
         Route("/_sandbox/clock", clock, methods=["POST"]),
         Route("/_sandbox/dump", dump, methods=["GET"]),
+        Route("/_sandbox/bulk", bulk, methods=["POST"]),
     ]

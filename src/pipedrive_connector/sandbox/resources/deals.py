@@ -63,10 +63,27 @@ TIME_FIELDS = ("archive_time", "close_time", "won_time", "lost_time")
 
 
 def first_stage(state: SandboxState, pipeline_id: int) -> Record | None:
-    stages = [
-        s for s in state.store.all("stage") if s["pipeline_id"] == pipeline_id and not s.get("is_deleted")
-    ]
-    return min(stages, key=lambda s: (s.get("order_nr") or 0, s["id"])) if stages else None
+    """The first live stage of a pipeline (read-only: cached until a stage changes)."""
+
+    def compute() -> Record | None:
+        live = {"pipeline_id": pipeline_id, "is_deleted": False}
+        stages = state.store.query("stage", where=live, order_by=None)
+        return min(stages, key=lambda s: (s.get("order_nr") or 0, s["id"])) if stages else None
+
+    return state.store.memo(("first_stage", pipeline_id), ("stage",), compute)
+
+
+def opening_stage(state: SandboxState) -> Record | None:
+    """Where a deal without stage or pipeline goes: the first stage of the first live pipeline."""
+
+    def compute() -> Record | None:
+        pipelines = sorted(
+            state.store.query("pipeline", where={"is_deleted": False}, order_by=None),
+            key=lambda p: (p.get("order_nr") or 0, p["id"]),
+        )
+        return first_stage(state, pipelines[0]["id"]) if pipelines else None
+
+    return state.store.memo("opening_stage", ("pipeline", "stage"), compute)
 
 
 def default_currency(state: SandboxState, user_id: int) -> str:
@@ -218,11 +235,7 @@ class Deals(EntityResource):
             opening = first_stage(state, record["pipeline_id"])
             record["stage_id"] = opening["id"] if opening else None
         if not record.get("stage_id"):
-            pipelines = sorted(
-                (p for p in state.store.all("pipeline") if not p.get("is_deleted")),
-                key=lambda p: (p.get("order_nr") or 0, p["id"]),
-            )
-            stage = first_stage(state, pipelines[0]["id"]) if pipelines else None
+            stage = opening_stage(state)
             if stage is None:
                 raise bad_request("Cannot add a deal: there is no pipeline with stages")
             record["stage_id"], record["pipeline_id"] = stage["id"], stage["pipeline_id"]

@@ -214,14 +214,31 @@ class EntityResource:
         )
         return record
 
-    def create(self, state: SandboxState, request: Request, changes: dict[str, Any]) -> Record:
+    def new_record(self, state: SandboxState, changes: dict[str, Any], user_id: int) -> Record:
+        """A new record (defaults, ``changes``, a fresh id, derived fields), not yet stored."""
         now = now_iso(state)
         with state.db_lock:
-            record = self.defaults(state, principal(request).user_id, now)
+            record = self.defaults(state, user_id, now)
             record.update(changes)
             record["id"] = state.store.next_id(self.kind)
             self.finish(state, record, None, now)
+        return record
+
+    def create(self, state: SandboxState, request: Request, changes: dict[str, Any]) -> Record:
+        record = self.new_record(state, changes, principal(request).user_id)
         return self._save(state, request, None, record, "create")
+
+    def changes_for_v2_create(self, state: SandboxState, body: dict[str, Any]) -> dict[str, Any]:
+        """Validate a v2 create body (``POST /api/v2/{plural}``) into the changes of a new record."""
+        check_v2_body(body, self.v2_fields, self.v2_required)
+        if body.get("is_deleted") is True:
+            raise validation_failed("is_deleted", f"A {self.kind} cannot be created as deleted")
+        changes = self.changes_from_v2(state, body, None)
+        changes.pop("is_deleted", None)
+        custom = self._custom_from_v2(state, body, None)
+        if custom is not None:
+            changes["custom_fields"] = custom
+        return changes
 
     def update(
         self, state: SandboxState, request: Request, before: Record, changes: dict[str, Any]
@@ -303,15 +320,7 @@ class EntityResource:
     async def v2_add(self, request: Request) -> Response:
         state = sandbox(request)
         body = await read_json_object(request)
-        check_v2_body(body, self.v2_fields, self.v2_required)
-        if body.get("is_deleted") is True:
-            raise validation_failed("is_deleted", f"A {self.kind} cannot be created as deleted")
-        changes = self.changes_from_v2(state, body, None)
-        changes.pop("is_deleted", None)
-        custom = self._custom_from_v2(state, body, None)
-        if custom is not None:
-            changes["custom_fields"] = custom
-        record = self.create(state, request, changes)
+        record = self.create(state, request, self.changes_for_v2_create(state, body))
         return ok(self.v2(state, record))
 
     async def v2_patch(self, request: Request) -> Response:
