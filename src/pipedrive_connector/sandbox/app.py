@@ -33,6 +33,7 @@ from pipedrive_connector.sandbox.resources import (
     organizations,
     persons,
     pipelines,
+    products,
     search,
     users,
 )
@@ -67,6 +68,7 @@ def api_routes() -> list[BaseRoute]:
         *currencies.routes(),
         *fields.routes(),
         *notes.routes(),
+        *products.routes(),
     ]
 
 

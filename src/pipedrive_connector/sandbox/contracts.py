@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 EntityName = Literal[
-    "deal", "person", "organization", "activity", "lead", "note", "pipeline", "stage", "user"
+    "deal", "person", "organization", "activity", "lead", "note", "pipeline", "stage", "user", "product"
 ]
 ChangeAction = Literal["create", "change", "delete"]
 AuthKind = Literal["api_token", "oauth"]
