@@ -4,7 +4,6 @@ minimal loopback receiver. Both enable the 7 seed triggers and let the demo wait
 from __future__ import annotations
 
 import contextlib
-import socket
 import tempfile
 import threading
 import time
@@ -14,7 +13,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pipedrive_connector.cli._loopback import LoopbackReceiver, serve_loopback
+from pipedrive_connector.client.paths import build_path, entity_id
 from pipedrive_connector.component import Connection
+from pipedrive_connector.serving import serve_in_thread
 from pipedrive_connector.triggers import TRIGGERS, Event
 
 Predicate = Callable[[Event], bool]
@@ -106,42 +107,11 @@ class LoopbackDemoReceiver:
             for webhook_id in self.webhook_ids:
                 if webhook_id is not None:
                     with contextlib.suppress(Exception):  # the sandbox is about to stop anyway
-                        client.request("DELETE", f"/v1/webhooks/{webhook_id}")
+                        client.request("DELETE", build_path("/v1/webhooks/{id}", id=entity_id(webhook_id)))
 
     def wait_for(self, trigger: str, predicate: Predicate, deadline: float) -> tuple[float, Event] | None:
         definition = TRIGGERS[trigger]
         return self.receiver.wait_for(lambda e: definition.matches(e) and predicate(e), deadline)
-
-
-@contextmanager
-def _serve_asgi(asgi: Any) -> Iterator[str]:
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            asgi, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=1
-        )
-    )
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="demo-receiver", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            sock.close()
-            raise RuntimeError("the demo's webhook receiver did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
-        sock.close()
 
 
 @contextmanager
@@ -161,7 +131,7 @@ def open_receiver(kind: str, connection: Connection) -> Iterator[DemoReceiver]:
         client = connection.client()
         app = TriggerApp(client=client, state_path=Path(directory) / "triggers.db", public_url=None)
         try:
-            with _serve_asgi(app.asgi) as url:
+            with serve_in_thread(app.asgi, name="demo-receiver") as url:
                 app.public_url = url
                 app_receiver = TriggerAppReceiver(app, url)
                 try:

@@ -13,9 +13,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from pipedrive_connector.serving import serve_in_thread
 from pipedrive_connector.triggers import Event, parse_webhook
 
 MAX_BODY = 1_000_000
@@ -61,39 +61,30 @@ class LoopbackReceiver:
                 self._changed.wait(remaining)
 
 
-def _handler(receiver: LoopbackReceiver) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            if length > MAX_BODY:
-                self.send_response(413)
-                self.end_headers()
-                return
-            body = self.rfile.read(length)
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            status = receiver.record(body, headers)
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.end_headers()
-            self.wfile.write(b'{"ok": true}' if status == 200 else b'{"ok": false}')
+def _asgi(receiver: LoopbackReceiver) -> Any:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
 
-        def log_message(self, format: str, *args: Any) -> None:  # keep the demo's output clean
-            return
+    async def deliver(request: Request) -> JSONResponse:
+        if int(request.headers.get("content-length") or 0) > MAX_BODY:
+            return JSONResponse({"ok": False}, status_code=413)
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY:
+                return JSONResponse({"ok": False}, status_code=413)
+        status = receiver.record(bytes(body), {k.lower(): v for k, v in request.headers.items()})
+        return JSONResponse({"ok": status == 200}, status_code=status)
 
-    return Handler
+    return Starlette(routes=[Route("/webhooks", deliver, methods=["POST"])])
 
 
 @contextmanager
 def serve_loopback() -> Iterator[LoopbackReceiver]:
+    """The receiver on a free loopback port (``serving.serve_in_thread``: bounded slow clients)."""
     receiver = LoopbackReceiver()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/webhooks"
-    try:
+    with serve_in_thread(_asgi(receiver), name="demo-loopback-receiver") as base_url:
+        receiver.url = f"{base_url}/webhooks"
         yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

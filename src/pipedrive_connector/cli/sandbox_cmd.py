@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import typer
 
+from pipedrive_connector.cli._server_flags import (
+    BODY_TIMEOUT,
+    HEADER_TIMEOUT,
+    KEEP_ALIVE_TIMEOUT,
+    MAX_CONNECTIONS,
+    bind_or_exit,
+    server_limits,
+)
+
 sandbox_app = typer.Typer(
     help="Run a local Pipedrive-compatible API server (offline development and tests).", no_args_is_help=True
 )
@@ -41,11 +50,14 @@ def serve(
     webhook_retry_delays: str = typer.Option(
         "3,30,150", "--webhook-retry-delays", help="Seconds between webhook delivery retries."
     ),
+    header_timeout: float = HEADER_TIMEOUT,
+    body_timeout: float = BODY_TIMEOUT,
+    keep_alive_timeout: float = KEEP_ALIVE_TIMEOUT,
+    max_connections: int = MAX_CONNECTIONS,
 ) -> None:
     """Serve the sandbox until interrupted; prints the base URL and the API token to use."""
-    import uvicorn
-
     from pipedrive_connector.sandbox import SandboxSettings, create_app
+    from pipedrive_connector.serving import listening_url, serve_forever
 
     if seed not in SEEDS:
         raise typer.BadParameter(f"must be one of {', '.join(SEEDS)}", param_hint="--seed")
@@ -60,16 +72,23 @@ def serve(
         rate_limit=rate_limit,  # type: ignore[arg-type]
         webhook_retry_delays=_parse_delays(webhook_retry_delays),
     )
+    limits = server_limits(header_timeout, body_timeout, keep_alive_timeout, max_connections)
+    # Bind before opening --db, so a taken port fails fast and leaves the store alone.
+    sock = bind_or_exit(host, port)
     try:
         app = create_app(settings)
     except Exception as exc:  # e.g. an unreadable --db file
+        sock.close()
         typer.echo(f"error: cannot start the sandbox: {exc}", err=True)
         raise typer.Exit(1) from None
-    base_url = f"http://{host}:{port}"
+    base_url = listening_url(sock)
     typer.echo(f"Pipedrive sandbox listening on {base_url}")
     typer.echo(f"API token: {api_token}")
     typer.echo(f"Try: curl -H 'x-api-token: {api_token}' {base_url}/api/v2/deals")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    try:
+        serve_forever(app, sock, limits)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
 
 
 def register(app: typer.Typer) -> None:
