@@ -14,11 +14,8 @@ Nothing heavy is imported at module level: ``pipedrive --help`` must not load ht
 from __future__ import annotations
 
 import inspect
-import json
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
@@ -179,7 +176,11 @@ def check_base_url(url: str | None) -> None:
         raise InputError(f"--base-url {url!r} is not a valid URL ({error})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError(f"--base-url must be an http:// or https:// URL with a host, got {url!r}")
+    if any(not c.isprintable() or c.isspace() or c in _NOT_IN_HOSTS for c in parts.hostname):
+        raise InputError(f"--base-url {url!r} has a host name with characters a host cannot have")
 
+
+_NOT_IN_HOSTS = frozenset('<>"{}|\\^`%/?#@')
 
 # name, annotation, option: the order they appear in every command's --help.
 _OPTIONS: tuple[tuple[str, Any, Any], ...] = (
@@ -228,59 +229,3 @@ def connection_options(*, api_version: bool = True) -> Callable[[F], F]:
         return command  # type: ignore[return-value]
 
     return decorate
-
-
-def read_json_argument(text: str, what: str) -> Any:
-    """``'{"a": 1}'`` or ``@file.json`` (``@-`` reads stdin). NaN and Infinity are not JSON: refused."""
-    source = what
-    if text.startswith("@"):
-        name = text[1:]
-        source = "stdin" if name == "-" else name
-        try:
-            raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
-            text = raw.decode("utf-8")
-        except OSError as error:
-            raise InputError(f"{what}: cannot read {name}: {error.strerror}") from None
-        except UnicodeDecodeError as error:
-            raise InputError(
-                f"{what}: {source} is not UTF-8 text (byte {error.object[error.start]:#04x} "
-                f"at offset {error.start})"
-            ) from None
-    return parse_json(text, f"{what}: {source}")
-
-
-def _refuse_constant(token: str) -> Any:
-    raise ValueError(f"{token} is not a JSON number")
-
-
-def parse_json(text: str, what: str) -> Any:
-    """Strict JSON: a clear ``InputError`` for bad syntax, NaN/Infinity, or nesting too deep to read."""
-    try:
-        return json.loads(text, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            f"{what} is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
-        ) from None
-    except ValueError as error:  # from _refuse_constant
-        raise InputError(f"{what} is not valid JSON ({error})") from None
-    except RecursionError:
-        raise InputError(f"{what} is nested too deeply to read") from None
-
-
-def parse_pairs(pairs: list[str] | None, what: str) -> dict[str, Any]:
-    """``key=value`` pairs; values are JSON when they parse (numbers, true, null), else strings."""
-    result: dict[str, Any] = {}
-    for pair in pairs or []:
-        key, value = split_pair(pair, what)
-        try:
-            result[key] = json.loads(value, parse_constant=_refuse_constant)
-        except (ValueError, RecursionError):
-            result[key] = value
-    return result
-
-
-def split_pair(pair: str, what: str) -> tuple[str, str]:
-    key, sep, value = pair.partition("=")
-    if not sep or not key:
-        raise InputError(f"{what}: expected key=value, got {pair!r}")
-    return key, value

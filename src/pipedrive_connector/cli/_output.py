@@ -100,6 +100,8 @@ def describe_error(error: BaseException) -> tuple[str, int]:
         return _one_line(error), 1
     if isinstance(error, RecursionError):
         return "the input is nested too deeply to process", USAGE_ERROR
+    if type(error).__name__ in ("InvalidURL", "UnsupportedProtocol"):  # httpx's, raised before sending
+        return f"invalid URL: {_one_line(error)}", USAGE_ERROR
     if isinstance(error, UnicodeError):
         return f"the input is not valid text ({_one_line(error)})", USAGE_ERROR
     text = _one_line(error)
@@ -131,9 +133,38 @@ def errors_as_messages() -> Iterator[None]:
         fail(message, code)
 
 
+def _usage_error_line(error: click.exceptions.ClickException) -> str:
+    ctx = getattr(error, "ctx", None)
+    hint = f" (see '{ctx.command_path} --help')" if isinstance(error, click.UsageError) and ctx else ""
+    return f"error: {_one_line(Exception(error.format_message())).rstrip('.')}{hint}"
+
+
 class CliGroup(TyperGroup):
-    """The root group: whatever a command raises ends as one line on stderr with a consistent exit code."""
+    """The root group: whatever a command raises ends as one line on stderr with a consistent exit code
+    (2 for usage errors, 1 for failures, 130 for Ctrl-C)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         with errors_as_messages():
             return super().invoke(ctx)
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.ClickException as error:
+            if type(error).__name__ != "NoArgsIsHelpError":  # its help is printed already
+                typer.echo(_usage_error_line(error), err=True)
+            sys.exit(error.exit_code)
+        except (click.exceptions.Abort, KeyboardInterrupt):  # Ctrl-C at a prompt, or while parsing
+            typer.echo("error: interrupted", err=True)
+            sys.exit(INTERRUPTED)
+        # Without standalone mode click returns the exit code of a typer.Exit, else the command's value.
+        sys.exit(result if isinstance(result, int) and not isinstance(result, bool) else 0)

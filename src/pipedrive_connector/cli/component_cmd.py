@@ -6,12 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from pipedrive_connector.cli._connect import (
-    ConnectionFlags,
-    connection_options,
-    parse_pairs,
-    read_json_argument,
-)
+from pipedrive_connector.cli._connect import ConnectionFlags, connection_options
+from pipedrive_connector.cli._inputs import read_json_object, typed_pairs
 from pipedrive_connector.cli._output import errors_as_messages, print_json, print_table
 
 if TYPE_CHECKING:
@@ -131,11 +127,9 @@ def action_options(
     """List the choices of a SELECT property (loaded from Pipedrive: every page)."""
     with errors_as_messages():
         component = _component()
-        component.action(action)
+        inputs = typed_pairs(param, component.action(action).properties, "--param")
         connection = conn.connection()
-        found = component.options(
-            action, prop, connection, inputs=parse_pairs(param, "--param"), search=search
-        )
+        found = component.options(action, prop, connection, inputs=inputs, search=search)
     rows = [{"value": o.value, "label": o.label} for o in found]
     if as_json:
         print_json(rows)
@@ -157,7 +151,7 @@ def run(
     """Validate the input, run the action, print its output as JSON."""
     component = _component()
     with errors_as_messages():
-        inputs = read_json_argument(input_, "--input")
+        inputs = read_json_object(input_, "--input")
         component.validate(action, inputs, conn.api_version)  # type: ignore[arg-type]
         connection = conn.connection()
         output = component.run(action, inputs, connection, raw_custom_fields=raw_custom_fields)

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from pipedrive_connector.cli._connect import (
-    ConnectionFlags,
-    connection_options,
-    parse_pairs,
+from pipedrive_connector.cli._connect import ConnectionFlags, connection_options
+from pipedrive_connector.cli._inputs import (
+    merge,
     read_json_argument,
+    read_json_object,
+    text_pairs,
+    typed_pairs,
 )
 from pipedrive_connector.cli._output import (
     Column,
@@ -280,8 +282,9 @@ def _build(resource: ResourceCommands) -> typer.Typer:
     ) -> None:
         fmt = _format(as_json, as_jsonl, as_csv)
         with errors_as_messages():
-            inputs = {**parse_pairs(param, "--param"), "limit": limit, "start": start}
             component = _component()
+            params = typed_pairs(param, component.action(resource.list_action).properties, "--param")
+            inputs = {**params, "limit": limit, "start": start}
             component.validate(resource.list_action, inputs, conn.api_version)  # type: ignore[arg-type]
             connection = conn.connection()
             rows = _collect(component, resource.list_action, inputs, connection, every)
@@ -310,15 +313,15 @@ def _build(resource: ResourceCommands) -> typer.Typer:
 
     get.__doc__ = f"Show one {resource.singular}."
 
-    def body_from(data: str | None, sets: list[str] | None) -> dict[str, Any]:
-        body: dict[str, Any] = {}
-        if data:
-            parsed = read_json_argument(data, "--data")
-            if not isinstance(parsed, dict):
-                fail("--data must be a JSON object", 2)
-            body.update(parsed)
-        body.update(parse_pairs(sets, "--set"))
-        return body
+    def body_from(
+        component: Component, action_name: str, data: str | None, sets: list[str] | None
+    ) -> dict[str, Any]:
+        """--data, then each --set typed by the field the action declares (title=123 stays text)."""
+        action = component.action(action_name)
+        body_property = action.property(action.body_property or resource.singular)
+        fields = body_property.properties if body_property is not None else ()
+        body = read_json_object(data, "--data") if data else {}
+        return merge(body, typed_pairs(sets, fields, "--set"))
 
     @app.command("add")
     @connection_options()
@@ -334,7 +337,7 @@ def _build(resource: ResourceCommands) -> typer.Typer:
         fmt = _format(as_json, as_jsonl, as_csv)
         with errors_as_messages():
             component = _component()
-            inputs = {resource.singular: body_from(data, sets)}
+            inputs = {resource.singular: body_from(component, resource.add_action, data, sets)}
             component.validate(resource.add_action, inputs, conn.api_version)  # type: ignore[arg-type]
             connection = conn.connection()
             output = component.run(resource.add_action, inputs, connection)
@@ -357,7 +360,8 @@ def _build(resource: ResourceCommands) -> typer.Typer:
         fmt = _format(as_json, as_jsonl, as_csv)
         with errors_as_messages():
             component = _component()
-            inputs = {"id": parse_id(item_id), resource.singular: body_from(data, sets)}
+            body = body_from(component, resource.update_action, data, sets)
+            inputs = {"id": parse_id(item_id), resource.singular: body}
             component.validate(resource.update_action, inputs, conn.api_version)  # type: ignore[arg-type]
             connection = conn.connection()
             output = component.run(resource.update_action, inputs, connection)
@@ -402,10 +406,11 @@ def _build(resource: ResourceCommands) -> typer.Typer:
         ) -> None:
             fmt = _format(as_json, as_jsonl, as_csv)
             with errors_as_messages():
-                inputs = {**parse_pairs(param, "--param"), "term": term, "limit": limit}
+                component = _component()
+                params = typed_pairs(param, component.action(search_action).properties, "--param")
+                inputs = {**params, "term": term, "limit": limit}
                 if exact:
                     inputs["exact_match"] = True
-                component = _component()
                 component.validate(search_action, inputs, conn.api_version)  # type: ignore[arg-type]
                 connection = conn.connection()
                 rows = _collect(component, search_action, inputs, connection, every)
@@ -433,7 +438,7 @@ def request(
         fail(f"unsupported method {method!r} (use GET, POST, PUT, PATCH or DELETE)", 2)
     with errors_as_messages():
         body = read_json_argument(data, "--data") if data else None
-        params = parse_pairs(param, "--param")
+        params = text_pairs(param, "--param")
         connection = conn.connection()
         with connection.client() as client:
             output = client.request(
