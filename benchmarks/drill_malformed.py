@@ -1,7 +1,9 @@
 """Fault drill (c): malformed webhook bodies to the receiver and malformed action inputs to the component.
 
-Pass: no 5xx from the receiver, the receiver still alive, nothing stored; every input rejected with
-the component's own error that names what is wrong (no TypeError/KeyError-style crash).
+Pass: no 5xx from the receiver, the receiver still alive, nothing stored, and every hostile class
+of issue 10 (deep nesting, 5,000-digit integers, "²" ids and timestamps, 1e400, year-1 offsets,
+mixed option ids...) seen and answered 400; every action input rejected with the component's own
+error that names what is wrong (no TypeError/KeyError-style crash).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import httpx
 from benchmarks import pieces
 from benchmarks.action_inputs import generate
 from benchmarks.context import Context
-from benchmarks.payloads import malformed_body
+from benchmarks.payloads import HOSTILE, malformed_body
 from benchmarks.rawhttp import RawHTTPError, RawPool
 from benchmarks.results import Section, Skipped, Target
 from benchmarks.sandbox_ops import Sandbox
@@ -47,6 +49,7 @@ async def _send_bodies(url: str, headers: dict[str, str], count: int, seed: int)
     rng = random.Random(seed)
     statuses: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
+    by_kind: dict[str, Counter[str]] = {}
     unclear: list[str] = []
     accepted: Counter[str] = Counter()
     accepted_examples: list[str] = []
@@ -62,6 +65,7 @@ async def _send_bodies(url: str, headers: dict[str, str], count: int, seed: int)
                 statuses[f"connection error: {exc}"[:60]] += 1
                 continue
             statuses[str(status)] += 1
+            by_kind.setdefault(kind, Counter())[str(status)] += 1
             if status < 400 or status >= 500:
                 accepted[f"{kind} -> {status}"] += 1
                 if len(accepted_examples) < 4:
@@ -76,6 +80,7 @@ async def _send_bodies(url: str, headers: dict[str, str], count: int, seed: int)
     return {
         "statuses": dict(statuses),
         "kinds": dict(kinds),
+        "statuses_by_kind": {kind: dict(counts) for kind, counts in by_kind.items()},
         "unclear_examples": unclear,
         "not_rejected": dict(accepted),
         "not_rejected_examples": accepted_examples,
@@ -112,6 +117,20 @@ def _webhook_bodies(ctx: Context, section: Section, count: int) -> None:
             rejected == count and five_xx == 0 and alive and stored in (0, None),
             f"{rejected:,}/{count:,} rejected with 4xx, {five_xx} 5xx, {other} other, alive={alive}, "
             f"stored={stored}",
+        )
+    )
+    by_kind = result["statuses_by_kind"]
+    hostile = {kind: by_kind.get(kind, {}) for kind in HOSTILE}
+    missing = [kind for kind, counts in hostile.items() if not counts]
+    not_400 = {kind: counts for kind, counts in hostile.items() if set(counts) - {"400"}}
+    sent = sum(sum(counts.values()) for counts in hostile.values())
+    section.targets.append(
+        Target(
+            "hostile classes (issue 10) get 400",
+            f"each of the {len(HOSTILE)} classes sent and answered 400",
+            not missing and not not_400,
+            f"{sent:,} hostile bodies in {len(HOSTILE) - len(missing)}/{len(HOSTILE)} classes; "
+            f"not 400: {not_400 or 'none'}; not sent: {missing or 'none'}",
         )
     )
 
@@ -187,7 +206,7 @@ def run(ctx: Context) -> Section:
         TITLE,
         columns=["target", "inputs", "rejected (4xx / clear error)", "5xx", "other", "outcomes", "stored"],
     )
-    count = 10_000
+    count = ctx.scaled(10_000, 2_000)
     for part in (_webhook_bodies, _action_inputs):
         try:
             part(ctx, section, count)
