@@ -16,7 +16,7 @@ import pytest
 
 from pipedrive_connector.client import Pipedrive
 from pipedrive_connector.client.paths import InvalidPathSegment
-from pipedrive_connector.triggers import Event, TriggerApp
+from pipedrive_connector.triggers import Event, TriggerApp, TriggerSetupError
 
 HOSTILE_IDS = ["1/../../../../v1/users/me", "1?x=", "..", "-1", "1.5", True, 2**64]
 
@@ -82,3 +82,12 @@ def test_an_integer_id_is_still_enriched(app: TriggerApp, usages: list[Any]) -> 
     enriched = app.enrich(deal_event("3"))
     assert enriched.output is not None and enriched.output["title"] == "Globex analytics pilot"
     assert [usage.path for usage in usages] == ["/api/v2/deals/3"]
+
+
+def test_disable_refuses_a_stored_webhook_id_that_is_no_integer(app: TriggerApp, usages: list[Any]) -> None:
+    sub, _ = app.store.create_subscription("newDeal", {}, "2.0", "http://127.0.0.1:9")
+    app.store.set_webhook_id(sub.id, "1/../../users/me")
+    with pytest.raises(TriggerSetupError) as caught:
+        app.disable("newDeal")
+    assert "invalid webhook id '1/../../users/me'" in str(caught.value)
+    assert usages == []

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from pipedrive_connector.client._redact import redact_text
 from pipedrive_connector.client.auth import ApiTokenAuth, TokenLocation, credential_key
 from pipedrive_connector.client.errors import ConfigurationError
 
@@ -36,7 +37,7 @@ def normalize_base_url(value: str, *, source: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigurationError(
-            f"{source} must be an http(s) URL such as https://acme.pipedrive.com, got {value!r}"
+            f"{source} must be an http(s) URL such as https://acme.pipedrive.com, got {redact_text(value)!r}"
         )
     if parts.query or parts.fragment:
         raise ConfigurationError(f"{source} must not carry a query string or fragment")

@@ -10,7 +10,14 @@ SECRET_PARAMS = frozenset(
     {"api_token", "access_token", "refresh_token", "token", "client_secret", "password", "code"}
 )
 REDACTED = "REDACTED"
-_INLINE = re.compile(r"((?:api_token|access_token|refresh_token|client_secret)=)[^&\s\"']+", re.IGNORECASE)
+_SECRET_KEYS = r"(?:api_token|access_token|refresh_token|client_secret|http_auth_password|password)"
+_INLINE = re.compile(rf"({_SECRET_KEYS}=)[^&\s\"']+", re.IGNORECASE)
+# A URL's userinfo (``https://user:password@host``, or ``user:password@host`` without a scheme).
+_USERINFO = re.compile(
+    r"(\b[a-z][a-z0-9+.-]*://)[^/\s@'\"]*@|(?<![\w.:/-])()[^/\s@'\":]+:[^/\s@'\"]*@", re.IGNORECASE
+)
+# The same keys in a repr or JSON text: ``'http_auth_password': 'x'`` or ``"password":"x"``.
+_QUOTED = re.compile(rf"""(["']{_SECRET_KEYS}["']\s*:\s*)(["'])(?:\\.|(?!\2).)*\2""", re.IGNORECASE)
 
 
 def redact_url(url: str) -> str:
@@ -30,7 +37,18 @@ def redact_url(url: str) -> str:
 
 
 def redact_text(text: str) -> str:
-    return _INLINE.sub(lambda m: m.group(1) + REDACTED, text)
+    """``text`` without URL userinfo and the values of secret ``key=value`` and ``"key": "value"`` items."""
+    text = _INLINE.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _USERINFO.sub(lambda m: f"{m.group(1) or ''}{REDACTED}@", text)
+    return _QUOTED.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}{m.group(2)}", text)
+
+
+def redact_secrets(text: str, *secrets: str | None) -> str:
+    """``text`` with every occurrence of the given secret values (and secret keys' values) replaced."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return redact_text(text)
 
 
 def mask_secret(secret: str | None) -> str:

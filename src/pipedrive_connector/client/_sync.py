@@ -13,6 +13,7 @@ from pipedrive_connector.client._containers import SyncResources
 from pipedrive_connector.client._core import DEFAULT, ClientCore, TimeoutArg
 from pipedrive_connector.client._ops import Op
 from pipedrive_connector.client._ratelimit import RateSnapshot
+from pipedrive_connector.client._redact import redact_url
 from pipedrive_connector.client._settings import (
     DEFAULT_FIELD_CACHE_TTL,
     ClientOptions,
@@ -151,4 +152,4 @@ class Pipedrive(SyncResources):
         self.close()
 
     def __repr__(self) -> str:
-        return f"Pipedrive(base_url={self.base_url!r}, auth={self._core.auth!r})"
+        return f"Pipedrive(base_url={redact_url(self.base_url)!r}, auth={self._core.auth!r})"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
+from pipedrive_connector.client._redact import redact_url
 from pipedrive_connector.component.actions.props import text
 from pipedrive_connector.component.context import ActionContext, ApiVersion
 from pipedrive_connector.component.errors import ConnectionConfigError
@@ -129,6 +130,13 @@ class Connection:
     api_version: ApiVersion = "v2"
     client_options: dict[str, Any] = field(default_factory=dict, repr=False)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        base_url = redact_url(self.base_url) if self.base_url else None
+        return (
+            f"Connection(kind={self.kind!r}, add_to={self.add_to!r}, base_url={base_url!r}, "
+            f"company_domain={self.company_domain!r}, api_version={self.api_version!r})"
+        )
 
     @classmethod
     def api_key(

@@ -9,7 +9,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pipedrive_connector.client._redact import redact_secrets, redact_url
 from pipedrive_connector.client.errors import NotFound, PipedriveError, UnprocessableEntity
+from pipedrive_connector.client.paths import build_path, entity_id
 from pipedrive_connector.triggers.definitions import TriggerDefinition
 from pipedrive_connector.triggers.store import Subscription, TriggerStore
 
@@ -32,7 +34,7 @@ class WebhookLimitError(RuntimeError):
 
 
 class TriggerSetupError(RuntimeError):
-    """Enabling or disabling a trigger failed; the message says why."""
+    """Enabling or disabling a trigger failed; the message says why (never a webhook's password)."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ class WebhookManager:
         if version not in VERSIONS:
             raise TriggerSetupError(f"webhook version must be 1.0 or 2.0, not {version!r}")
         if not public_url.startswith(("http://", "https://")):
-            raise TriggerSetupError(f"--public-url must be an http(s) URL, got {public_url!r}")
+            raise TriggerSetupError(f"--public-url must be an http(s) URL, got {redact_url(public_url)!r}")
         params = dict(trigger.params)
         hooks = self.list_webhooks()
         sub = self.store.find_subscription(trigger.name, params, public_url, version)
@@ -155,17 +157,21 @@ class WebhookManager:
                 " trigger or run `pipedrive triggers cleanup --public-url URL`"
             ) from None
         except PipedriveError as exc:
-            raise TriggerSetupError(f"could not register the webhook for {trigger.name}: {exc}") from None
+            message = f"could not register the webhook for {trigger.name}: {exc}"
+            raise TriggerSetupError(redact_secrets(message, password)) from None
         data = envelope.get("data")
         if not isinstance(data, dict) or data.get("id") is None:
+            answer = redact_secrets(repr(envelope), password)
             raise TriggerSetupError(
-                f"Pipedrive's answer to POST /v1/webhooks has no webhook id: {envelope!r}"[:300]
+                f"Pipedrive's answer to POST /v1/webhooks has no webhook id: {answer}"[:300]
             )
         return str(data["id"])
 
     def _delete(self, webhook_id: str) -> bool:
         try:
-            self.client.request("DELETE", f"/v1/webhooks/{webhook_id}")
+            self.client.request(
+                "DELETE", build_path("/v1/webhooks/{id}", id=entity_id(webhook_id, "webhook id"))
+            )
         except NotFound:
             log.info("webhook %s was already gone", webhook_id)
             return False

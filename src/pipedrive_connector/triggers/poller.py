@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pipedrive_connector.client.paths import build_path
 from pipedrive_connector.triggers.definitions import FieldChangeTrigger, TriggerDefinition
 from pipedrive_connector.triggers.events import Action, Event, content_key, parse_time
 from pipedrive_connector.triggers.lifecycle import RequestClient
@@ -87,7 +88,7 @@ def poll_subscription(
     cursor = float(floor)
     seen = stored = duplicates = 0
     new_events: list[Event] = []
-    path = f"/api/v2/{trigger.collection}"
+    path = build_path("/api/v2/{collection}", collection=trigger.collection)
     while True:
         envelope = client.request("GET", path, params=params)
         records = envelope.get("data") or []
