@@ -24,6 +24,7 @@ from pipedrive_connector.sandbox.resources import (
     activities,
     conversions,
     currencies,
+    deal_products,
     deals,
     fields,
     filters,
@@ -56,6 +57,7 @@ def api_routes() -> list[BaseRoute]:
     return [
         *search.routes(),
         *conversions.routes(),
+        *deal_products.routes(),  # "/deals/products" before "/deals/{id}"
         *users.routes(),
         *deals.DEALS.routes(),
         *persons.PERSONS.routes(),

@@ -17,8 +17,9 @@ How to serve the next entity (see ``resources/notes.py`` and ``resources/product
    unset), the success status (200/201) and the delete answer (``true`` or ``{id}``) are the spec's.
    ``body_overrides`` corrects a field where the spec is wrong; ``extra_body`` adds fields the spec omits.
 4. Rules go in a ``Hooks`` subclass: ``defaults`` (a new record), ``changes`` (validated body →
-   record changes), ``check`` (cross-field rules → ``ApiError``), ``extra_v1``/``extra_v2``
-   (computed response keys such as ``deal: {title}``), ``after_save`` (effects on other records).
+   record changes), ``finish`` (derived fields), ``check`` (cross-field rules → ``ApiError``),
+   ``extra_v1``/``extra_v2`` (computed response keys such as ``deal: {title}``), ``after_save``
+   (effects on other records), ``search_item`` (a search hit's shape).
 5. ``RESOURCE = DeclaredResource(DECLARATION)`` and ``*RESOURCE.routes()`` in ``app.api_routes()``
    (before any route whose path would shadow it). Anything not served answers 501 by itself
    (``engine/not_served.py``); the conformance test picks up the new operations automatically.
@@ -127,8 +128,11 @@ class Hooks:
     def changes(self, ctx: Ctx, changes: dict[str, Any], before: Record | None) -> dict[str, Any]:
         return changes
 
+    def finish(self, ctx: Ctx, record: Record, before: Record | None) -> None:
+        """Derive dependent fields of the record about to be saved (names, sums...), in place."""
+
     def check(self, ctx: Ctx, record: Record, before: Record | None) -> None:
-        """Cross-field rules on the record about to be saved; raise ``ApiError``."""
+        """Cross-field rules on the record about to be saved (after ``finish``); raise ``ApiError``."""
 
     def extra_v1(self, state: SandboxState, record: Record) -> dict[str, Any]:
         return {}
@@ -350,6 +354,7 @@ class DeclaredResource:
         record.update(hooks.defaults(ctx))
         record.update({k: v for k, v in changes.items()})
         record.update(scope or {})
+        hooks.finish(ctx, record, None)
         hooks.check(ctx, record, None)
         with ctx.state.db_lock:
             record["id"] = (
@@ -365,6 +370,7 @@ class DeclaredResource:
         changes = hooks.changes(ctx, changes, before)
         self._check_refs(ctx.state, changes)
         record = {**before, **changes}
+        hooks.finish(ctx, record, before)
         hooks.check(ctx, record, before)
         if record != before:
             record["update_time"] = ctx.now

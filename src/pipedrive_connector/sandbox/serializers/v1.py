@@ -172,7 +172,7 @@ def deal_v1(store: Store, record: Record) -> dict[str, Any]:
         "won_time": timefmt.v1(record.get("won_time")),
         "first_won_time": timefmt.v1(record.get("first_won_time")),
         "lost_time": timefmt.v1(record.get("lost_time")),
-        "products_count": 0,
+        "products_count": record.get("products_count") or 0,
         "files_count": 0,
         "notes_count": 0,
         "followers_count": 1,

@@ -215,7 +215,10 @@ def _counts(store: Store, kind: str, record: Record) -> dict[str, Any]:
         "smart_bcc_email": f"sandbox+{kind}{record['id']}@pipedrivemail.com",
     }
     if kind == "deal":
-        result.update(products_count=0, participants_count=1 if record.get("person_id") else 0)
+        result.update(
+            products_count=record.get("products_count") or 0,
+            participants_count=1 if record.get("person_id") else 0,
+        )
         result["first_won_time"] = record.get("first_won_time")
         result["source_lead_id"] = record.get("source_lead_id")
     else:
