@@ -33,7 +33,7 @@ def test_concurrent_inserts_are_each_committed_once(tmp_path: Path) -> None:
         for index in range(10):
             # Workers 0 and 1 send the same events: each must be stored by exactly one of them.
             event_id = f"shared-{index}" if worker < 2 else f"w{worker}-{index}"
-            outcome = store.insert_event(sub, parse_webhook(body(event_id, index)), None)
+            outcome = store.insert_event(sub, parse_webhook(body(event_id, index + 1)), None)
             with lock:
                 outcomes[(worker, index)] = outcome
 
