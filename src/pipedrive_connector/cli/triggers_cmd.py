@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -16,6 +17,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipedrive_connector.cli._server_flags import (
+    BODY_TIMEOUT,
+    HEADER_TIMEOUT,
+    KEEP_ALIVE_TIMEOUT,
+    MAX_CONNECTIONS,
+    bind_or_exit,
+    server_limits,
+)
+from pipedrive_connector.serving import ServerLimits, listening_url
 from pipedrive_connector.triggers import (
     ALL_TRIGGERS,
     FIELD_CHANGED,
@@ -315,14 +325,12 @@ def cleanup(
             )
 
 
-def _run_server(app: TriggerApp, host: str, port: int, catch_up: bool) -> None:
-    import uvicorn
+def _run_server(app: TriggerApp, sock: socket.socket, catch_up: bool, limits: ServerLimits) -> None:
+    from pipedrive_connector.serving import serve_forever
 
     if not catch_up:
         app.asgi.on_startup = lambda: app.start(catch_up=False)
-    config = uvicorn.Config(app.asgi, host=host, port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    server.run()
+    serve_forever(app.asgi, sock, limits)
 
 
 @triggers_app.command()
@@ -348,8 +356,14 @@ def serve(
     api_token: str | None = API_TOKEN,
     base_url: str | None = BASE_URL,
     company_domain: str | None = COMPANY_DOMAIN,
+    header_timeout: float = HEADER_TIMEOUT,
+    body_timeout: float = BODY_TIMEOUT,
+    keep_alive_timeout: float = KEEP_ALIVE_TIMEOUT,
+    max_connections: int = MAX_CONNECTIONS,
 ) -> None:
     """Run the webhook receiver (POST /webhooks/{subscription}) and dispatch events to the sinks."""
+    limits = server_limits(header_timeout, body_timeout, keep_alive_timeout, max_connections)
+    sock = bind_or_exit(host, port)  # before the state file is opened: a taken port changes nothing
     client = _client(api_token, base_url, company_domain, required=False)
     if catch_up_interval < 0:
         _fail("--catch-up-interval must not be negative")
@@ -359,9 +373,9 @@ def serve(
     if not sinks:
         _err.print("warning: no --out/--exec/--forward: events are stored and marked done without a handler")
     count = len(app.subscriptions())
-    _err.print(f"receiving on http://{host}:{port}/webhooks/<subscription> ({count} subscriptions)")
+    _err.print(f"receiving on {listening_url(sock)}/webhooks/<subscription> ({count} subscriptions)")
     try:
-        _run_server(app, host, port, catch_up and client is not None)
+        _run_server(app, sock, catch_up and client is not None, limits)
     finally:
         app.close()
 
@@ -380,8 +394,14 @@ def listen(
     api_token: str | None = API_TOKEN,
     base_url: str | None = BASE_URL,
     company_domain: str | None = COMPANY_DOMAIN,
+    header_timeout: float = HEADER_TIMEOUT,
+    body_timeout: float = BODY_TIMEOUT,
+    keep_alive_timeout: float = KEEP_ALIVE_TIMEOUT,
+    max_connections: int = MAX_CONNECTIONS,
 ) -> None:
     """Enable the triggers, receive events, and disable them again on exit (Ctrl-C)."""
+    limits = server_limits(header_timeout, body_timeout, keep_alive_timeout, max_connections)
+    sock = bind_or_exit(host, port)  # before any webhook points at it
     client = _client(api_token, base_url, company_domain)
     app = _app(state, client, public_url)
     _add_sinks(app, out, exec_, forward)
@@ -392,7 +412,7 @@ def listen(
                 result = app.enable(get_trigger(name), version=version)
                 enabled.append(name)
                 _err.print(f"{name}: webhook {result.webhook_id} -> {result.subscription.subscription_url}")
-        _run_server(app, host, port, catch_up=False)
+        _run_server(app, sock, False, limits)
     finally:
         for name in enabled:
             try:

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from pipedrive_connector.client.errors import NotFound
 from pipedrive_connector.client.paths import build_path, entity_id
+from pipedrive_connector.serving import ServerLimits
 from pipedrive_connector.triggers.definitions import (
     COLLECTIONS,
     FIELD_CHANGED,
@@ -298,11 +299,22 @@ class TriggerApp:
         self.stop()
         self.store.close()
 
-    def serve(self, host: str = "127.0.0.1", port: int = 8000, *, log_level: str = "warning") -> None:
-        """Run the receiver under uvicorn (blocking); the dispatcher runs alongside."""
-        import uvicorn
+    def serve(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        *,
+        log_level: str = "warning",
+        limits: ServerLimits | None = None,
+    ) -> None:
+        """Run the receiver under uvicorn (blocking) until SIGINT/SIGTERM; the dispatcher runs alongside.
 
-        uvicorn.run(self.asgi, host=host, port=port, log_level=log_level, lifespan="on")
+        The port is bound first (a taken one raises ``serving.BindError``, an ``OSError``, before the
+        dispatcher starts); ``limits`` bounds slow and idle clients (``serving.ServerLimits``).
+        """
+        from pipedrive_connector.serving import bind_socket, serve_forever
+
+        serve_forever(self.asgi, bind_socket(host, port), limits, log_level=log_level)
 
     # -- inspection --------------------------------------------------------------------------
     def events(
