@@ -188,6 +188,10 @@ def seed(state: SandboxState, name: str) -> None:
         _seed_account(state, now_dt)
         if name == "demo":
             _seed_demo(state, now_dt)
+            # Imported here: the catalog uses the resource modules, one of which imports this module.
+            from pipedrive_connector.sandbox.seed_catalog import seed_demo_catalog
+
+            seed_demo_catalog(store, lambda days_ago: timefmt.iso(now_dt - timedelta(days=days_ago)))
         store.set_meta("seed", name)
 
 
