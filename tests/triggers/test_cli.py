@@ -23,6 +23,8 @@ def run(pipedrive_sandbox: Any, tmp_path: Path) -> Any:
         "PIPEDRIVE_API_TOKEN": pipedrive_sandbox.api_token,
         "PIPEDRIVE_BASE_URL": pipedrive_sandbox.base_url,
         "PIPEDRIVE_TRIGGERS_STATE": str(tmp_path / "cli.db"),
+        "PIPEDRIVE_CONFIG_DIR": str(tmp_path / "config"),
+        "PIPEDRIVE_PROFILE": "",
     }
 
     def invoke(*args: str, env_override: dict[str, str] | None = None) -> Any:
@@ -69,18 +71,94 @@ def test_enable_reuse_list_disable(run: Any, pd: Pipedrive) -> None:
 
 
 def test_errors_are_one_line_with_exit_code(run: Any, tmp_path: Path) -> None:
+    # Usage errors (a wrong name, a missing or invalid option value) exit 2, other failures 1.
     unknown = run("enable", "newLead", "--public-url", "https://x.example")
-    assert unknown.exit_code == 1 and "newLead" in unknown.stderr and "Traceback" not in unknown.output
+    assert unknown.exit_code == 2 and "newLead" in unknown.stderr and "Traceback" not in unknown.output
     no_token = run(
         "enable", "newDeal", "--public-url", "https://x.example", env_override={"PIPEDRIVE_API_TOKEN": ""}
     )
-    assert no_token.exit_code == 1 and "PIPEDRIVE_API_TOKEN" in no_token.stderr
+    assert no_token.exit_code == 2 and "PIPEDRIVE_API_TOKEN" in no_token.stderr
     bad_url = run("enable", "newDeal", "--public-url", "ftp://x")
-    assert bad_url.exit_code == 1 and "http" in bad_url.stderr
+    assert bad_url.exit_code == 2 and "http" in bad_url.stderr
     not_pollable = run("poll", "deletedDeal", "--once")
     assert not_pollable.exit_code == 1 and "deleted" in not_pollable.stderr
     no_state = run("events", "--state", str(tmp_path / "missing.db"))
     assert no_state.exit_code == 1 and "missing.db" in no_state.stderr
+    for args in (
+        ("events", "--status", "stuck"),
+        ("poll", "newDeal", "--interval", "nan"),
+        ("serve", "--retry-delays", "1,x"),
+        ("serve", "--keep-days", "-1", "--port", "0"),
+        ("replay",),
+        ("prune", "--keep-days", "inf"),
+    ):
+        result = run(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "error:" in result.stderr and "Error" not in result.stderr, result.stderr
+
+
+def test_commands_use_a_saved_profile(run: Any, pipedrive_sandbox: Any, tmp_path: Path) -> None:
+    from pipedrive_connector.client.profiles import Profile, save_profile
+
+    save_profile(
+        Profile(
+            name="work",
+            kind="api_token",
+            api_token=pipedrive_sandbox.api_token,
+            base_url=pipedrive_sandbox.base_url,
+        ),
+        tmp_path / "config",
+    )
+    no_flags = {"PIPEDRIVE_API_TOKEN": "", "PIPEDRIVE_BASE_URL": ""}
+    by_env = run(
+        "enable",
+        "newDeal",
+        "--public-url",
+        "https://hooks.example.com",
+        "--json",
+        env_override={**no_flags, "PIPEDRIVE_PROFILE": "work"},
+    )
+    assert by_env.exit_code == 0, by_env.output
+    assert json.loads(by_env.stdout)["created"] is True
+    by_flag = run("disable", "newDeal", "--profile", "work", env_override=no_flags)
+    assert by_flag.exit_code == 0 and "disabled subscription" in by_flag.stdout
+    polled = run("poll", "newPerson", "--once", "--connection", "work", env_override=no_flags)
+    assert polled.exit_code == 0, polled.output
+    unknown = run(
+        "cleanup", "--public-url", "https://x.example", "--profile", "nosuch", env_override=no_flags
+    )
+    assert unknown.exit_code == 2 and "nosuch" in unknown.stderr
+
+
+def test_field_changed_values_must_be_options_and_list_shows_conditions(run: Any) -> None:
+    refused = run(
+        "enable",
+        "fieldChanged",
+        "--field",
+        "deal.Region",
+        "--to",
+        "MARS",
+        "--public-url",
+        "https://h.example",
+    )
+    assert refused.exit_code == 2, refused.output
+    assert "MARS" in refused.stderr and "EMEA, AMER, APAC" in refused.stderr
+    accepted = run(
+        "enable",
+        "fieldChanged",
+        "--field",
+        "deal.Region",
+        "--to",
+        "apac",
+        "--public-url",
+        "https://h.example",
+    )
+    assert accepted.exit_code == 0, accepted.output
+    listed = run("list", env_override={"COLUMNS": "250"})
+    assert "fieldChanged" in listed.stdout and " when deal." in listed.stdout and " to " in listed.stdout
+    [row] = [row for row in json.loads(run("list", "--json").stdout) if row["name"] == "fieldChanged"]
+    [sub] = row["subscriptions"]
+    assert sub["params"]["to"] not in ("apac", "MARS")  # stored as the option's id
 
 
 def test_poll_once_writes_events_and_events_lists_them(run: Any, pd: Pipedrive, tmp_path: Path) -> None:

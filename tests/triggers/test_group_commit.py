@@ -99,7 +99,7 @@ def test_many_threads_inserting_at_once_are_each_committed_exactly_once(store: T
         for index in range(8):
             # Every event is sent by three workers: one stores it, two get "duplicate".
             key = f"e-{worker % 8}-{index}"
-            outcome = store.insert_event(sub, parse_webhook(deal_created(index, key)), None)
+            outcome = store.insert_event(sub, parse_webhook(deal_created(index + 1, key)), None)
             with lock:
                 outcomes.append((key, outcome))
 
@@ -127,7 +127,7 @@ def test_concurrent_deliveries_over_http_are_acked_and_stored_once(tmp_path: Pat
 
     async def deliver(url: str) -> list[httpx.Response]:
         async with httpx.AsyncClient(headers=basic(sub.auth_user, password), timeout=10) as client:
-            bodies = [deal_created(n, f"h-{n % 40}") for n in range(80)]  # each event sent twice
+            bodies = [deal_created(n + 1, f"h-{n % 40}") for n in range(80)]  # each event sent twice
             return list(await asyncio.gather(*(client.post(url, json=body) for body in bodies)))
 
     with ServedApp(app.asgi) as served:

@@ -187,7 +187,7 @@ def test_dead_letter_and_replay(app: TriggerApp, serve: Any, subscription: Any) 
     row = app.events(status="dead")[0]
     assert row.attempts == 4 and "downstream is down" in (row.last_error or "")
     healthy["value"] = True
-    assert app.replay(dead=True) == 1
+    assert app.replay(dead=True).requeued == 1
     wait_for(lambda: app.store.counts().get("done") == 1)
     assert seen == [6]
     # Replaying a chosen (done) event runs its handlers again.

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipedrive_connector.cli._connect import PROFILE
 from pipedrive_connector.cli._server_flags import (
     BODY_TIMEOUT,
     HEADER_TIMEOUT,
@@ -37,10 +38,14 @@ from pipedrive_connector.triggers import (
     WebhookLimitError,
     get_trigger,
 )
+from pipedrive_connector.triggers.dispatch import DEFAULT_KEEP_DAYS, Handler
 from pipedrive_connector.triggers.fields import FieldNotFound, resolve_field_change
-from pipedrive_connector.triggers.sinks import ExecSink, ForwardSink, JsonlSink, safe_url
+from pipedrive_connector.triggers.sinks import ExecSink, ForwardSink, JsonlSink
+from pipedrive_connector.triggers.state_lock import StateInUse
 
 DEFAULT_STATE = "pipedrive-triggers.db"
+USAGE_ERROR = 2
+INTERRUPTED = 130
 
 triggers_app = typer.Typer(
     name="triggers",
@@ -73,6 +78,12 @@ EXEC = typer.Option(None, "--exec", help="Run this command for each event, with 
 FORWARD = typer.Option(None, "--forward", help="POST each event as JSON to this URL.")
 HOST = typer.Option("127.0.0.1", "--host", help="Interface to listen on.")
 PORT = typer.Option(8000, "--port", help="Port to listen on.")
+KEEP_DAYS = typer.Option(
+    DEFAULT_KEEP_DAYS,
+    "--keep-days",
+    help="Delete done events this many days after they finished (hourly; 0 keeps them forever). "
+    "Dead and pending events are never deleted.",
+)
 
 _err = Console(stderr=True)
 
@@ -87,16 +98,24 @@ def _print_json(data: Any) -> None:
 
 
 def _client(
-    api_token: str | None, base_url: str | None, company_domain: str | None, required: bool = True
+    api_token: str | None,
+    base_url: str | None,
+    company_domain: str | None,
+    profile: str | None,
+    required: bool = True,
 ) -> Any:
-    if not api_token:
-        if required:
-            _fail("no Pipedrive credentials: pass --api-token or set PIPEDRIVE_API_TOKEN")
-        return None
-    from pipedrive_connector.client import Pipedrive
+    """A client from the flags, the environment or a saved profile (API token or OAuth), like every
+    other command; ``required=False`` gives None when no credentials are configured at all."""
+    from pipedrive_connector.client.profiles import ProfileError, resolve_credentials
 
     try:
-        return Pipedrive(api_token=api_token, base_url=base_url, company_domain=company_domain)
+        return resolve_credentials(
+            profile=profile, api_token=api_token, base_url=base_url, company_domain=company_domain
+        ).client()
+    except ProfileError as exc:
+        if not required and not profile:
+            return None
+        _fail(str(exc), USAGE_ERROR)
     except Exception as exc:
         _fail(f"cannot configure the Pipedrive client: {exc}")
 
@@ -107,12 +126,25 @@ def _errors() -> Iterator[None]:
 
     try:
         yield
-    except (UnknownTriggerError, FieldNotFound) as exc:
+    except UnknownTriggerError as exc:
+        _fail(str(exc).strip("'\""), USAGE_ERROR)
+    except FieldNotFound as exc:
         _fail(str(exc).strip("'\""))
-    except (WebhookLimitError, TriggerSetupError, PollingNotSupported, PipedriveError, ValueError) as exc:
+    except (
+        WebhookLimitError,
+        TriggerSetupError,
+        PollingNotSupported,
+        PipedriveError,
+        StateInUse,
+    ) as exc:
         _fail(str(exc))
+    except ValueError as exc:  # the library's way of saying an input is not acceptable
+        _fail(str(exc), USAGE_ERROR)
     except OSError as exc:
-        _fail(f"{type(exc).__name__}: {exc}")
+        where = f" ({exc.filename})" if exc.filename else ""
+        _fail(f"{exc.strerror or exc}{where}")
+    except KeyboardInterrupt:
+        _fail("interrupted", INTERRUPTED)
 
 
 def _trigger(
@@ -143,8 +175,11 @@ def _app(
     public_url: str | None = None,
     retry_delays: Sequence[float] | None = None,
     catch_up_interval: float | None = None,
+    keep_days: float = DEFAULT_KEEP_DAYS,
 ) -> TriggerApp:
-    kwargs: dict[str, Any] = {"catch_up_interval": catch_up_interval or None}
+    if not keep_days >= 0:  # also refuses nan
+        _fail(f"--keep-days must be 0 or more days, got {keep_days}", USAGE_ERROR)
+    kwargs: dict[str, Any] = {"catch_up_interval": catch_up_interval or None, "keep_days": keep_days or None}
     if retry_delays is not None:
         kwargs["retry_delays"] = retry_delays
     try:
@@ -153,22 +188,35 @@ def _app(
         _fail(f"cannot open the trigger state {state!r}: {exc}")
 
 
-def _add_sinks(app: TriggerApp, out: str | None, exec_: str | None, forward: str | None) -> list[str]:
-    added = []
+def _sink_handlers(app: TriggerApp, out: str | None, exec_: str | None, forward: str | None) -> list[Handler]:
+    sinks: list[Any] = []
     with _errors():
         if out:
-            sink = JsonlSink(out, app.document)
-            app.add_handler(sink.name, sink)
-            added.append(f"--out {out}")
+            sinks.append(JsonlSink(out, app.document))
         if exec_:
-            exec_sink = ExecSink(exec_, app.document)
-            app.add_handler(exec_sink.name, exec_sink)
-            added.append(f"--exec {exec_sink.argv[0]}")
+            sinks.append(ExecSink(exec_, app.document))
         if forward:
-            forward_sink = ForwardSink(forward, app.document)
-            app.add_handler(forward_sink.name, forward_sink)
-            added.append(f"--forward {safe_url(forward)}")
-    return added
+            sinks.append(ForwardSink(forward, app.document))
+    return [Handler(sink.name, sink) for sink in sinks]
+
+
+def _add_sinks(app: TriggerApp, out: str | None, exec_: str | None, forward: str | None) -> list[str]:
+    """Register the sinks as handlers; their names, e.g. ``out:/path/events.jsonl``."""
+    handlers = _sink_handlers(app, out, exec_, forward)
+    for handler in handlers:
+        app.add_handler(handler.name, handler.func)
+    return [handler.name for handler in handlers]
+
+
+def _add_printer(app: TriggerApp, as_json: bool) -> None:
+    def print_event(event: Any) -> None:
+        if as_json:
+            typer.echo(json.dumps(app.document(event), default=str, sort_keys=True))
+            return
+        when = event.timestamp.isoformat() if event.timestamp else ""
+        typer.echo(f"{event.trigger} {event.action}.{event.object} {event.entity_id} {when} ({event.source})")
+
+    app.add_handler("print", print_event)
 
 
 def _retry_delays(raw: str | None) -> list[float] | None:
@@ -177,10 +225,47 @@ def _retry_delays(raw: str | None) -> list[float] | None:
     try:
         delays = [float(part) for part in raw.split(",") if part.strip()]
     except ValueError:
-        _fail(f"--retry-delays must be comma-separated seconds, got {raw!r}")
-    if any(delay < 0 for delay in delays):
-        _fail("--retry-delays must not be negative")
+        _fail(f"--retry-delays must be comma-separated seconds, got {raw!r}", USAGE_ERROR)
+    if not all(0 <= delay < float("inf") for delay in delays):
+        _fail("--retry-delays must be seconds, 0 or more", USAGE_ERROR)
     return delays
+
+
+def _conditions(params: dict[str, Any]) -> str:
+    """A subscription's conditions in one short phrase, e.g. ``deal.region from 1 to 3``."""
+    if not params:
+        return ""
+    if "field" in params:
+        text = f"{params.get('object', '?')}.{params['field']}"
+        if "from" in params:
+            text += f" from {params['from']!r}"
+        if "to" in params:
+            text += f" to {params['to']!r}"
+        return text
+    return ", ".join(f"{key}={value!r}" for key, value in sorted(params.items()))
+
+
+def _check_public_url(url: str | None) -> None:
+    from urllib.parse import urlsplit
+
+    if url is None:
+        return
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as exc:
+        _fail(f"--public-url {url!r} is not a valid URL ({exc})", USAGE_ERROR)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        _fail(f"--public-url must be an http(s) URL with a host, got {url!r}", USAGE_ERROR)
+
+
+def _claim(app: TriggerApp) -> None:
+    """Make this process the state file's one dispatcher before anything else happens."""
+    try:
+        app.claim_state()
+    except StateInUse as exc:
+        app.close()
+        _fail(str(exc))
 
 
 @triggers_app.command("list")
@@ -216,9 +301,10 @@ def list_triggers(state: str = STATE, as_json: bool = JSON_OUT) -> None:
     for column in ("name", "object", "action", "seed", "subscriptions"):
         table.add_column(column)
     for row in rows:
-        described = ", ".join(
+        described = "\n".join(
             f"{s['mode']}:{s['id']}"
             + (f" (webhook {s['webhook_id']}, v{s['version']})" if s["webhook_id"] else "")
+            + (f" when {_conditions(s['params'])}" if s["params"] else "")
             for s in row["subscriptions"]
         )
         table.add_row(
@@ -244,10 +330,12 @@ def enable(
     api_token: str | None = API_TOKEN,
     base_url: str | None = BASE_URL,
     company_domain: str | None = COMPANY_DOMAIN,
+    profile: str | None = PROFILE,
     as_json: bool = JSON_OUT,
 ) -> None:
     """Register the trigger's webhook (idempotent: an existing matching webhook is reused)."""
-    client = _client(api_token, base_url, company_domain)
+    _check_public_url(public_url)
+    client = _client(api_token, base_url, company_domain, profile)
     with _errors():
         definition = _trigger(client, trigger, field, from_value, to_value)
         app = _app(state, client, public_url)
@@ -273,10 +361,12 @@ def disable(
     api_token: str | None = API_TOKEN,
     base_url: str | None = BASE_URL,
     company_domain: str | None = COMPANY_DOMAIN,
+    profile: str | None = PROFILE,
     as_json: bool = JSON_OUT,
 ) -> None:
     """Delete the trigger's webhook(s) and subscription(s)."""
-    client = _client(api_token, base_url, company_domain)
+    _check_public_url(public_url)
+    client = _client(api_token, base_url, company_domain, profile)
     with _errors():
         if trigger != FIELD_CHANGED:
             get_trigger(trigger)
@@ -301,10 +391,12 @@ def cleanup(
     api_token: str | None = API_TOKEN,
     base_url: str | None = BASE_URL,
     company_domain: str | None = COMPANY_DOMAIN,
+    profile: str | None = PROFILE,
     as_json: bool = JSON_OUT,
 ) -> None:
     """Delete webhooks that point at this receiver but belong to no stored subscription."""
-    client = _client(api_token, base_url, company_domain)
+    _check_public_url(public_url)
+    client = _client(api_token, base_url, company_domain, profile)
     with _errors():
         app = _app(state, client, public_url)
         try:
@@ -353,9 +445,11 @@ def serve(
     retry_delays: str | None = typer.Option(
         None, "--retry-delays", help="Handler retry delays, e.g. 1,5,30."
     ),
+    keep_days: float = KEEP_DAYS,
     api_token: str | None = API_TOKEN,
     base_url: str | None = BASE_URL,
     company_domain: str | None = COMPANY_DOMAIN,
+    profile: str | None = PROFILE,
     header_timeout: float = HEADER_TIMEOUT,
     body_timeout: float = BODY_TIMEOUT,
     keep_alive_timeout: float = KEEP_ALIVE_TIMEOUT,
@@ -364,10 +458,12 @@ def serve(
     """Run the webhook receiver (POST /webhooks/{subscription}) and dispatch events to the sinks."""
     limits = server_limits(header_timeout, body_timeout, keep_alive_timeout, max_connections)
     sock = bind_or_exit(host, port)  # before the state file is opened: a taken port changes nothing
-    client = _client(api_token, base_url, company_domain, required=False)
-    if catch_up_interval < 0:
-        _fail("--catch-up-interval must not be negative")
-    app = _app(state, client, retry_delays=_retry_delays(retry_delays), catch_up_interval=catch_up_interval)
+    if not catch_up_interval >= 0:
+        _fail("--catch-up-interval must be 0 or more seconds", USAGE_ERROR)
+    delays = _retry_delays(retry_delays)
+    client = _client(api_token, base_url, company_domain, profile, required=False)
+    app = _app(state, client, retry_delays=delays, catch_up_interval=catch_up_interval, keep_days=keep_days)
+    _claim(app)
     app.receiver.max_body_bytes = max_body
     sinks = _add_sinks(app, out, exec_, forward)
     if not sinks:
@@ -391,20 +487,31 @@ def listen(
     out: str | None = OUT,
     exec_: str | None = EXEC,
     forward: str | None = FORWARD,
+    keep_days: float = KEEP_DAYS,
     api_token: str | None = API_TOKEN,
     base_url: str | None = BASE_URL,
     company_domain: str | None = COMPANY_DOMAIN,
+    profile: str | None = PROFILE,
+    as_json: bool = typer.Option(
+        False, "--json", help="Without a sink: print each event as one JSON line (default: a short line)."
+    ),
     header_timeout: float = HEADER_TIMEOUT,
     body_timeout: float = BODY_TIMEOUT,
     keep_alive_timeout: float = KEEP_ALIVE_TIMEOUT,
     max_connections: int = MAX_CONNECTIONS,
 ) -> None:
-    """Enable the triggers, receive events, and disable them again on exit (Ctrl-C)."""
+    """Enable the triggers, receive events, and disable them again on exit (Ctrl-C).
+
+    Without --out/--exec/--forward each event is printed to stdout as it arrives.
+    """
+    _check_public_url(public_url)
     limits = server_limits(header_timeout, body_timeout, keep_alive_timeout, max_connections)
     sock = bind_or_exit(host, port)  # before any webhook points at it
-    client = _client(api_token, base_url, company_domain)
-    app = _app(state, client, public_url)
-    _add_sinks(app, out, exec_, forward)
+    client = _client(api_token, base_url, company_domain, profile)
+    app = _app(state, client, public_url, keep_days=keep_days)
+    _claim(app)
+    if not _add_sinks(app, out, exec_, forward):
+        _add_printer(app, as_json)
     enabled: list[str] = []
     try:
         with _errors():
@@ -432,24 +539,29 @@ def poll(
     out: str | None = OUT,
     exec_: str | None = EXEC,
     forward: str | None = FORWARD,
+    keep_days: float = KEEP_DAYS,
     api_token: str | None = API_TOKEN,
     base_url: str | None = BASE_URL,
     company_domain: str | None = COMPANY_DOMAIN,
+    profile: str | None = PROFILE,
     as_json: bool = JSON_OUT,
 ) -> None:
     """Poll Pipedrive's v2 lists for changes (no public URL needed); same events as webhooks."""
-    if interval <= 0:
-        _fail("--interval must be positive")
-    client = _client(api_token, base_url, company_domain)
-    app = _app(state, client)
+    if not 0 < interval < float("inf"):
+        _fail("--interval must be a number of seconds above 0", USAGE_ERROR)
+    client = _client(api_token, base_url, company_domain, profile)
+    app = _app(state, client, keep_days=keep_days)
+    _claim(app)
     _add_sinks(app, out, exec_, forward)
+    interrupted = False
     try:
         with _errors():
             subs = [app.poll_subscription_for(name) for name in triggers]
         if once:
             with _errors():
                 results = app.poll_once(subs)
-            app.dispatcher.drain()
+                app.dispatcher.drain()
+                app.dispatcher.prune()
             rows = [r.__dict__ for r in results]
             if as_json:
                 _print_json(rows)
@@ -476,9 +588,11 @@ def poll(
             while not stop["now"] and time.monotonic() < deadline:
                 time.sleep(min(0.2, interval))
     except KeyboardInterrupt:
-        pass
+        interrupted = True
     finally:
         app.close()
+    if interrupted:
+        raise typer.Exit(INTERRUPTED)
 
 
 def _when(epoch: float | None) -> str:
@@ -495,7 +609,7 @@ def events(
 ) -> None:
     """Recent events in the inbox and their states."""
     if status is not None and status not in ("pending", "running", "done", "dead"):
-        _fail(f"--status must be pending, running, done or dead, not {status!r}")
+        _fail(f"--status must be pending, running, done or dead, not {status!r}", USAGE_ERROR)
     if not os.path.exists(state):
         _fail(f"no trigger state at {state!r} (pass --state)")
     app = _app(state)
@@ -534,9 +648,12 @@ def replay(
     forward: str | None = FORWARD,
     as_json: bool = JSON_OUT,
 ) -> None:
-    """Queue dead or chosen events again; with --out/--exec/--forward, run them now."""
+    """Queue the named (or dead) events again for the handlers `serve` runs.
+
+    With --out/--exec/--forward those events (and no others) also run through these sinks now.
+    """
     if not seqs and not dead:
-        _fail("name event numbers to replay, or pass --dead")
+        _fail("name event numbers to replay, or pass --dead", USAGE_ERROR)
     if not os.path.exists(state):
         _fail(f"no trigger state at {state!r} (pass --state)")
     app = _app(state)
@@ -544,18 +661,54 @@ def replay(
         missing = [seq for seq in seqs or [] if app.store.event(seq) is None]
         if missing:
             _fail(f"no event with number {', '.join(map(str, missing))} in {state}")
-        count = app.replay(seqs or None, dead=dead)
-        ran = bool(_add_sinks(app, out, exec_, forward))
-        if ran:
-            app.dispatcher.drain()
-        result = {"requeued": count, "ran_now": ran, "counts": app.store.counts()}
+        sinks = _sink_handlers(app, out, exec_, forward)
+        with _errors():
+            result = app.replay(seqs or None, dead=dead, run_now=sinks)
+        data = {
+            "requeued": result.requeued,
+            "ran_now": bool(sinks),
+            "failures": {str(seq): error for seq, error in result.failures.items()},
+            "counts": app.store.counts(),
+        }
     finally:
         app.close()
     if as_json:
-        _print_json(result)
+        _print_json(data)
     else:
-        suffix = "and ran them" if ran else "(a running `serve` picks them up)"
-        typer.echo(f"requeued {count} event(s) {suffix}")
+        ran = " and ran them through the given sinks" if sinks else ""
+        typer.echo(f"requeued {result.requeued} event(s){ran}; `serve` runs their handlers")
+        for seq, error in result.failures.items():
+            _err.print(f"event {seq}: {error}", highlight=False, markup=False)
+    if result.failures:
+        raise typer.Exit(1)
+
+
+@triggers_app.command()
+def prune(
+    keep_days: float = typer.Option(
+        DEFAULT_KEEP_DAYS,
+        "--keep-days",
+        help="Keep done events of the last DAYS days (0: none).",
+    ),
+    state: str = STATE,
+    as_json: bool = JSON_OUT,
+) -> None:
+    """Delete done events older than --keep-days now (`serve` does it hourly); dead and pending stay."""
+    if not 0 <= keep_days < float("inf"):
+        _fail(f"--keep-days must be 0 or more days, got {keep_days}", USAGE_ERROR)
+    if not os.path.exists(state):
+        _fail(f"no trigger state at {state!r} (pass --state)")
+    app = _app(state)
+    try:
+        with _errors():
+            deleted = app.store.prune_done(time.time() - keep_days * 86400)
+            counts = app.store.counts()
+    finally:
+        app.close()
+    if as_json:
+        _print_json({"deleted": deleted, "counts": counts})
+    else:
+        typer.echo(f"deleted {deleted} done event(s) older than {keep_days:g} days")
 
 
 def register(app: typer.Typer) -> None:

@@ -19,7 +19,7 @@ from pipedrive_connector.triggers.definitions import (
     field_change_trigger,
     get_trigger,
 )
-from pipedrive_connector.triggers.dispatch import DEFAULT_RETRY_DELAYS, Dispatcher, Handler
+from pipedrive_connector.triggers.dispatch import DEFAULT_KEEP_DAYS, DEFAULT_RETRY_DELAYS, Dispatcher, Handler
 from pipedrive_connector.triggers.events import Event
 from pipedrive_connector.triggers.lifecycle import EnableResult, RequestClient, WebhookManager
 from pipedrive_connector.triggers.poller import PollResult, check_pollable, poll_subscription
@@ -64,7 +64,10 @@ class TriggerApp:
         lease_seconds: float = 300.0,
         version: str = "2.0",
         catch_up_interval: float | None = None,
+        keep_days: float | None = DEFAULT_KEEP_DAYS,
     ) -> None:
+        """``keep_days``: done events are deleted that many days after they finished (None: never);
+        dead and pending events are always kept."""
         self.client = client
         # Seconds between catch-up passes while running (None: only once, at start).
         self.catch_up_interval = catch_up_interval
@@ -78,6 +81,7 @@ class TriggerApp:
             prepare=self._prepare,
             retry_delays=retry_delays,
             lease_seconds=lease_seconds,
+            keep_days=keep_days,
         )
         self.receiver = Receiver(
             self.store,
@@ -253,6 +257,11 @@ class TriggerApp:
         self._poll_thread.start()
 
     # -- running -----------------------------------------------------------------------------
+    def claim_state(self) -> None:
+        """Take the state file's one-dispatcher lock now (``start`` takes it too); raises
+        ``StateInUse`` naming the PID of the process that has it. Held until ``close``."""
+        self.store.lock_for_dispatch()
+
     def start(self, *, catch_up: bool = True, wait: bool = False) -> None:
         """Start the dispatcher thread and catch up on changes missed while down.
 
@@ -322,12 +331,51 @@ class TriggerApp:
     ) -> list[InboxRow]:
         return self.store.events(status=status, limit=limit, trigger=trigger)
 
-    def replay(self, seqs: Sequence[int] | None = None, *, dead: bool = False) -> int:
-        """Run dead events (``dead=True``) and/or chosen events again; chosen events rerun every handler."""
-        count = 0
-        if dead:
-            count += self.store.requeue(dead=True)
-        if seqs:
-            count += self.store.requeue(list(seqs), rerun_all=True)
+    def replay(
+        self,
+        seqs: Sequence[int] | None = None,
+        *,
+        dead: bool = False,
+        run_now: Sequence[Handler] = (),
+    ) -> ReplayResult:
+        """Queue chosen events (every handler runs again) and/or the dead ones (only the handlers
+        that have not succeeded run again) for the dispatcher; no other event is touched.
+
+        ``run_now`` handlers (e.g. the sinks given to ``triggers replay``) run for exactly those
+        events at once, in this thread, before they are queued; their success is recorded, so the
+        dispatcher then runs only the registered handlers that have not handled the event.
+        """
+        named = sorted(set(seqs or []))
+        chosen = sorted(set(named) | (set(self.store.dead_seqs()) if dead else set()))
+        self.store.forget_handler_runs(named)
+        failures: dict[int, str] = {}
+        for seq in chosen if run_now else []:
+            row = self.store.event(seq)
+            if row is None:
+                continue
+            done = self.store.handlers_done(seq)
+            try:
+                event = self._prepare(row)
+            except Exception as exc:
+                failures[seq] = f"preparing the event: {exc}"
+                continue
+            for handler in run_now:
+                if not handler.wants(row.trigger) or handler.name in done:
+                    continue
+                try:
+                    handler.func(event)
+                except Exception as exc:
+                    failures[seq] = f"{handler.name}: {exc}"
+                    continue
+                self.store.mark_handler_done(seq, handler.name)
+        count = self.store.requeue(chosen)
         self.dispatcher.wake()
-        return count
+        return ReplayResult(requeued=count, failures=failures)
+
+
+@dataclasses.dataclass(frozen=True)
+class ReplayResult:
+    """How many events were queued again, and the ``run_now`` handlers that failed (by event)."""
+
+    requeued: int
+    failures: dict[int, str]

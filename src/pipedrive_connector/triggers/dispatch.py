@@ -4,6 +4,10 @@ Every handler's success is recorded per event, so a retry runs only the handlers
 succeeded yet. A failing event is retried after each of ``retry_delays`` and then dead-lettered.
 A crash between a handler's success and its bookkeeping re-runs that handler once (at-least-once);
 the JSONL sink below is idempotent by event key, so it writes each event exactly once.
+
+Only one process dispatches from a state file (``TriggerStore.lock_for_dispatch``). When the state
+database fails, the loop backs off exponentially (capped) and logs once when it starts failing and
+once when it works again. Done events older than the retention are deleted now and then.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from pipedrive_connector.triggers.store import InboxRow, TriggerStore
 log = logging.getLogger(__name__)
 
 DEFAULT_RETRY_DELAYS: tuple[float, ...] = (1.0, 5.0, 30.0, 120.0, 600.0)
+DEFAULT_KEEP_DAYS = 30.0
+PRUNE_INTERVAL = 3600.0
 
 
 @dataclass(frozen=True)
@@ -45,13 +51,22 @@ class Dispatcher:
         retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
         lease_seconds: float = 300.0,
         idle_wait: float = 0.5,
+        keep_days: float | None = DEFAULT_KEEP_DAYS,
+        prune_interval: float = PRUNE_INTERVAL,
+        backoff: tuple[float, float] = (0.05, 30.0),
     ) -> None:
+        """``keep_days``: done events older than this are deleted every ``prune_interval`` seconds
+        (None keeps them forever). ``backoff``: first and largest wait after a database failure."""
         self.store = store
         self.handlers = handlers
         self.prepare = prepare or (lambda row: row.event)
         self.retry_delays = tuple(retry_delays)
         self.lease_seconds = lease_seconds
         self.idle_wait = idle_wait
+        self.keep_days = keep_days
+        self.prune_interval = prune_interval
+        self.backoff = backoff
+        self._next_prune = 0.0
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -61,6 +76,7 @@ class Dispatcher:
 
     def run_once(self) -> bool:
         """Process one ready event; False when there was none."""
+        self.store.lock_for_dispatch()
         row = self.store.claim_next(self.lease_seconds)
         if row is None:
             return False
@@ -104,9 +120,20 @@ class Dispatcher:
             self.store.mark_failed(row.seq, "; ".join(errors), None)
 
     # -- background thread -------------------------------------------------------------------
+    def prune(self) -> int:
+        """Delete done events older than ``keep_days`` (dead and pending ones are kept)."""
+        if self.keep_days is None:
+            return 0
+        deleted = self.store.prune_done(time.time() - self.keep_days * 86400)
+        if deleted:
+            log.info("deleted %s done event(s) older than %g days", deleted, self.keep_days)
+        return deleted
+
     def start(self) -> None:
+        """Claim the state file (``StateInUse`` if another process has it) and dispatch in a thread."""
         if self._thread is not None and self._thread.is_alive():
             return
+        self.store.lock_for_dispatch()
         released = self.store.release_running()
         if released:
             log.info("resuming %s event(s) a previous dispatcher was running", released)
@@ -122,16 +149,31 @@ class Dispatcher:
             self._thread = None
 
     def _loop(self) -> None:
+        failures = 0
         while not self._stop.is_set():
             try:
+                if self.keep_days is not None and time.monotonic() >= self._next_prune:
+                    self.prune()
+                    self._next_prune = time.monotonic() + self.prune_interval
                 worked = self.run_once()
-            except Exception:
-                log.exception("dispatcher loop error")
-                worked = False
-            if not worked:
-                wait = self.idle_wait
-                due = self.store.next_due()
-                if due is not None:
-                    wait = min(wait, max(0.005, due - time.time()))
+                wait = 0.0 if worked else self._idle_wait()
+            except Exception as exc:
+                failures += 1
+                if failures == 1:
+                    log.error("the trigger state failed, retrying with backoff: %s", exc, exc_info=True)
+                first, largest = self.backoff
+                # A wake-up (a new delivery) must not shorten the backoff, so wait on stop only.
+                self._stop.wait(min(largest, first * 2 ** min(failures - 1, 30)))
+                continue
+            if failures:
+                log.warning("the trigger state works again after %s failed attempt(s)", failures)
+                failures = 0
+            if wait:
                 self._wake.wait(wait)
                 self._wake.clear()
+
+    def _idle_wait(self) -> float:
+        due = self.store.next_due()
+        if due is None:
+            return self.idle_wait
+        return min(self.idle_wait, max(0.005, due - time.time()))

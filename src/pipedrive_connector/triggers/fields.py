@@ -62,17 +62,23 @@ def resolve_field_change(
         raise FieldNotFound(f"no {event_object} field has the key or name {field!r}")
     options = chosen.get("options") or []
 
-    def option_id(value: Any) -> Any:
-        if value is _MISSING or not options:
+    def option_id(value: Any, which: str) -> Any:
+        if value is _MISSING or value is None or not options:
             return value
         for option in options:
             if str(option.get("label", "")).casefold() == str(value).casefold():
                 return option.get("id")
-        return value
+        if any(str(option.get("id")) == str(value) for option in options):
+            return value
+        labels = ", ".join(str(option.get("label")) for option in options)
+        raise ValueError(
+            f"{which} value {value!r} is not an option of the {event_object} field "
+            f"{chosen.get('name') or chosen['key']!r}; its options are: {labels}"
+        )
 
     return field_change_trigger(
         event_object,  # type: ignore[arg-type]
         str(chosen["key"]),
-        option_id(from_value),
-        option_id(to_value),
+        option_id(from_value, "from"),
+        option_id(to_value, "to"),
     )

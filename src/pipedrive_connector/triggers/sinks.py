@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shlex
+import signal
 import subprocess
 import threading
 from pathlib import Path
@@ -70,11 +72,33 @@ class JsonlSink:
                 return
             line = json.dumps(self.document(event), default=str, sort_keys=True)
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as handle:
-                handle.write(line + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
+            append_line(self.path, line.encode("utf-8"))
             self._seen.add(key)
+
+
+def append_line(path: Path, line: bytes) -> None:
+    """Append ``line`` and a newline as a whole, durably, or not at all.
+
+    A failed write (disk full, file size limit) is cut back off, so that the retry does not glue
+    onto half a line; a partial last line left by a crash is ended first. New files are 0600.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        start = os.lseek(fd, 0, os.SEEK_END)
+        if start and os.pread(fd, 1, start - 1) != b"\n":
+            line = b"\n" + line
+        data = line + b"\n"
+        try:
+            written = 0
+            while written < len(data):
+                written += os.write(fd, data[written:])
+            os.fsync(fd)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, start)
+            raise SinkError(f"cannot append to {path}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
 
 
 class ExecSink:
@@ -92,16 +116,40 @@ class ExecSink:
     def __call__(self, event: Event) -> None:
         payload = json.dumps(self.document(event), default=str)
         try:
-            result = subprocess.run(
-                self.argv, input=payload, text=True, capture_output=True, timeout=self.timeout, check=False
+            # Its own process group, so that a timeout ends whatever the command started, too.
+            process = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
             )
         except FileNotFoundError:
             raise SinkError(f"command not found: {self.argv[0]}") from None
+        except PermissionError:
+            raise SinkError(f"command not executable: {self.argv[0]}") from None
+        try:
+            _, stderr = process.communicate(payload, timeout=self.timeout)
         except subprocess.TimeoutExpired:
+            _kill_group(process)
             raise SinkError(f"command {self.argv[0]} timed out after {self.timeout:g} s") from None
-        if result.returncode != 0:
-            tail = (result.stderr or "").strip().splitlines()[-1:] or [""]
-            raise SinkError(f"command {self.argv[0]} exited with {result.returncode}: {tail[0][:200]}")
+        except BaseException:
+            _kill_group(process)
+            raise
+        if process.returncode != 0:
+            tail = (stderr or "").strip().splitlines()[-1:] or [""]
+            raise SinkError(f"command {self.argv[0]} exited with {process.returncode}: {tail[0][:200]}")
+
+
+def _kill_group(process: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.kill()
+    # A grandchild that left the group may still hold the pipes: do not wait for it forever.
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.communicate(timeout=5)
+    process.wait()
 
 
 class ForwardSink:

@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import sqlite3
 import threading
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pipedrive_connector.triggers.events import Event
+from pipedrive_connector.triggers.state_lock import StateLock
 
 EventStatus = Literal["pending", "running", "done", "dead"]
 InsertOutcome = Literal["stored", "duplicate"]
@@ -181,6 +183,8 @@ class TriggerStore:
             raise ValueError(
                 "the trigger store needs a file path (it is shared between threads and processes)"
             )
+        self._dispatch_lock = StateLock(path)
+        _create_private(path)
         self._conn().executescript(_SCHEMA)
 
     # -- connections -------------------------------------------------------------------------
@@ -225,6 +229,12 @@ class TriggerStore:
                 conn.close()
             self._connections.clear()
         self._local = threading.local()
+        self._dispatch_lock.release()
+
+    def lock_for_dispatch(self) -> None:
+        """Claim this state file for dispatching (held until ``close``); ``StateInUse`` names the
+        process that holds it. Only one process may claim and release events of a state file."""
+        self._dispatch_lock.acquire()
 
     # -- subscriptions -----------------------------------------------------------------------
     def create_subscription(
@@ -546,24 +556,26 @@ class TriggerStore:
                     (error[:2000], retry_at, seq),
                 )
 
-    def requeue(self, seqs: list[int] | None = None, *, dead: bool = False, rerun_all: bool = False) -> int:
-        """Make events pending again: the dead ones, and/or the chosen ones.
-
-        Handlers that already succeeded for an event are skipped unless ``rerun_all``.
-        """
-        targets: set[int] = set(seqs or [])
+    def requeue(self, seqs: list[int]) -> int:
+        """Make the given events pending again (due now); handlers recorded as done stay done."""
         with self._write() as db:
-            if dead:
-                targets |= {row["seq"] for row in db.execute("SELECT seq FROM inbox WHERE status = 'dead'")}
-            for seq in targets:
-                if rerun_all:
-                    db.execute("DELETE FROM handler_runs WHERE seq = ?", (seq,))
-                db.execute(
+            count = 0
+            for seq in seqs:
+                count += db.execute(
                     "UPDATE inbox SET status = 'pending', attempts = 0, next_attempt_at = 0,"
                     " lease_until = NULL, finished_at = NULL WHERE seq = ?",
                     (seq,),
-                )
-        return len(targets)
+                ).rowcount
+        return count
+
+    def forget_handler_runs(self, seqs: list[int]) -> None:
+        """Forget which handlers succeeded for these events, so that every handler runs again."""
+        with self._write() as db:
+            db.executemany("DELETE FROM handler_runs WHERE seq = ?", [(seq,) for seq in seqs])
+
+    def dead_seqs(self) -> list[int]:
+        rows = self._conn().execute("SELECT seq FROM inbox WHERE status = 'dead' ORDER BY seq").fetchall()
+        return [row["seq"] for row in rows]
 
     def events(
         self, status: str | None = None, limit: int = 50, trigger: str | None = None
@@ -586,6 +598,29 @@ class TriggerStore:
     def event(self, seq: int) -> InboxRow | None:
         row = self._conn().execute("SELECT * FROM inbox WHERE seq = ?", (seq,)).fetchone()
         return _inbox_row(row) if row else None
+
+    def prune_done(self, finished_before: float, batch: int = 2000) -> int:
+        """Delete done events finished before ``finished_before`` (epoch seconds) and their handler
+        records; dead and pending events are never deleted. Works in small transactions so that
+        deliveries are not held up behind one long delete."""
+        deleted = 0
+        while True:
+            with self._write(durable=False) as db:
+                seqs = [
+                    row["seq"]
+                    for row in db.execute(
+                        "SELECT seq FROM inbox INDEXED BY inbox_status_seq"
+                        " WHERE status = 'done' AND finished_at < ? LIMIT ?",
+                        (finished_before, batch),
+                    )
+                ]
+                if seqs:
+                    marks = ",".join("?" * len(seqs))
+                    db.execute(f"DELETE FROM handler_runs WHERE seq IN ({marks})", seqs)
+                    db.execute(f"DELETE FROM inbox WHERE seq IN ({marks})", seqs)
+            deleted += len(seqs)
+            if len(seqs) < batch:
+                return deleted
 
     def counts(self) -> dict[str, int]:
         rows = self._conn().execute("SELECT status, COUNT(*) AS n FROM inbox GROUP BY status").fetchall()
@@ -616,6 +651,13 @@ class TriggerStore:
                 " DO UPDATE SET updated_since = MAX(updated_since, excluded.updated_since)",
                 (sub_id, updated_since),
             )
+
+
+def _create_private(path: str) -> None:
+    """Create the database file readable by its owner only (it holds payloads); SQLite gives the
+    -wal and -shm files the database file's mode. An existing file keeps its mode."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _canonical(params: dict[str, Any]) -> str:
