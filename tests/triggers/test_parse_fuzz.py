@@ -32,6 +32,9 @@ from pipedrive_connector.triggers.definitions import field_change_trigger
 from pipedrive_connector.triggers.events import parse_time
 from pipedrive_connector.triggers.sinks import event_document
 
+# Integer ranges here span at most 128 values: hypothesis draws wider bounded ranges through a
+# weighted sampler whose path depends on its random state, which it then reports as flaky data
+# generation (FlakyStrategyDefinition) in long runs.
 EXAMPLES = int(os.environ.get("PIPEDRIVE_FUZZ_EXAMPLES", "2000"))
 OUTCOMES: Counter[str] = Counter()
 
@@ -75,8 +78,13 @@ scalars = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(),
-    st.integers(min_value=-(10**400), max_value=10**400),
+    st.builds(
+        lambda digits, sign: sign * (10**digits - 1),
+        st.integers(0, 120).map(lambda n: n * 4),
+        st.sampled_from([1, -1]),
+    ),
     st.sampled_from([2**63, 2**63 - 1, 0, -1, 10**300, 10**301]),
+    st.builds(pow, st.just(10), st.just(5000)),  # built, not listed: hypothesis cannot repr it
     st.floats(),
     st.text(max_size=20),
     st.sampled_from(TRICKY_TEXT),
@@ -101,7 +109,7 @@ def nested(depth: int) -> Any:
 
 hostile_values = st.one_of(
     json_values,
-    st.integers(min_value=20, max_value=3000).map(nested),
+    st.sampled_from([20, 31, 32, 33, 34, 100, 999, 1000, 1001, 3000]).map(nested),
     option_lists.map(lambda values: {"type": "set", "values": values}),
     # Python values JSON has none of (copied: mutations must not change the strategy's own values).
     st.sampled_from([(1, 2), {1: "x"}, {"a": object()}, b"bytes"]).map(copy.deepcopy),
@@ -159,14 +167,14 @@ def mutated_bytes(draw: st.DrawFn) -> bytes:
     """Bytes of a real payload, truncated, with bytes flipped or inserted."""
     raw = bytearray(json.dumps(draw(st.sampled_from(BASES))()).encode())
     for _ in range(draw(st.integers(min_value=1, max_value=4))):
-        position = draw(st.integers(min_value=0, max_value=len(raw)))
+        position = len(raw) * draw(st.integers(min_value=0, max_value=100)) // 100
         kind = draw(st.sampled_from(["flip", "insert", "truncate"]))
         if kind == "truncate":
             del raw[position:]
         elif kind == "insert":
             raw[position:position] = draw(st.binary(min_size=1, max_size=8))
         elif position < len(raw):
-            raw[position] = draw(st.integers(min_value=0, max_value=255))
+            raw[position] = draw(st.binary(min_size=1, max_size=1))[0]
     return bytes(raw)
 
 
