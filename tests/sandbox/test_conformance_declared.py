@@ -1,0 +1,145 @@
+"""Known-good requests to the declared entities (notes, products, deal products) against the specs.
+
+The generated-request sweep of ``test_conformance.py`` covers these operations already (it picks
+every served operation); this adds one request per operation that must succeed with the documented
+status and a body matching the spec's response schema, on the demo seed's records.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+from test_conformance import TOKEN, _schema
+
+from pipedrive_connector.sandbox.seed import seeded_uuid
+
+COMMENT = seeded_uuid("noteComment:kick-off")
+
+# (spec, method, path, path parameters, query, body, expected status)
+KNOWN_GOOD: list[tuple[str, str, str, dict[str, Any], dict[str, Any], Any, int]] = [
+    ("v1", "GET", "/notes", {}, {"deal_id": 1, "pinned_to_deal_flag": 1}, None, 200),
+    ("v1", "GET", "/notes/{id}", {"id": 1}, {}, None, 200),
+    ("v1", "POST", "/notes", {}, {}, {"content": "Hi", "deal_id": 2, "pinned_to_deal_flag": 1}, 200),
+    ("v1", "PUT", "/notes/{id}", {"id": 2}, {}, {"content": "Edited"}, 200),
+    ("v1", "DELETE", "/notes/{id}", {"id": 3}, {}, None, 200),
+    ("v1", "GET", "/notes/{id}/comments", {"id": 1}, {}, None, 200),
+    ("v1", "POST", "/notes/{id}/comments", {"id": 1}, {}, {"content": "Agreed"}, 200),
+    ("v1", "GET", "/notes/{id}/comments/{commentId}", {"id": 1, "commentId": COMMENT}, {}, None, 200),
+    (
+        "v1",
+        "PUT",
+        "/notes/{id}/comments/{commentId}",
+        {"id": 1, "commentId": COMMENT},
+        {},
+        {"content": "x"},
+        200,
+    ),
+    ("v1", "DELETE", "/notes/{id}/comments/{commentId}", {"id": 1, "commentId": COMMENT}, {}, None, 200),
+    ("v1", "GET", "/noteFields", {}, {}, None, 200),
+    ("v2", "GET", "/products", {}, {"sort_by": "name"}, None, 200),
+    ("v2", "GET", "/products/{id}", {"id": 1}, {}, None, 200),
+    ("v2", "POST", "/products", {}, {}, {"name": "Cable", "prices": [{"currency": "EUR", "price": 3}]}, 201),
+    ("v2", "PATCH", "/products/{id}", {"id": 1}, {}, {"unit": "user"}, 200),
+    ("v2", "DELETE", "/products/{id}", {"id": 4}, {}, None, 200),
+    ("v2", "GET", "/products/search", {}, {"term": "licence"}, None, 200),
+    ("v2", "POST", "/products/{id}/duplicate", {"id": 2}, {}, None, 201),
+    ("v2", "GET", "/products/{id}/variations", {"id": 1}, {}, None, 200),
+    ("v2", "POST", "/products/{id}/variations", {"id": 1}, {}, {"name": "Team"}, 201),
+    (
+        "v2",
+        "PATCH",
+        "/products/{id}/variations/{product_variation_id}",
+        {"id": 1, "product_variation_id": 1},
+        {},
+        {"name": "Yearly"},
+        200,
+    ),
+    (
+        "v2",
+        "DELETE",
+        "/products/{id}/variations/{product_variation_id}",
+        {"id": 1, "product_variation_id": 2},
+        {},
+        None,
+        200,
+    ),
+    ("v2", "POST", "/products/{id}/followers", {"id": 1}, {}, {"user_id": 2}, 201),
+    ("v2", "GET", "/products/{id}/followers", {"id": 1}, {}, None, 200),
+    ("v2", "GET", "/products/{id}/followers/changelog", {"id": 1}, {}, None, 200),
+    ("v1", "POST", "/products/{id}/followers", {"id": 2}, {}, {"user_id": 2}, 201),
+    ("v1", "GET", "/products/{id}/followers", {"id": 2}, {}, None, 200),
+    ("v1", "GET", "/products/{id}/deals", {"id": 1}, {}, None, 200),
+    ("v1", "GET", "/products/{id}/permittedUsers", {"id": 1}, {}, None, 200),
+    ("v2", "GET", "/deals/{id}/products", {"id": 1}, {}, None, 200),
+    ("v2", "GET", "/deals/products", {}, {"deal_ids": [1, 2, 3]}, None, 200),
+    (
+        "v2",
+        "POST",
+        "/deals/{id}/products",
+        {"id": 4},
+        {},
+        {"product_id": 1, "quantity": 2, "item_price": 10},
+        201,
+    ),
+    (
+        "v2",
+        "POST",
+        "/deals/{id}/products/bulk",
+        {"id": 5},
+        {},
+        {"data": [{"product_id": 2, "quantity": 1, "item_price": 5}]},
+        201,
+    ),
+    (
+        "v2",
+        "PATCH",
+        "/deals/{id}/products/{product_attachment_id}",
+        {"id": 1, "product_attachment_id": 1},
+        {},
+        {"discount": 5},
+        200,
+    ),
+    (
+        "v2",
+        "DELETE",
+        "/deals/{id}/products/{product_attachment_id}",
+        {"id": 2, "product_attachment_id": 2},
+        {},
+        None,
+        200,
+    ),
+    ("v2", "DELETE", "/deals/{id}/products", {"id": 3}, {}, None, 200),
+]
+
+
+@pytest.mark.parametrize(
+    ("spec_name", "method", "path", "path_parameters", "query", "body", "expected"),
+    KNOWN_GOOD,
+    ids=[f"{row[0]} {row[1]} {row[2]}" for row in KNOWN_GOOD],
+)
+def test_known_good_request_conforms(
+    shared_dir: Path,
+    spec_name: str,
+    method: str,
+    path: str,
+    path_parameters: dict[str, Any],
+    query: dict[str, Any],
+    body: Any,
+    expected: int,
+) -> None:
+    schema = _schema(shared_dir, spec_name)
+    case = schema[path][method].Case(
+        path_parameters=path_parameters or None,
+        query=query or None,
+        **({"body": body, "media_type": "application/json"} if body is not None else {}),
+    )
+    response = case.call_and_validate(
+        headers={"x-api-token": TOKEN},
+        checks=[not_a_server_error, status_code_conformance, response_schema_conformance],
+    )
+    assert response.status_code == expected, response.text
+    assert response.json()["success"] is True
