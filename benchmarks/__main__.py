@@ -28,6 +28,7 @@ BENCHMARKS = {
     "drill-faults": "benchmarks.drill_client_faults",
     "drill-malformed": "benchmarks.drill_malformed",
     "profiles": "benchmarks.profiles",
+    "cli-startup": "benchmarks.cli_startup",
 }
 DEFAULT_JSON = REPO / "benchmarks" / "results" / "latest.json"
 DOC = REPO / "docs" / "performance.md"
