@@ -11,13 +11,13 @@ from starlette.routing import BaseRoute
 
 from pipedrive_connector.sandbox import custom_fields, timefmt
 from pipedrive_connector.sandbox.errors import ApiError, bad_request
-from pipedrive_connector.sandbox.pagination import offset_page
+from pipedrive_connector.sandbox.pagination import offset_page, offset_result, offset_window
 from pipedrive_connector.sandbox.resources import filter_eval
 from pipedrive_connector.sandbox.resources.common import now_iso, ok, principal, publish, sandbox, v1_routes
 from pipedrive_connector.sandbox.resources.entity import check_ref, check_user
 from pipedrive_connector.sandbox.serializers import v1 as v1_shapes
 from pipedrive_connector.sandbox.serializers import v2 as v2_shapes
-from pipedrive_connector.sandbox.store import Record
+from pipedrive_connector.sandbox.store import Cmp, Record
 from pipedrive_connector.sandbox.validation import (
     CUSTOM_FIELD_KEY,
     MAX_INT,
@@ -166,20 +166,27 @@ def publish_lead(
 
 def _list(request: Request, *, archived: bool) -> Response:
     state = sandbox(request)
-    items = [lead for lead in state.store.all("lead") if not lead.get("is_deleted")]
-    items = [lead for lead in items if bool(lead.get("is_archived")) == archived]
+    where: dict[str, Any] = {"is_deleted": False, "is_archived": archived}
     filter_id = query_int(request, "filter_id")
-    if filter_id is not None:
-        items = filter_eval.apply(state, filter_id, "lead", items)
-    else:
+    if filter_id is None:
         for param in ("owner_id", "person_id", "organization_id"):
             value = query_int(request, param)
             if value is not None:
-                items = [lead for lead in items if lead.get(param) == value]
+                where[param] = value
     since = query_datetime(request, "updated_since")
     if since:
-        items = [lead for lead in items if str(lead["update_time"])[:19] >= since[:19]]
+        # the first 19 characters (to the second) of update_time compare >= those of since
+        where["update_time"] = Cmp(">=", since[:19])
     sort = request.query_params.get("sort")
+    if filter_id is None and not sort:
+        start, limit = offset_window(request)
+        rows = state.store.query("lead", where=where, order_by=None, limit=limit + 1, offset=start)
+        page, pagination = offset_result(start, limit, rows)
+        data = [v1_shapes.lead_v1(state.store, lead) for lead in page]
+        return ok(data, additional_data={**pagination, "pagination": pagination})
+    items = state.store.query("lead", where=where, order_by=None)
+    if filter_id is not None:
+        items = filter_eval.apply(state, filter_id, "lead", items)
     if sort:
         field, _, direction = sort.strip().partition(" ")
         if field not in SORT_FIELDS or direction.strip().upper() not in ("", "ASC", "DESC"):

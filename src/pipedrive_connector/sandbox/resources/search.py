@@ -263,21 +263,18 @@ def _hits(
     exact: bool,
     fields: tuple[str, ...],
 ) -> list[tuple[float, Record, list[str]]]:
-    records = [r for r in state.store.all(searchable.kind) if not r.get("is_deleted")]
     person_id = query_int(request, "person_id") if "person_id" in searchable.filters else None
     org_id = query_int(request, "organization_id") if "organization_id" in searchable.filters else None
     status = (
         query_choice(request, "status", ("open", "won", "lost")) if "status" in searchable.filters else None
     )
     org_key = "organization_id" if searchable.kind == "lead" else "org_id"
+    where: dict[str, Any] = {"is_deleted": False}
+    for key, value in (("person_id", person_id), (org_key, org_id), ("status", status)):
+        if value is not None:
+            where[key] = value
     hits: list[tuple[float, Record, list[str]]] = []
-    for record in records:
-        if person_id is not None and record.get("person_id") != person_id:
-            continue
-        if org_id is not None and record.get(org_key) != org_id:
-            continue
-        if status is not None and record.get("status") != status:
-            continue
+    for record in state.store.query(searchable.kind, where=where, order_by=None):
         texts = searchable.texts(state, record)
         looked = [field for field in texts if not fields or field in fields]
         score = max((_score(term, texts[field], exact) for field in looked), default=0.0)
@@ -395,9 +392,7 @@ async def item_search_field(request: Request) -> Response:
         raise bad_request(f"Invalid value for 'field': '{field}' is not a searchable {entity_type} field")
     needle = term.lower()
     found: list[Record] = []
-    for record in state.store.all(kind) if kind else []:
-        if record.get("is_deleted"):
-            continue
+    for record in state.store.query(kind, where={"is_deleted": False}, order_by=None) if kind else []:
         raw = _field_value(record, field)
         values = raw if isinstance(raw, list) else [raw]
         texts = [str(value).lower() for value in values if value is not None]
