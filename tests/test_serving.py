@@ -6,6 +6,8 @@ from __future__ import annotations
 import errno
 import logging
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -176,3 +178,17 @@ def test_connections_beyond_the_cap_get_503_and_the_slot_frees_up() -> None:
             for sock in idle:
                 sock.close()
         assert httpx.get(f"{url}/echo", timeout=5).json() == {"received": 0}
+
+
+def test_the_cap_is_lowered_to_fit_the_open_file_limit() -> None:
+    script = (
+        "import resource\n"
+        "from pipedrive_connector.serving import FD_RESERVE, connection_cap\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (200, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))\n"
+        "print(connection_cap(1000), connection_cap(100), 200 - FD_RESERVE)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    lowered, kept, expected = done.stdout.split()
+    assert (int(lowered), int(kept)) == (int(expected), 100)
+    assert "accepting at most" in done.stderr

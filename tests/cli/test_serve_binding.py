@@ -133,3 +133,28 @@ def test_triggers_serve_on_a_taken_port_leaves_the_state_untouched(tmp_path: Pat
     )
     after = {path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in state.parent.iterdir()}
     assert after == before
+
+
+@pytest.mark.parametrize("command", [["sandbox", "serve"], ["triggers", "serve", "--no-catch-up"]])
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--header-timeout", "0"),
+        ("--body-timeout", "-1"),
+        ("--keep-alive-timeout", "nan"),
+        ("--max-connections", "0"),
+    ],
+)
+def test_nonsense_limits_are_usage_errors_naming_the_flag(
+    tmp_path: Path, command: list[str], flag: str, value: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from pipedrive_connector.cli.main import app
+
+    state = ["--state", str(tmp_path / "t.db")] if command[0] == "triggers" else []
+    result = CliRunner().invoke(app, [*command, *state, "--port", "0", flag, value], env=clean_env(tmp_path))
+    assert result.exit_code == 2
+    assert flag in result.output
+    assert "listening" not in result.output and "receiving" not in result.output
+    assert not (tmp_path / "t.db").exists()
