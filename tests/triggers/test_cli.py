@@ -122,8 +122,21 @@ def test_commands_use_a_saved_profile(run: Any, pipedrive_sandbox: Any, tmp_path
     assert json.loads(by_env.stdout)["created"] is True
     by_flag = run("disable", "newDeal", "--profile", "work", env_override=no_flags)
     assert by_flag.exit_code == 0 and "disabled subscription" in by_flag.stdout
-    polled = run("poll", "newPerson", "--once", "--connection", "work", env_override=no_flags)
+    polled = run(
+        "poll",
+        "newPerson",
+        "--once",
+        "--connection",
+        "work",
+        "--timeout",
+        "5",
+        "--max-retries",
+        "0",
+        env_override=no_flags,
+    )
     assert polled.exit_code == 0, polled.output
+    bad_timeout = run("poll", "newPerson", "--once", "--timeout", "0")
+    assert bad_timeout.exit_code == 2 and "--timeout" in bad_timeout.stderr
     unknown = run(
         "cleanup", "--public-url", "https://x.example", "--profile", "nosuch", env_override=no_flags
     )

@@ -82,7 +82,7 @@ def test_listen_prints_each_event(
             assert line.startswith(f"newPerson added.person {person['id']} ")
         process.send_signal(signal.SIGINT)
         next_line(err, "newPerson: disabled")
-        process.wait(20)
+        assert process.wait(20) == 130, "Ctrl-C must exit 130"
     finally:
         if process.poll() is None:
             process.kill()

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipedrive_connector.cli._connect import PROFILE
+from pipedrive_connector.cli._connect import ConnectionFlags, connection_options
 from pipedrive_connector.cli._server_flags import (
     BODY_TIMEOUT,
     HEADER_TIMEOUT,
@@ -59,19 +59,6 @@ STATE = typer.Option(
     envvar="PIPEDRIVE_TRIGGERS_STATE",
     help="SQLite file holding subscriptions and events.",
 )
-API_TOKEN = typer.Option(None, "--api-token", envvar="PIPEDRIVE_API_TOKEN", help="Pipedrive API token.")
-BASE_URL = typer.Option(
-    None,
-    "--base-url",
-    envvar="PIPEDRIVE_BASE_URL",
-    help="API base URL (a sandbox or https://<company>.pipedrive.com).",
-)
-COMPANY_DOMAIN = typer.Option(
-    None,
-    "--company-domain",
-    envvar="PIPEDRIVE_COMPANY_DOMAIN",
-    help="Company subdomain (instead of --base-url).",
-)
 JSON_OUT = typer.Option(False, "--json", help="Machine-readable JSON output.")
 OUT = typer.Option(None, "--out", help="Append each event as a JSON line to this file (once per event).")
 EXEC = typer.Option(None, "--exec", help="Run this command for each event, with the event JSON on stdin.")
@@ -97,27 +84,17 @@ def _print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str, sort_keys=False))
 
 
-def _client(
-    api_token: str | None,
-    base_url: str | None,
-    company_domain: str | None,
-    profile: str | None,
-    required: bool = True,
-) -> Any:
-    """A client from the flags, the environment or a saved profile (API token or OAuth), like every
-    other command; ``required=False`` gives None when no credentials are configured at all."""
-    from pipedrive_connector.client.profiles import ProfileError, resolve_credentials
+def _client(conn: ConnectionFlags, required: bool = True) -> Any:
+    """A client from the connection options, the environment or a saved profile (API token or
+    OAuth), as for every other command; ``required=False`` gives None when none is configured."""
+    from pipedrive_connector.component.errors import ConnectionConfigError
 
     try:
-        return resolve_credentials(
-            profile=profile, api_token=api_token, base_url=base_url, company_domain=company_domain
-        ).client()
-    except ProfileError as exc:
-        if not required and not profile:
+        return conn.connection().client()
+    except ConnectionConfigError as exc:
+        if not required and not conn.profile:
             return None
         _fail(str(exc), USAGE_ERROR)
-    except Exception as exc:
-        _fail(f"cannot configure the Pipedrive client: {exc}")
 
 
 @contextmanager
@@ -314,6 +291,7 @@ def list_triggers(state: str = STATE, as_json: bool = JSON_OUT) -> None:
 
 
 @triggers_app.command()
+@connection_options(api_version=False)
 def enable(
     trigger: str = typer.Argument(..., help="Trigger name, e.g. newDeal (see `pipedrive triggers list`)."),
     public_url: str = typer.Option(..., "--public-url", help="The receiver's public base URL."),
@@ -327,15 +305,13 @@ def enable(
     ),
     to_value: str | None = typer.Option(None, "--to", help="fieldChanged only: the new value (or label)."),
     state: str = STATE,
-    api_token: str | None = API_TOKEN,
-    base_url: str | None = BASE_URL,
-    company_domain: str | None = COMPANY_DOMAIN,
-    profile: str | None = PROFILE,
     as_json: bool = JSON_OUT,
+    *,
+    conn: ConnectionFlags,
 ) -> None:
     """Register the trigger's webhook (idempotent: an existing matching webhook is reused)."""
     _check_public_url(public_url)
-    client = _client(api_token, base_url, company_domain, profile)
+    client = _client(conn)
     with _errors():
         definition = _trigger(client, trigger, field, from_value, to_value)
         app = _app(state, client, public_url)
@@ -354,19 +330,18 @@ def enable(
 
 
 @triggers_app.command()
+@connection_options(api_version=False)
 def disable(
     trigger: str = typer.Argument(..., help="Trigger name."),
     public_url: str | None = typer.Option(None, "--public-url", help="Only the subscription for this URL."),
     state: str = STATE,
-    api_token: str | None = API_TOKEN,
-    base_url: str | None = BASE_URL,
-    company_domain: str | None = COMPANY_DOMAIN,
-    profile: str | None = PROFILE,
     as_json: bool = JSON_OUT,
+    *,
+    conn: ConnectionFlags,
 ) -> None:
     """Delete the trigger's webhook(s) and subscription(s)."""
     _check_public_url(public_url)
-    client = _client(api_token, base_url, company_domain, profile)
+    client = _client(conn)
     with _errors():
         if trigger != FIELD_CHANGED:
             get_trigger(trigger)
@@ -385,18 +360,17 @@ def disable(
 
 
 @triggers_app.command()
+@connection_options(api_version=False)
 def cleanup(
     public_url: str = typer.Option(..., "--public-url", help="The receiver's public base URL."),
     state: str = STATE,
-    api_token: str | None = API_TOKEN,
-    base_url: str | None = BASE_URL,
-    company_domain: str | None = COMPANY_DOMAIN,
-    profile: str | None = PROFILE,
     as_json: bool = JSON_OUT,
+    *,
+    conn: ConnectionFlags,
 ) -> None:
     """Delete webhooks that point at this receiver but belong to no stored subscription."""
     _check_public_url(public_url)
-    client = _client(api_token, base_url, company_domain, profile)
+    client = _client(conn)
     with _errors():
         app = _app(state, client, public_url)
         try:
@@ -426,6 +400,7 @@ def _run_server(app: TriggerApp, sock: socket.socket, catch_up: bool, limits: Se
 
 
 @triggers_app.command()
+@connection_options(api_version=False)
 def serve(
     host: str = HOST,
     port: int = PORT,
@@ -446,14 +421,12 @@ def serve(
         None, "--retry-delays", help="Handler retry delays, e.g. 1,5,30."
     ),
     keep_days: float = KEEP_DAYS,
-    api_token: str | None = API_TOKEN,
-    base_url: str | None = BASE_URL,
-    company_domain: str | None = COMPANY_DOMAIN,
-    profile: str | None = PROFILE,
     header_timeout: float = HEADER_TIMEOUT,
     body_timeout: float = BODY_TIMEOUT,
     keep_alive_timeout: float = KEEP_ALIVE_TIMEOUT,
     max_connections: int = MAX_CONNECTIONS,
+    *,
+    conn: ConnectionFlags,
 ) -> None:
     """Run the webhook receiver (POST /webhooks/{subscription}) and dispatch events to the sinks."""
     limits = server_limits(header_timeout, body_timeout, keep_alive_timeout, max_connections)
@@ -461,7 +434,7 @@ def serve(
     if not catch_up_interval >= 0:
         _fail("--catch-up-interval must be 0 or more seconds", USAGE_ERROR)
     delays = _retry_delays(retry_delays)
-    client = _client(api_token, base_url, company_domain, profile, required=False)
+    client = _client(conn, required=False)
     app = _app(state, client, retry_delays=delays, catch_up_interval=catch_up_interval, keep_days=keep_days)
     _claim(app)
     app.receiver.max_body_bytes = max_body
@@ -477,6 +450,7 @@ def serve(
 
 
 @triggers_app.command()
+@connection_options(api_version=False)
 def listen(
     triggers: list[str] = typer.Argument(..., help="Trigger names to enable while listening."),
     public_url: str = typer.Option(..., "--public-url", help="The public URL that reaches --host:--port."),
@@ -488,10 +462,6 @@ def listen(
     exec_: str | None = EXEC,
     forward: str | None = FORWARD,
     keep_days: float = KEEP_DAYS,
-    api_token: str | None = API_TOKEN,
-    base_url: str | None = BASE_URL,
-    company_domain: str | None = COMPANY_DOMAIN,
-    profile: str | None = PROFILE,
     as_json: bool = typer.Option(
         False, "--json", help="Without a sink: print each event as one JSON line (default: a short line)."
     ),
@@ -499,6 +469,8 @@ def listen(
     body_timeout: float = BODY_TIMEOUT,
     keep_alive_timeout: float = KEEP_ALIVE_TIMEOUT,
     max_connections: int = MAX_CONNECTIONS,
+    *,
+    conn: ConnectionFlags,
 ) -> None:
     """Enable the triggers, receive events, and disable them again on exit (Ctrl-C).
 
@@ -507,7 +479,7 @@ def listen(
     _check_public_url(public_url)
     limits = server_limits(header_timeout, body_timeout, keep_alive_timeout, max_connections)
     sock = bind_or_exit(host, port)  # before any webhook points at it
-    client = _client(api_token, base_url, company_domain, profile)
+    client = _client(conn)
     app = _app(state, client, public_url, keep_days=keep_days)
     _claim(app)
     if not _add_sinks(app, out, exec_, forward):
@@ -531,6 +503,7 @@ def listen(
 
 
 @triggers_app.command()
+@connection_options(api_version=False)
 def poll(
     triggers: list[str] = typer.Argument(..., help="Trigger names to poll (new*/updated*)."),
     interval: float = typer.Option(30.0, "--interval", help="Seconds between polls."),
@@ -540,16 +513,14 @@ def poll(
     exec_: str | None = EXEC,
     forward: str | None = FORWARD,
     keep_days: float = KEEP_DAYS,
-    api_token: str | None = API_TOKEN,
-    base_url: str | None = BASE_URL,
-    company_domain: str | None = COMPANY_DOMAIN,
-    profile: str | None = PROFILE,
     as_json: bool = JSON_OUT,
+    *,
+    conn: ConnectionFlags,
 ) -> None:
     """Poll Pipedrive's v2 lists for changes (no public URL needed); same events as webhooks."""
     if not 0 < interval < float("inf"):
         _fail("--interval must be a number of seconds above 0", USAGE_ERROR)
-    client = _client(api_token, base_url, company_domain, profile)
+    client = _client(conn)
     app = _app(state, client, keep_days=keep_days)
     _claim(app)
     _add_sinks(app, out, exec_, forward)
