@@ -46,6 +46,15 @@ _REFUSED_RESPONSE = (
 )
 
 
+class InvalidLimit(ValueError):
+    """A ``ServerLimits`` value that makes no sense; ``field`` names it, ``problem`` says why."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field} {problem}")
+        self.field = field
+        self.problem = problem
+
+
 @dataclass(frozen=True)
 class ServerLimits:
     """How long a client may take, and how many may be connected at once.
@@ -70,10 +79,10 @@ class ServerLimits:
                 or not isinstance(value, int | float)
                 or not (math.isfinite(value) and value > 0)
             ):
-                raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+                raise InvalidLimit(name, f"must be a positive number of seconds, got {value!r}")
         cap = self.max_connections
         if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
-            raise ValueError(f"max_connections must be a positive whole number, got {cap!r}")
+            raise InvalidLimit("max_connections", f"must be a positive whole number, got {cap!r}")
 
 
 class BindError(OSError):

@@ -10,7 +10,7 @@ import socket
 
 import typer
 
-from pipedrive_connector.serving import BindError, ServerLimits, bind_socket
+from pipedrive_connector.serving import BindError, InvalidLimit, ServerLimits, bind_socket
 
 _DEFAULTS = ServerLimits()
 
@@ -40,17 +40,10 @@ def server_limits(
     header_timeout: float, body_timeout: float, keep_alive_timeout: float, max_connections: int
 ) -> ServerLimits:
     """The flags as ``ServerLimits``; a bad value is a usage error naming the flag."""
-    values = {
-        "--header-timeout": header_timeout,
-        "--body-timeout": body_timeout,
-        "--keep-alive-timeout": keep_alive_timeout,
-    }
-    for flag, value in values.items():
-        if not value > 0 or value == float("inf"):
-            raise typer.BadParameter("must be a positive number of seconds", param_hint=flag)
-    if max_connections < 1:
-        raise typer.BadParameter("must be at least 1", param_hint="--max-connections")
-    return ServerLimits(header_timeout, body_timeout, keep_alive_timeout, max_connections)
+    try:
+        return ServerLimits(header_timeout, body_timeout, keep_alive_timeout, max_connections)
+    except InvalidLimit as exc:
+        raise typer.BadParameter(exc.problem, param_hint="--" + exc.field.replace("_", "-")) from None
 
 
 def bind_or_exit(host: str, port: int) -> socket.socket:
