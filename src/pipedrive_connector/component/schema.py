@@ -69,7 +69,7 @@ def validate_properties(
             cleaned[key] = free_value(value, _join(path, str(key)))
             continue
         names = ", ".join(known) or "none"
-        name = key if isinstance(key, str) else _describe(key)
+        name = key if isinstance(key, str) and key.strip() else _describe(key)
         raise ValidationError(_join(path, name), f"unknown property (expected one of: {names})")
     for prop in props:
         value = inputs.get(prop.name)
