@@ -78,6 +78,8 @@ def test_second_serve_is_refused_while_readers_still_work(tmp_path: Path) -> Non
         third = start_serve(state, tmp_path)
         try:
             wait_until_receiving(third)
+            third.send_signal(signal.SIGINT)  # Ctrl-C
+            assert third.wait(20) == 130
         finally:
             stop(third)
     finally:
