@@ -28,6 +28,7 @@ def test_demo_runs_every_action_and_fires_every_trigger() -> None:
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     report = json.loads(done.stdout)
     assert report["ok"] is True and report["failed"] == []
+    assert (report["seed_actions"], report["extra_actions"]) == (2 * 20, 2 * 4)  # v2 and v1
     assert report["seconds"] < 60
     actions = [s for s in report["steps"] if s["kind"] == "action"]
     seed_actions = {a.name for a in Component().actions if not a.extra}
@@ -46,3 +47,68 @@ def test_demo_table_output_and_loopback_receiver() -> None:
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "PASSED" in done.stdout and "Triggers: 7/7 passed" in done.stdout
     assert done.stderr == ""
+
+
+def _demo_in_a_terminal(*args: str) -> tuple[int, str]:
+    """Run the demo with stdout and stderr on one pseudo-terminal, as a user's shell does."""
+    import os
+    import pty
+
+    main_fd, terminal_fd = pty.openpty()
+    env = {**os.environ, "COLUMNS": "200", "TERM": "xterm"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipedrive_connector.cli.main", "demo", *args],
+        stdin=terminal_fd,
+        stdout=terminal_fd,
+        stderr=terminal_fd,
+        env=env,
+        close_fds=True,
+    )
+    os.close(terminal_fd)
+    chunks: list[bytes] = []
+    while True:
+        try:
+            chunk = os.read(main_fd, 65536)
+        except OSError:  # EIO: the terminal's last writer has gone
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main_fd)
+    return proc.wait(timeout=120), b"".join(chunks).decode("utf-8", "replace")
+
+
+@pytest.mark.slow
+def test_demo_in_a_terminal_prints_each_step_once_with_honest_counts() -> None:
+    code, screen = _demo_in_a_terminal()
+    assert code == 0, screen[-3000:]
+    for step in ("searchOrganizations", "getLeadDetails", "updatedPerson", "deleteOrganization"):
+        assert screen.count(step) == 1, (step, screen.count(step))
+    seed = sum(1 for a in Component().actions if not a.extra)
+    assert seed == 20
+    assert screen.count(f"Actions: {seed}/{seed} seed actions + 4/4 extras passed") == 1
+    assert f"PASSED: {seed}/{seed} seed actions + 4/4 extras, 7/7 triggers" in _plain(screen)
+
+
+def test_demo_counts_seed_actions_and_extras_apart() -> None:
+    from pipedrive_connector.cli._demo import DemoReport, Step
+
+    report = DemoReport(
+        steps=[
+            Step("action", "getDeals", "", True, 0.0, "", "v2"),
+            Step("action", "addDeal", "", False, 0.0, "", "v2"),
+            Step("action", "updateDeal", "", True, 0.0, "", "v2", extra=True),
+            Step("action", "getDeals", "", True, 0.0, "", "v1"),
+            Step("trigger", "newDeal", "", True, 0.0, ""),
+        ]
+    )
+    assert report.actions_passed() == "1/2 seed actions + 1/1 extras (v2), 1/1 seed actions (v1)"
+    data = report.to_dict()
+    assert (data["actions"], data["seed_actions"], data["extra_actions"]) == (4, 3, 1)
+
+
+def _plain(text: str) -> str:
+    """Terminal output without colour codes."""
+    import re
+
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)

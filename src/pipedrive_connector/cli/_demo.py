@@ -40,13 +40,31 @@ class DemoReport:
     def ok(self) -> bool:
         return bool(self.steps) and all(step.ok for step in self.steps)
 
+    def actions_passed(self) -> str:
+        """``20/20 seed actions + 4/4 extras``, per API version when more than one ran."""
+        actions = [s for s in self.steps if s.kind == "action"]
+        versions = list(dict.fromkeys(s.api_version for s in actions))
+        parts = []
+        for version in versions:
+            ran = [s for s in actions if s.api_version == version]
+            seed = [s for s in ran if not s.extra]
+            extras = [s for s in ran if s.extra]
+            text = f"{sum(s.ok for s in seed)}/{len(seed)} seed actions"
+            if extras:
+                text += f" + {sum(s.ok for s in extras)}/{len(extras)} extras"
+            parts.append(text + (f" ({version})" if len(versions) > 1 else ""))
+        return ", ".join(parts) or "no actions"
+
     def to_dict(self) -> dict[str, Any]:
         counts = {kind: sum(1 for s in self.steps if s.kind == kind) for kind in ("action", "trigger")}
+        actions = [s for s in self.steps if s.kind == "action"]
         return {
             "ok": self.ok,
             "seconds": round(self.seconds, 3),
             "sandbox_url": self.sandbox_url,
             "actions": counts["action"],
+            "seed_actions": sum(1 for s in actions if not s.extra),
+            "extra_actions": sum(1 for s in actions if s.extra),
             "triggers": counts["trigger"],
             "failed": [f"{s.kind} {s.name}" for s in self.steps if not s.ok],
             "steps": [asdict(s) for s in self.steps],
