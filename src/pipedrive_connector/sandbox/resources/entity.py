@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -118,18 +119,22 @@ class EntityResource:
         raise NotImplementedError
 
     def v2(self, state: SandboxState, record: Record, request: Request | None = None) -> dict[str, Any]:
+        return self.v2_renderer(state, request)(record)
+
+    def v2_renderer(
+        self, state: SandboxState, request: Request | None = None
+    ) -> Callable[[Record], dict[str, Any]]:
+        """Render records in v2 shape with the request's ``include_fields``, ``custom_fields`` and
+        ``include_option_labels`` (read and checked once for a whole page)."""
         if request is None:
-            return v2_shapes.entity_v2(state.store, self.kind, record)
-        include = self._include_fields(request)
-        keys = self._custom_field_keys(request)
-        labels = bool(query_bool(request, "include_option_labels"))
-        return v2_shapes.entity_v2(
+            return functools.partial(v2_shapes.entity_v2, state.store, self.kind)
+        return functools.partial(
+            v2_shapes.entity_v2,
             state.store,
             self.kind,
-            record,
-            include_fields=include,
-            option_labels=labels,
-            custom_field_keys=keys,
+            include_fields=self._include_fields(request),
+            option_labels=bool(query_bool(request, "include_option_labels")),
+            custom_field_keys=self._custom_field_keys(request),
         )
 
     def v2_list_where(self, request: Request, state: SandboxState, query: ListQuery) -> None:
@@ -309,7 +314,8 @@ class EntityResource:
                 any_of=query.any_of,
                 sort_fields=self.v2_sort_fields,
             )
-        data = [self.v2(state, item, request) for item in page]
+        render = self.v2_renderer(state, request)
+        data = [render(item) for item in page]
         return ok(data, additional_data={"next_cursor": next_cursor})
 
     async def v2_get(self, request: Request) -> Response:
@@ -638,5 +644,7 @@ def v1_time(state: SandboxState, field: str, value: Any) -> str | None:
         return None
     parsed = timefmt.parse_any_datetime(str(value))
     if parsed is None:
-        raise bad_request(f"Invalid value for '{field}': use YYYY-MM-DD HH:MM:SS")
+        raise bad_request(
+            f"Invalid value for '{field}': use YYYY-MM-DD HH:MM:SS (UTC), a date and time in years 1 to 9999"
+        )
     return timefmt.iso(parsed)

@@ -184,6 +184,14 @@ KEYS = {
     "activity": ACTIVITY_KEYS,
 }
 
+# kind → (local date key, the time field it is the date of), e.g. local_won_date ← won_time
+_LOCAL_DATES = {
+    kind: tuple(
+        (key, key.replace("local_", "").replace("_date", "_time")) for key in keys if key.startswith("local_")
+    )
+    for kind, keys in KEYS.items()
+}
+
 
 def _local_date(value: str | None) -> str | None:
     return value[:10] if value else None
@@ -260,12 +268,10 @@ def entity_v2(
     custom_field_keys: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """A deal, person, organization or activity as API v2 returns it."""
-    result: dict[str, Any] = {}
-    for key in KEYS[kind]:
-        if key.startswith("local_"):
-            result[key] = _local_date(record.get(key.replace("local_", "").replace("_date", "_time")))
-        else:
-            result[key] = record.get(key)
+    get = record.get
+    result: dict[str, Any] = {key: get(key) for key in KEYS[kind]}
+    for key, source in _LOCAL_DATES.get(kind, ()):
+        result[key] = _local_date(get(source))
     if kind == "person":
         for key in PERSON_OPTIONAL_KEYS:
             if record.get(key) is not None:
