@@ -224,10 +224,11 @@ def _guarded_protocol(limits: ServerLimits) -> type[Any]:
 
 
 def _quiet_when_abandoned(app: Any) -> Any:
-    """``app``, minus the traceback when it fails only because its client went away mid-request.
+    """``app``, minus the error traceback when it raises after its client went away.
 
     A body deadline (or a client hanging up) makes ``receive`` answer ``http.disconnect``; most apps
     then raise (Starlette's ``ClientDisconnect``), which uvicorn would log as an application error.
+    Whatever an app raises once ``receive`` has said so is logged at debug level instead.
     """
 
     async def guarded(scope: Any, receive: Any, send: Any) -> None:
@@ -247,7 +248,12 @@ def _quiet_when_abandoned(app: Any) -> Any:
         except Exception:
             if not gone:
                 raise
-            log.debug("%s %s abandoned by its client", scope.get("method"), scope.get("path"))
+            log.debug(
+                "%s %s failed after its client went away",
+                scope.get("method"),
+                scope.get("path"),
+                exc_info=True,
+            )
 
     return guarded
 
