@@ -18,6 +18,8 @@ from test_conformance import TOKEN, _schema
 from pipedrive_connector.sandbox.seed import seeded_uuid
 
 COMMENT = seeded_uuid("noteComment:kick-off")
+CALL_LOG = seeded_uuid("call:acme-kickoff").replace("-", "")
+CALL = {"to_phone_number": "+1 555", "outcome": "busy", "start_time": "2026-01-05 10:00:00"}
 
 # (spec, method, path, path parameters, query, body, expected status)
 KNOWN_GOOD: list[tuple[str, str, str, dict[str, Any], dict[str, Any], Any, int]] = [
@@ -113,6 +115,14 @@ KNOWN_GOOD: list[tuple[str, str, str, dict[str, Any], dict[str, Any], Any, int]]
         200,
     ),
     ("v2", "DELETE", "/deals/{id}/products", {"id": 3}, {}, None, 200),
+    ("v1", "GET", "/activityTypes", {}, {}, None, 200),
+    ("v1", "POST", "/activityTypes", {}, {}, {"name": "Demo", "icon_key": "presentation"}, 200),
+    ("v1", "PUT", "/activityTypes/{id}", {"id": 6}, {}, {"color": "FF0000"}, 200),
+    ("v1", "DELETE", "/activityTypes/{id}", {"id": 6}, {}, None, 200),
+    ("v1", "GET", "/callLogs", {}, {}, None, 200),
+    ("v1", "GET", "/callLogs/{id}", {"id": CALL_LOG}, {}, None, 200),
+    ("v1", "POST", "/callLogs", {}, {}, {**CALL, "end_time": "2026-01-05 10:01:00", "deal_id": 1}, 200),
+    ("v1", "DELETE", "/callLogs/{id}", {"id": CALL_LOG}, {}, None, 200),
 ]
 
 

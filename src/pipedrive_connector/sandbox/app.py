@@ -22,6 +22,8 @@ from pipedrive_connector.sandbox.errors import (
 )
 from pipedrive_connector.sandbox.resources import (
     activities,
+    activity_types,
+    call_logs,
     conversions,
     currencies,
     deal_products,
@@ -71,6 +73,8 @@ def api_routes() -> list[BaseRoute]:
         *fields.routes(),
         *notes.routes(),
         *products.routes(),
+        *activity_types.routes(),
+        *call_logs.routes(),
     ]
 
 

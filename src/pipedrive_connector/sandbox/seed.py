@@ -186,12 +186,17 @@ def seed(state: SandboxState, name: str) -> None:
         store.wipe()
         now_dt = state.clock.now()
         _seed_account(state, now_dt)
+        # Imported here: the catalog uses the resource modules, one of which imports this module.
+        from pipedrive_connector.sandbox.resources.activity_types import seed_activity_types
+        from pipedrive_connector.sandbox.seed_catalog import seed_demo_catalog
+
+        def at(days_ago: float) -> str:
+            return timefmt.iso(now_dt - timedelta(days=days_ago))
+
+        seed_activity_types(store, at)
         if name == "demo":
             _seed_demo(state, now_dt)
-            # Imported here: the catalog uses the resource modules, one of which imports this module.
-            from pipedrive_connector.sandbox.seed_catalog import seed_demo_catalog
-
-            seed_demo_catalog(store, lambda days_ago: timefmt.iso(now_dt - timedelta(days=days_ago)))
+            seed_demo_catalog(store, at)
         store.set_meta("seed", name)
 
 

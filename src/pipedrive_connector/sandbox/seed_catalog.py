@@ -1,4 +1,4 @@
-"""The demo seed's notes, note comments, products, product variations and products on deals.
+"""The demo seed's notes, note comments, products, product variations, products on deals, call logs.
 
 Products are attached to deals so that each deal's value stays what the demo seed gave it (the
 attachments' sums add up to it); the deals only gain ``products_count``.
@@ -32,6 +32,13 @@ NOTES: list[tuple[str, str, Any, bool]] = [
     ("<p>Prefers email over calls; based in Tallinn.</p>", "person_id", 1, False),
     ("<p>Gold tier customer since 2021.</p>", "org_id", 1, True),
     ("<p>Data team of eight, evaluating warehouses.</p>", "lead_id", "lead:Hooli data team", False),
+]
+
+
+# (call log id seed, user, deal, person, outcome, days ago, seconds)
+CALL_LOGS = [
+    ("call:acme-kickoff", 1, 1, 1, "connected", 12, 1260),
+    ("call:globex-voicemail", 2, 3, 3, "left_voicemail", 6, 40),
 ]
 
 
@@ -138,3 +145,31 @@ def seed_demo_catalog(store: Store, at: Callable[[float], str]) -> None:
                     "update_time": at(19),
                 },
             )
+    for key, user_id, deal_id, person_id, outcome, days_ago, seconds in CALL_LOGS:
+        deal = store.get("deal", deal_id)
+        assert deal is not None
+        start = at(days_ago)
+        store.put(
+            "callLog",
+            {
+                "id": seeded_uuid(key).replace("-", ""),
+                "user_id": user_id,
+                "company_id": 1,
+                "activity_id": None,
+                "subject": f"Call about {deal['title']}",
+                "duration": str(seconds),
+                "outcome": outcome,
+                "from_phone_number": "+372 5555 0001",
+                "to_phone_number": f"+372 5555 {1000 + person_id}",
+                "start_time": start,
+                "end_time": at(days_ago - seconds / 86400),
+                "person_id": person_id,
+                "org_id": deal.get("org_id"),
+                "deal_id": deal_id,
+                "lead_id": None,
+                "note": None,
+                "has_recording": False,
+                "add_time": start,
+                "update_time": start,
+            },
+        )

@@ -32,6 +32,7 @@ a filter on a field outside ``store.INDEXED_FIELDS`` works but scans the kind.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -82,6 +83,7 @@ if TYPE_CHECKING:
 OPERATIONS = ("list", "get", "add", "update", "delete", "search")
 TIME_FIELDS = ("add_time", "update_time")
 NUMBER_BOOLEAN = (0, 1)
+HEX_ID = re.compile(r"^[0-9a-f]{32}$")
 # The legacy v1 "sort" parameter's parser and ordering (EntityResource.v1_sorted uses no entity state).
 _V1_SORTER = EntityResource()
 
@@ -157,12 +159,13 @@ class Declaration:
     v1_ops: tuple[str, ...] = ()
     v2_path: str | None = None
     v2_ops: tuple[str, ...] = ()
-    id_type: str = "int"  # "int" | "uuid"
+    id_type: str = "int"  # "int" | "uuid" | "hex" (32 hex digits, like call log ids)
     id_key: str = "id"  # the id's key in responses (note comments: "uuid")
     item_param: str = "id"
     parent: Parent | None = None
     refs: Mapping[str, str] = field(default_factory=dict)
     filters: Mapping[str, Filter] = field(default_factory=dict)  # v1 and v2 list query parameters
+    own_field: str | None = None  # lists hold only records whose field is the requesting user's id
     v2_sort: tuple[str, ...] = ("id", "update_time", "add_time")
     search_fields: tuple[str, ...] = ()
     soft_delete: bool = False
@@ -274,8 +277,11 @@ class DeclaredResource:
         if self.d.id_type == "int":
             return path_int(request, self.d.item_param)
         raw = request.path_params[self.d.item_param]
-        if not UUID_PATTERN.match(raw):
-            raise bad_request(f"Invalid value for '{self.d.item_param}': expected a UUID, got '{raw}'")
+        pattern, what = (
+            (UUID_PATTERN, "a UUID") if self.d.id_type == "uuid" else (HEX_ID, "a 32-digit hex id")
+        )
+        if not pattern.match(raw):
+            raise bad_request(f"Invalid value for '{self.d.item_param}': expected {what}, got '{raw}'")
         return str(raw)
 
     def parent_scope(self, state: SandboxState, request: Request) -> dict[str, Any]:
@@ -357,13 +363,16 @@ class DeclaredResource:
         hooks.finish(ctx, record, None)
         hooks.check(ctx, record, None)
         with ctx.state.db_lock:
-            record["id"] = (
-                ctx.state.store.next_id(self.d.kind) if self.d.id_type == "int" else str(uuid.uuid4())
-            )
+            record["id"] = self._new_id(ctx.state)
             ctx.state.store.put(self.d.kind, record)
         hooks.after_save(ctx, record, None, "create")
         self._publish(ctx, "create", record, None)
         return record
+
+    def _new_id(self, state: SandboxState) -> int | str:
+        if self.d.id_type == "int":
+            return state.store.next_id(self.d.kind)
+        return str(uuid.uuid4()) if self.d.id_type == "uuid" else uuid.uuid4().hex
 
     def update(self, ctx: Ctx, before: Record, changes: dict[str, Any]) -> Record:
         hooks = self.d.hooks
@@ -411,6 +420,8 @@ class DeclaredResource:
     def list_where(self, state: SandboxState, request: Request) -> dict[str, Any]:
         """The list's query parameters as ``Store.query`` conditions (parent, filters, ids, update times)."""
         where: dict[str, Any] = {"is_deleted": False, **self.parent_scope(state, request)}
+        if self.d.own_field:
+            where[self.d.own_field] = principal(request).user_id
         ranges: dict[str, list[Cmp]] = {}
         for param, spec in self.d.filters.items():
             value = _query_value(request, param, spec)

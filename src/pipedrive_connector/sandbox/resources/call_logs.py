@@ -1,0 +1,91 @@
+"""Call logs (v1): list (the user's), get, add, delete. Recordings are not served (501).
+
+Rules from the spec's descriptions: ``to_phone_number``, ``outcome``, ``start_time`` and ``end_time``
+are required (times ``YYYY-MM-DD HH:MM:SS`` UTC); a call log is on a deal or on a lead, not both;
+with ``activity_id`` (a ``call`` activity) the deal, person and organization come from the activity.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
+
+from pipedrive_connector.sandbox import timefmt
+from pipedrive_connector.sandbox.engine.declared import Ctx, Declaration, DeclaredResource, Hooks
+from pipedrive_connector.sandbox.errors import bad_request
+from pipedrive_connector.sandbox.resources.common import sandbox, v1_routes
+from pipedrive_connector.sandbox.resources.entity import v1_time
+from pipedrive_connector.sandbox.store import Record
+
+if TYPE_CHECKING:
+    from pipedrive_connector.sandbox.state import SandboxState
+
+TIMES = ("start_time", "end_time")
+
+
+class CallLogRules(Hooks):
+    def defaults(self, ctx: Ctx) -> Record:
+        return {"user_id": ctx.user_id, "company_id": 1, "has_recording": False}
+
+    def changes(self, ctx: Ctx, changes: dict[str, Any], before: Record | None) -> dict[str, Any]:
+        for field in TIMES:
+            if field in changes:
+                changes[field] = v1_time(ctx.state, field, changes[field])
+        duration = changes.get("duration")
+        if duration is not None and not (duration.isascii() and duration.isdigit()):
+            raise bad_request(f"Invalid value for 'duration': seconds as digits, got '{duration}'")
+        if changes.get("deal_id") is not None and changes.get("lead_id") is not None:
+            raise bad_request("A call log is on a deal or on a lead, not both: pass deal_id or lead_id")
+        activity_id = changes.get("activity_id")
+        if activity_id is not None:
+            activity = ctx.state.store.get("activity", activity_id)
+            if activity is None or activity.get("is_deleted"):
+                raise bad_request(f"Invalid value for 'activity_id': activity {activity_id} not found")
+            if activity.get("type") != "call":
+                raise bad_request(f"Invalid value for 'activity_id': activity {activity_id} is not a call")
+            for field in ("deal_id", "person_id", "org_id"):
+                changes[field] = activity.get(field)
+            changes.setdefault("subject", activity.get("subject"))
+        return changes
+
+    def check(self, ctx: Ctx, record: Record, before: Record | None) -> None:
+        if record["end_time"] < record["start_time"]:
+            raise bad_request("Invalid value for 'end_time': the call cannot end before it starts")
+
+    def extra_v1(self, state: SandboxState, record: Record) -> dict[str, Any]:
+        return {field: timefmt.v1(record.get(field)) for field in TIMES}
+
+
+CALL_LOGS = DeclaredResource(
+    Declaration(
+        kind="callLog",
+        label="Call log",
+        v1_path="/callLogs",
+        v1_ops=("list", "get", "add"),
+        id_type="hex",
+        own_field="user_id",  # GET /callLogs: the requesting user's call logs
+        refs={
+            "user_id": "user",
+            "deal_id": "deal",
+            "person_id": "person",
+            "org_id": "organization",
+            "lead_id": "lead",
+        },
+        hooks=CallLogRules(),
+    )
+)
+
+
+async def delete_call_log(request: Request) -> Response:
+    """``DELETE /v1/callLogs/{id}``: ``{success: true}`` only (the related activity stays)."""
+    state = sandbox(request)
+    before = CALL_LOGS.load(state, request)
+    CALL_LOGS.delete(CALL_LOGS.ctx(state, request), before)
+    return JSONResponse({"success": True})
+
+
+def routes() -> list[BaseRoute]:
+    return [*CALL_LOGS.routes(), *v1_routes("/callLogs/{id}", delete_call_log, ["DELETE"])]
