@@ -81,11 +81,15 @@ def test_errors_are_one_line_with_exit_code(run: Any, tmp_path: Path) -> None:
     bad_url = run("enable", "newDeal", "--public-url", "ftp://x")
     assert bad_url.exit_code == 2 and "http" in bad_url.stderr
     not_pollable = run("poll", "deletedDeal", "--once")
-    assert not_pollable.exit_code == 1 and "deleted" in not_pollable.stderr
+    assert not_pollable.exit_code == 2 and "deleted" in not_pollable.stderr
     no_state = run("events", "--state", str(tmp_path / "missing.db"))
     assert no_state.exit_code == 1 and "missing.db" in no_state.stderr
     for args in (
         ("events", "--status", "stuck"),
+        ("events", "--limit", "0"),
+        ("enable", "fieldChanged", "--public-url", "https://h.example"),
+        ("enable", "newDeal", "--field", "deal.title", "--public-url", "https://h.example"),
+        ("enable", "fieldChanged", "--field", "deal.nosuchfield", "--public-url", "https://h.example"),
         ("poll", "newDeal", "--interval", "nan"),
         ("serve", "--retry-delays", "1,x"),
         ("serve", "--keep-days", "-1", "--port", "0"),

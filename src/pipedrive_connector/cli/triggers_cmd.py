@@ -103,17 +103,11 @@ def _errors() -> Iterator[None]:
 
     try:
         yield
-    except UnknownTriggerError as exc:
+    except (UnknownTriggerError, FieldNotFound) as exc:  # a name that does not exist: bad input
         _fail(str(exc).strip("'\""), USAGE_ERROR)
-    except FieldNotFound as exc:
-        _fail(str(exc).strip("'\""))
-    except (
-        WebhookLimitError,
-        TriggerSetupError,
-        PollingNotSupported,
-        PipedriveError,
-        StateInUse,
-    ) as exc:
+    except PollingNotSupported as exc:
+        _fail(str(exc), USAGE_ERROR)
+    except (WebhookLimitError, TriggerSetupError, PipedriveError, StateInUse) as exc:
         _fail(str(exc))
     except ValueError as exc:  # the library's way of saying an input is not acceptable
         _fail(str(exc), USAGE_ERROR)
@@ -133,10 +127,10 @@ def _trigger(
 ) -> TriggerDefinition:
     if name != FIELD_CHANGED:
         if field or from_value is not None or to_value is not None:
-            _fail("--field/--from/--to apply only to the fieldChanged trigger")
+            _fail("--field/--from/--to apply only to the fieldChanged trigger", USAGE_ERROR)
         return get_trigger(name)
     if not field or "." not in field:
-        _fail("fieldChanged needs --field OBJECT.FIELD, e.g. deal.stage_id or 'deal.Region'")
+        _fail("fieldChanged needs --field OBJECT.FIELD, e.g. deal.stage_id or 'deal.Region'", USAGE_ERROR)
     event_object, _, field_name = field.partition(".")
     kwargs: dict[str, Any] = {}
     if from_value is not None:
@@ -415,7 +409,7 @@ def serve(
         300.0, "--catch-up-interval", help="Seconds between catch-up passes while running (0: at start only)."
     ),
     max_body: int = typer.Option(
-        1024 * 1024, "--max-body", help="Largest accepted body in bytes (413 above)."
+        1024 * 1024, "--max-body", min=1, help="Largest accepted body in bytes (413 above)."
     ),
     retry_delays: str | None = typer.Option(
         None, "--retry-delays", help="Handler retry delays, e.g. 1,5,30."
@@ -574,7 +568,7 @@ def _when(epoch: float | None) -> str:
 def events(
     status: str | None = typer.Option(None, "--status", help="pending, running, done or dead."),
     trigger: str | None = typer.Option(None, "--trigger", help="Only this trigger's events."),
-    limit: int = typer.Option(50, "--limit", help="How many of the most recent events."),
+    limit: int = typer.Option(50, "--limit", min=1, help="How many of the most recent events."),
     state: str = STATE,
     as_json: bool = JSON_OUT,
 ) -> None:
