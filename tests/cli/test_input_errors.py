@@ -160,6 +160,16 @@ def test_set_merges_into_data_and_reaches_nested_fields(env: dict[str, str]) -> 
     assert [e["value"] for e in person["emails"]] == ["a@x.io"]
 
 
+def test_set_reaches_a_field_of_an_object_property(env: dict[str, str]) -> None:
+    result = runner.invoke(
+        app,
+        ["deals", "add", "--set", "title=Regional", "--set", "custom_fields.Region=EMEA", "--json"],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["custom_fields"]["Region"] == "EMEA"
+
+
 def test_param_values_are_typed_too(env: dict[str, str]) -> None:
     ok = runner.invoke(app, ["deals", "list", "--param", "status=open", "--json"], env=env)
     assert ok.exit_code == 0, ok.output
