@@ -37,6 +37,8 @@ from pipedrive_connector.triggers.sinks import event_document
 # generation (FlakyStrategyDefinition) in long runs.
 EXAMPLES = int(os.environ.get("PIPEDRIVE_FUZZ_EXAMPLES", "2000"))
 OUTCOMES: Counter[str] = Counter()
+# The suite's 120 s timeout fits the default count; long runs get about 50 ms per input.
+pytestmark = pytest.mark.timeout(max(120, EXAMPLES // 20))
 
 LEAD_ID = "adf21080-0e10-11eb-879b-05d71fb426ec"
 BASES: list[Callable[[], dict[str, Any]]] = [
