@@ -213,3 +213,69 @@ def test_v2_rejects_form_bodies_with_415_and_bad_json_with_400(api: Api) -> None
     assert broken.status_code == 400 and "JSON" in broken.json()["error"]
     array = api.post("/api/v2/persons", json=[1, 2])
     assert array.status_code == 400 and "object" in array.json()["error"]
+
+
+def _raw_post(api: Api, path: str, raw: bytes, method: str = "POST") -> Any:
+    headers = {"x-api-token": TOKEN, "content-type": "application/json"}
+    return api.client.request(method, path, content=raw, headers=headers)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "9999-12-31T23:59:59-01:00",  # parses, but shifting it to UTC overflows year 9999
+        "0001-01-01T00:00:00+01:00",  # and this underflows year 1
+        "\u0662\u0660\u0662\u0664-\u0660\u0661-\u0660\u0661 00:00:00",  # Arabic-Indic digits match \d
+    ],
+)
+@pytest.mark.parametrize(("method", "path"), [("POST", "/v1/deals"), ("PUT", "/v1/deals/1")])
+def test_v1_extreme_add_time_is_a_400_naming_the_field(api: Api, method: str, path: str, moment: str) -> None:
+    response = api.client.request(
+        method, path, json={"title": "Edge", "add_time": moment}, headers={"x-api-token": TOKEN}
+    )
+    assert response.status_code == 400, response.text
+    assert "'add_time'" in response.json()["error"]
+
+
+def test_year_one_round_trips_in_four_digits(api: Api) -> None:
+    created = api.post("/v1/deals", json={"title": "Old", "add_time": "0001-01-01 00:00:00"})
+    assert created.status_code == 201
+    assert created.json()["data"]["add_time"] == "0001-01-01 00:00:00"
+    v2 = api.get(f"/api/v2/deals/{created.json()['data']['id']}").json()["data"]
+    assert v2["add_time"] == "0001-01-01T00:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("raw", "named"),
+    [
+        (
+            b'{"title": "x", "person_id": 1, "note": "\\ud800"}',
+            "'note'",
+        ),  # a lone surrogate cannot be encoded
+        (b'{"title": "x", "person_id": 1, "value": {"amount": 1e400}}', "'value'"),  # 1e400 parses as inf
+        (b'{"title": "x", "person_id": 1, "note": ' + b"[" * 200 + b"]" * 200 + b"}", "'note'"),
+        (b'{"title": "x", "value": ' + b"9" * 5000 + b"}", "too many digits"),
+        (b'{"title": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested too deeply"),
+    ],
+)
+@pytest.mark.parametrize(
+    "path", ["/api/v2/deals", "/v1/deals", "/v1/leads", "/v1/webhooks", "/_sandbox/reset"]
+)
+def test_json_python_accepts_but_cannot_store_is_a_named_400(
+    api: Api, path: str, raw: bytes, named: str
+) -> None:
+    response = _raw_post(api, path, raw)
+    assert response.status_code == 400, response.text
+    assert named in response.json()["error"]
+
+
+def test_v2_number_beyond_a_float_is_a_400_not_an_overflow(api: Api) -> None:
+    response = _raw_post(api, "/api/v2/deals", b'{"title": "x", "value": ' + b"9" * 400 + b"}")
+    assert response.status_code == 400 and "value" in response.json()["error"]
+    response = _raw_post(api, "/v1/deals", b'{"title": "x", "value": ' + b"9" * 400 + b"}")
+    assert response.status_code == 400 and "value" in response.json()["error"]
+
+
+@pytest.mark.parametrize("path", ["/_sandbox/rate-limit", "/_sandbox/webhooks/settings", "/_sandbox/faults"])
+def test_control_plane_deep_json_is_a_400(api: Api, path: str) -> None:
+    assert _raw_post(api, path, b"[" * 100_000 + b"]" * 100_000).status_code == 400

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pipedrive_connector.sandbox.contracts import SandboxStateLike
 from pipedrive_connector.sandbox.fault_plan import FaultConfig, FaultConfigError, FaultPlan
+from pipedrive_connector.sandbox.validation import load_json_object
 
 CONTROL_PREFIX = "/_sandbox"
 _MESSAGES = {
@@ -189,7 +190,7 @@ class FaultInjector:
     async def _cp(self, request: Request) -> Response:
         if request.method == "POST":
             try:
-                payload = json.loads(await request.body() or b"{}")
+                payload = load_json_object(await request.body())
                 if not isinstance(payload, dict):
                     raise FaultConfigError("body must be a JSON object")
                 config = FaultConfig.parse(payload, getattr(self.state.settings, "fault_seed", None))

@@ -8,7 +8,6 @@ move time through ``POST /_sandbox/clock``. Error messages are Pipedrive's docum
 
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Any
 
@@ -35,6 +34,7 @@ from pipedrive_connector.sandbox.oauth_store import (
     digest,
     secrets_match,
 )
+from pipedrive_connector.sandbox.validation import load_json_object
 
 # A pre-registered app so that `pipedrive auth login` works against a fresh sandbox. It accepts any
 # loopback redirect URI (a sandbox convenience; registered apps must match their redirect_uri exactly).
@@ -320,7 +320,7 @@ class OAuthServer:
 
     async def _cp_register_client(self, request: Request) -> Response:
         try:
-            payload = json.loads(await request.body() or b"{}")
+            payload = load_json_object(await request.body())
         except (ValueError, UnicodeDecodeError):
             return _cp_error("body must be a JSON object")
         if not isinstance(payload, dict):

@@ -40,6 +40,7 @@ from pipedrive_connector.sandbox.ratelimit_windows import (
     RollingWindow,
     seconds_until_midnight,
 )
+from pipedrive_connector.sandbox.validation import load_json_object
 
 PLANS = ("off", *PLAN_MULTIPLIER)
 EXEMPT_PREFIXES = ("/_sandbox", "/oauth")
@@ -222,7 +223,7 @@ class RateLimiter:
         if request.method == "GET":
             return JSONResponse({"success": True, "data": self.describe()})
         try:
-            payload = json.loads(await request.body() or b"{}")
+            payload = load_json_object(await request.body())
         except (ValueError, UnicodeDecodeError):
             return _cp_error("body must be a JSON object")
         if not isinstance(payload, dict):

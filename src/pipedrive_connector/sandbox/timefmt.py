@@ -5,29 +5,37 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
-_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_V1_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}$")
-_TIME = re.compile(r"^\d{2}:\d{2}(:\d{2})?$")
+# re.ASCII: \d alone also matches digits such as "\u0662", which int() accepts.
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$", re.ASCII)
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+_V1_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}$", re.ASCII)
+_TIME = re.compile(r"^\d{2}:\d{2}(:\d{2})?$", re.ASCII)
+
+
+# isoformat rather than strftime: glibc's %Y writes year 1 as "1", which nothing parses back.
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def iso(moment: datetime) -> str:
     """The v2 form: whole seconds, UTC, ``Z`` suffix."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _naive_utc(moment).isoformat(timespec="seconds") + "Z"
 
 
 def iso_millis(moment: datetime) -> str:
     """The form leads and lead labels use: ``2020-10-14T11:30:36.551Z``."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return _naive_utc(moment).isoformat(timespec="milliseconds") + "Z"
 
 
 def parse_rfc3339(value: str) -> datetime | None:
+    """None when malformed, or when the offset moves it outside years 1..9999 (9999-12-31T23:59:59-01:00)."""
     if not _RFC3339.match(value):
         return None
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 
@@ -68,4 +76,4 @@ def v1(value: str | None) -> str | None:
     parsed = parse_any_datetime(value)
     if parsed is None:
         return value
-    return parsed.strftime("%Y-%m-%d %H:%M:%S")
+    return parsed.replace(tzinfo=None).isoformat(sep=" ", timespec="seconds")

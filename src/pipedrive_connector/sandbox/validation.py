@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -46,8 +47,13 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _is_finite(number: int | float) -> bool:
+    """Without float(): an integer of 400 digits is valid JSON and would overflow it."""
+    return abs(number) <= sys.float_info.max
+
+
 def _is_number(value: Any) -> bool:
-    return (_is_int(value) or isinstance(value, float)) and math.isfinite(float(value))
+    return (_is_int(value) or isinstance(value, float)) and _is_finite(value)
 
 
 def _type_ok(kind: str, value: Any) -> bool:
@@ -106,7 +112,7 @@ async def read_json_object(request: Request) -> dict[str, Any]:
             415,
             "Unsupported Media Type: the request body must be JSON (Content-Type: application/json)",
         )
-    return _parse_json_object(raw)
+    return parse_json_object(raw)
 
 
 def _reject_constant(name: str) -> Any:
@@ -114,20 +120,75 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a valid JSON number")
 
 
-def parse_json_object(raw: bytes) -> dict[str, Any]:
-    return _parse_json_object(raw)
+MAX_JSON_DEPTH = 64
 
 
-def _parse_json_object(raw: bytes) -> dict[str, Any]:
+class JsonBodyError(ValueError):
+    """A request body that is not a JSON object the sandbox can store and send back; says why."""
+
+
+def load_json_object(raw: bytes) -> dict[str, Any]:
+    """A JSON object from a request body (empty → ``{}``), or JsonBodyError naming the problem.
+
+    Besides syntax, refuses what ``json.loads`` accepts but cannot be stored or answered later:
+    NaN/Infinity literals, ``1e400`` (a float overflow), lone UTF-16 surrogates (``"\\ud800"``),
+    and nesting deeper than MAX_JSON_DEPTH.
+    """
     if not raw.strip():
         return {}
     try:
         body = json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
-        raise bad_request(f"Invalid JSON in request body: {exc}") from None
+    except RecursionError:
+        raise JsonBodyError("Invalid JSON in request body: nested too deeply") from None
+    except ValueError as exc:  # also UnicodeDecodeError, and the 4,300-digit limit of int()
+        reason = "a number has too many digits" if "integer string conversion" in str(exc) else str(exc)
+        raise JsonBodyError(f"Invalid JSON in request body: {reason}") from None
     if not isinstance(body, dict):
-        raise bad_request("The request body must be a JSON object")
+        raise JsonBodyError("The request body must be a JSON object")
+    for key, value in body.items():
+        if not _encodable(key):
+            raise JsonBodyError("Invalid field name: it contains an unpaired UTF-16 surrogate")
+        problem = _unstorable(value, 1)
+        if problem:
+            raise JsonBodyError(f"Invalid value for '{key}': {problem}")
     return body
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _unstorable(value: Any, depth: int) -> str | None:
+    if depth > MAX_JSON_DEPTH:
+        return f"nested deeper than {MAX_JSON_DEPTH} levels"
+    if isinstance(value, str):
+        return None if _encodable(value) else "contains an unpaired UTF-16 surrogate"
+    if isinstance(value, float):
+        return None if math.isfinite(value) else "number out of range"
+    items: list[Any] = []
+    if isinstance(value, list):
+        items = value
+    elif isinstance(value, dict):
+        if not all(_encodable(key) for key in value):
+            return "a key contains an unpaired UTF-16 surrogate"
+        items = list(value.values())
+    for item in items:
+        problem = _unstorable(item, depth + 1)
+        if problem:
+            return problem
+    return None
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """load_json_object with the failure as Pipedrive's 400 envelope."""
+    try:
+        return load_json_object(raw)
+    except JsonBodyError as exc:
+        raise bad_request(str(exc)) from None
 
 
 async def read_v1_body(request: Request) -> dict[str, Any]:
@@ -149,7 +210,7 @@ async def read_v1_body(request: Request) -> dict[str, Any]:
                 form[key] = value
         return form
     if content_type in ("", "application/json") or content_type.endswith("+json"):
-        return _parse_json_object(raw)
+        return parse_json_object(raw)
     raise ApiError(415, f"Unsupported Media Type: {content_type}")
 
 
@@ -280,7 +341,7 @@ def coerce_v1_number(name: str, value: Any) -> float | int | None:
             raise bad_request(f"Invalid value for '{name}': expected a number, got '{value}'") from None
     else:
         raise bad_request(f"Invalid value for '{name}': expected a number")
-    if not math.isfinite(float(number)):
+    if not _is_finite(number):
         raise bad_request(f"Invalid value for '{name}': expected a finite number")
     if isinstance(number, float) and number.is_integer():
         return int(number)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -11,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from pipedrive_connector.sandbox.contracts import Principal
+from pipedrive_connector.sandbox.validation import JsonBodyError, load_json_object
 from pipedrive_connector.sandbox.webhook_payloads import EVENT_ACTIONS, EVENT_OBJECTS
 
 WEBHOOKS_PER_USER = 40
@@ -101,15 +101,10 @@ async def read_body(request: Request) -> dict[str, Any]:
         return dict(parse_qsl(raw.decode("utf-8", errors="replace"), keep_blank_values=True))
     if content_type not in ("application/json", "") and not content_type.endswith("+json"):
         raise BodyError(f"Unsupported content type {content_type!r}: send application/json", 415)
-    if not raw.strip():
-        return {}
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BodyError(f"Request body is not valid JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise BodyError("Request body must be a JSON object")
-    return body
+        return load_json_object(raw)
+    except JsonBodyError as exc:
+        raise BodyError(str(exc)) from None
 
 
 def is_valid_subscription_url(value: object) -> bool:

@@ -12,7 +12,6 @@ plane exposes the delivery log and the delivery settings:
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from pipedrive_connector.sandbox.contracts import ChangeEvent, Principal, SandboxStateLike
 from pipedrive_connector.sandbox.custom_fields import custom_definitions
+from pipedrive_connector.sandbox.validation import load_json_object
 from pipedrive_connector.sandbox.webhook_api import (
     WEBHOOKS_PER_USER,
     BodyError,
@@ -275,7 +275,7 @@ class WebhookService:
         if request.method == "GET":
             return JSONResponse({"success": True, "data": self._settings_view()})
         try:
-            payload = json.loads(await request.body() or b"{}")
+            payload = load_json_object(await request.body())
         except (ValueError, UnicodeDecodeError):
             return _cp_error("body must be a JSON object")
         if not isinstance(payload, dict):
