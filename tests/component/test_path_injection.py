@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from component_helpers import CountingTransport
+from component_helpers import AsyncCountingTransport, CountingTransport
 
 from pipedrive_connector.client import Pipedrive
 from pipedrive_connector.component import Component, Connection, ValidationError
@@ -87,4 +87,17 @@ def test_the_flows_check_ids_even_without_validation(
         drive(flow(connection.context()), client)
     assert caught.value.property == "id"
     assert counter.requests == []
+    assert _deal_3(pipedrive_sandbox)["title"] == "Globex analytics pilot"
+
+
+@pytest.mark.anyio
+async def test_arun_refuses_the_traversal_too(pipedrive_sandbox: Any) -> None:
+    transport = AsyncCountingTransport()
+    connection = Connection.api_key(
+        pipedrive_sandbox.api_token, base_url=pipedrive_sandbox.base_url, transport=transport
+    )
+    with pytest.raises(ValidationError) as caught:
+        await Component().arun("deleteLead", {"id": "../../api/v2/deals/3"}, connection)
+    assert caught.value.property == "id"
+    assert transport.requests == []
     assert _deal_3(pipedrive_sandbox)["title"] == "Globex analytics pilot"
