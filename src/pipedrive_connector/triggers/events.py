@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pipedrive_connector.client.paths import InvalidPathSegment, entity_id, lead_id
+from pipedrive_connector.client import paths
 from pipedrive_connector.triggers.webhook_body import WebhookParseError, decode_body
 
 __all__ = [
@@ -329,8 +329,8 @@ def _entity_id(obj: str, raw: Any, name: str, *records: tuple[str, Mapping[str, 
             raise WebhookParseError(f"webhook has no {obj} id ({name} is missing and the record has no id)")
         name, raw = f"{found[0]}.id", found[1]
     try:
-        return lead_id(raw, name) if obj == "lead" else entity_id(raw, name)
-    except InvalidPathSegment as exc:
+        return paths.lead_id(raw, name) if obj == "lead" else paths.entity_id(raw, name)
+    except paths.InvalidPathSegment as exc:
         raise WebhookParseError(str(exc)) from None
 
 
