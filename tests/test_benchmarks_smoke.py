@@ -176,3 +176,22 @@ def test_malformed_body_generator_is_deterministic_and_varied() -> None:
     kinds = {kind for kind, _ in first}
     assert {"truncated", "not_utf8", "random_bytes", "wrong_type", "meta_not_object"} <= kinds
     assert all(isinstance(body, bytes) for _, body in first)
+
+
+def test_sandbox_scale_measures_every_case_at_tiny_sizes() -> None:
+    from benchmarks.sandbox_scale import Sizes, measure
+    from benchmarks.sandbox_throughput import COLUMNS
+
+    section = Section("sandbox", "Sandbox", columns=COLUMNS)
+    measure(section, lambda message: None, sizes=Sizes(small=5, medium=20, large=120), seconds=0.1, reps=1)
+    operations = [(row[1], row[2]) for row in section.rows]
+    assert ("GET /api/v2/deals/{id}", 5) in operations and ("GET /api/v2/deals/{id}", 120) in operations
+    assert ("POST /_sandbox/bulk (one request)", 120) in operations
+    assert all(row[4] > 0 for row in section.rows)
+    # the targets name the sizes compared, and are not judged below the full sizes
+    assert [t.name for t in section.targets] == [
+        "GET by id at 120 vs 5 deals",
+        "page of 500 at 120 vs 20 deals",
+        "bulk create of 120 deals",
+    ]
+    assert all(t.met is None and t.detail for t in section.targets)
