@@ -16,6 +16,7 @@ from pipedrive_connector.triggers.events import ACTIONS, Event, WebhookParseErro
 from pipedrive_connector.triggers.lifecycle import TriggerSetupError, WebhookLimitError
 from pipedrive_connector.triggers.poller import PollingNotSupported
 from pipedrive_connector.triggers.receiver import Receiver, ReceiverApp
+from pipedrive_connector.triggers.state_lock import StateInUse
 
 __all__ = [
     "ACTIONS",
@@ -28,6 +29,7 @@ __all__ = [
     "PollingNotSupported",
     "Receiver",
     "ReceiverApp",
+    "StateInUse",
     "TriggerApp",
     "TriggerDefinition",
     "TriggerSetupError",
