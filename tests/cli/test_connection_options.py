@@ -153,3 +153,36 @@ def test_profile_from_the_environment_is_honoured(pipedrive_sandbox: Any, env: d
     assert result.exit_code == 0, result.output
     missing = runner.invoke(app, ["deals", "list"], env={**without_token, "PIPEDRIVE_PROFILE": "nope"})
     assert missing.exit_code == 2 and "nope" in missing.stderr
+
+
+def test_auth_commands_that_call_pipedrive_take_timeout_and_retries(
+    pipedrive_sandbox: Any, env: dict[str, str]
+) -> None:
+    commands = dict(_commands(typer.main.get_command(app)))  # type: ignore[arg-type]
+    for name in ("auth token", "auth status"):
+        assert {"--timeout", "--max-retries"} <= _option_names(commands[name]), name
+    _faults(pipedrive_sandbox, error_rate=1.0, statuses=[503], paths=["/v1/users/me"])
+    args = [
+        "auth",
+        "token",
+        "--api-token",
+        pipedrive_sandbox.api_token,
+        "--base-url",
+        pipedrive_sandbox.base_url,
+    ]
+    result = runner.invoke(app, [*args, "--max-retries", "1"], env=env)
+    assert result.exit_code == 1
+    assert re.search(r"retrying GET /v1/users/me in \d+\.\d s \(attempt 2/2\): 503", result.stderr)
+
+
+def test_the_same_mistake_gets_the_same_exit_code_in_every_group(env: dict[str, str]) -> None:
+    for args in (["deals", "list", "--profile", "ghost"], ["auth", "status", "--profile", "ghost"]):
+        result = runner.invoke(app, args, env=env)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stderr.count("\n") == 1 and "ghost" in result.stderr
+    both = runner.invoke(
+        app,
+        ["auth", "token", "--api-token", "x", "--base-url", "http://127.0.0.1:1", "--company-domain", "a"],
+        env=env,
+    )
+    assert both.exit_code == 2 and "not both" in both.stderr

@@ -257,7 +257,7 @@ def test_login_flow_in_process_wrong_state_and_denial_raise_typed_errors(
 
 def test_cli_login_without_app_credentials_is_a_clear_error(config_dir: Path, sandbox: Any) -> None:
     result = _invoke(["auth", "login", "--no-browser", "--oauth-base-url", sandbox.base_url])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error
     assert "--client-id and --client-secret are required" in result.stderr
 
 

@@ -188,7 +188,7 @@ def test_auth_token_rejects_a_wrong_token_and_stores_nothing(
 
 def test_auth_status_for_a_missing_profile_is_one_line(config_dir: Path) -> None:
     result = _invoke(["auth", "status", "--profile", "ghost"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error, as in every command
     assert result.stderr.strip().splitlines() == [
         "error: no profile named 'ghost'; create it with `pipedrive auth login --profile ghost` "
         "or `pipedrive auth token --profile ghost`"

@@ -18,6 +18,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipedrive_connector.cli._connect import MAX_RETRIES, TIMEOUT, ConnectionFlags
+from pipedrive_connector.cli._output import InputError
 from pipedrive_connector.client.oauth import (
     DEFAULT_OAUTH_BASE_URL,
     OAuth2Auth,
@@ -68,12 +70,15 @@ def _errors_as_messages() -> Iterator[None]:
 
     try:
         yield
-    except (CommandFailed, OAuthError, ProfileError, TokenStoreError, PipedriveError) as exc:
+    except ProfileError as exc:  # no such profile, a bad name: the user's input, as everywhere else
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except (CommandFailed, OAuthError, TokenStoreError, PipedriveError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
-    except ValueError as exc:  # bad option values (OAuthApp validation and the like)
+    except ValueError as exc:  # bad option values (OAuthApp validation and the like): a usage error
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(2) from None
 
 
 def _print_json(data: Any) -> None:
@@ -122,10 +127,10 @@ def _fetch_me(client: Any) -> dict[str, Any]:
     return _user_summary(data)
 
 
-def _oauth_client(auth: OAuth2Auth) -> Any:
+def _oauth_client(auth: OAuth2Auth, **options: Any) -> Any:
     from pipedrive_connector.client import Pipedrive
 
-    return Pipedrive(auth=auth)
+    return Pipedrive(auth=auth, **options)
 
 
 # -- login ----------------------------------------------------------------------------------------
@@ -193,7 +198,7 @@ def login(
         client_id = client_id or (previous.client_id if previous else None)
         client_secret = client_secret or (previous.client_secret if previous else None)
         if not client_id or not client_secret:
-            raise CommandFailed(
+            raise InputError(
                 "--client-id and --client-secret are required (or PIPEDRIVE_CLIENT_ID / "
                 "PIPEDRIVE_CLIENT_SECRET); find them in Developer Hub > your app > OAuth & "
                 "access scopes"
@@ -271,23 +276,32 @@ def token(
     profile: str = ProfileOption,
     verify: bool = typer.Option(True, "--verify/--no-verify", help="Check the token with GET /v1/users/me."),
     as_json: bool = JsonOption,
+    timeout: float | None = TIMEOUT,
+    max_retries: int | None = MAX_RETRIES,
 ) -> None:
     """Store an API token in a profile (checked against Pipedrive first)."""
+    options = ConnectionFlags(base_url=base_url, timeout=timeout, max_retries=max_retries).client_options()
     with _errors_as_messages():
         validate_profile_name(profile)
         if base_url and company_domain:
-            raise CommandFailed("give either --base-url or --company-domain, not both")
+            raise InputError("give either --base-url or --company-domain, not both")
         if not api_token:
             api_token = typer.prompt("Pipedrive API token", hide_input=True)
         api_token = (api_token or "").strip()
         if not api_token:
-            raise CommandFailed("the API token is empty")
+            raise InputError("the API token is empty")
         user: dict[str, Any] = {}
         if verify:
             from pipedrive_connector.client import Pipedrive
 
             user = _fetch_me(
-                Pipedrive(api_token=api_token, base_url=base_url, company_domain=company_domain, environ={})
+                Pipedrive(
+                    api_token=api_token,
+                    base_url=base_url,
+                    company_domain=company_domain,
+                    environ={},
+                    **options,
+                )
             )
         record = Profile(
             name=profile,
@@ -311,7 +325,7 @@ def token(
 # -- status ---------------------------------------------------------------------------------------
 
 
-def _status(record: Profile, check: bool) -> dict[str, Any]:
+def _status(record: Profile, check: bool, options: dict[str, Any]) -> dict[str, Any]:
     status: dict[str, Any] = {
         "profile": record.name,
         "kind": record.kind,
@@ -338,13 +352,14 @@ def _status(record: Profile, check: bool) -> dict[str, Any]:
         from pipedrive_connector.client import Pipedrive
 
         client = (
-            _oauth_client(oauth_auth_for(record))
+            _oauth_client(oauth_auth_for(record), **options)
             if record.kind == "oauth"
             else Pipedrive(
                 api_token=record.api_token,
                 base_url=record.base_url,
                 company_domain=record.company_domain,
                 environ={},
+                **options,
             )
         )
         status["user"] = _fetch_me(client)
@@ -364,11 +379,14 @@ def status(
     profile: str = ProfileOption,
     check: bool = typer.Option(False, "--check", help="Also call GET /v1/users/me (refreshes if needed)."),
     as_json: bool = JsonOption,
+    timeout: float | None = TIMEOUT,
+    max_retries: int | None = MAX_RETRIES,
 ) -> None:
     """Who a profile is connected as, its scopes and token expiry (never the token)."""
+    options = ConnectionFlags(timeout=timeout, max_retries=max_retries).client_options()
     with _errors_as_messages():
         record = load_profile(profile)
-        info = _status(record, check)
+        info = _status(record, check, options)
         if as_json:
             _print_json(info)
             return
