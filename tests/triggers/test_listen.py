@@ -88,3 +88,31 @@ def test_listen_prints_each_event(
             process.kill()
             process.wait()
     assert pd.request("GET", "/v1/webhooks")["data"] == []
+
+
+def test_poll_stops_on_ctrl_c_with_exit_130(pipedrive_sandbox: Any, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIPEDRIVE_")}
+    env.update(
+        PIPEDRIVE_API_TOKEN=pipedrive_sandbox.api_token,
+        PIPEDRIVE_BASE_URL=pipedrive_sandbox.base_url,
+        PIPEDRIVE_CONFIG_DIR=str(tmp_path / "config"),
+        PYTHONUNBUFFERED="1",
+    )
+    args = ["poll", "newPerson", "--interval", "1", "--state", str(tmp_path / "t.db")]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipedrive_connector.cli.main", "triggers", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    err = lines_of(process.stderr)
+    try:
+        next_line(err, "polling newPerson every 1 s")
+        process.send_signal(signal.SIGINT)
+        assert process.wait(20) == 130
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
