@@ -19,6 +19,7 @@ from pipedrive_connector.sandbox.seed import seeded_uuid
 
 COMMENT = seeded_uuid("noteComment:kick-off")
 CALL_LOG = seeded_uuid("call:acme-kickoff").replace("-", "")
+GOAL = seeded_uuid("goal:deals won").replace("-", "")
 CALL = {"to_phone_number": "+1 555", "outcome": "busy", "start_time": "2026-01-05 10:00:00"}
 
 # (spec, method, path, path parameters, query, body, expected status)
@@ -123,6 +124,33 @@ KNOWN_GOOD: list[tuple[str, str, str, dict[str, Any], dict[str, Any], Any, int]]
     ("v1", "GET", "/callLogs/{id}", {"id": CALL_LOG}, {}, None, 200),
     ("v1", "POST", "/callLogs", {}, {}, {**CALL, "end_time": "2026-01-05 10:01:00", "deal_id": 1}, 200),
     ("v1", "DELETE", "/callLogs/{id}", {"id": CALL_LOG}, {}, None, 200),
+    ("v1", "GET", "/goals/find", {}, {}, None, 200),
+    (
+        "v1",
+        "GET",
+        "/goals/{id}/results",
+        {"id": GOAL},
+        {"period.start": "2099-01-01", "period.end": "2099-12-31"},
+        None,
+        200,
+    ),
+    ("v1", "PUT", "/goals/{id}", {"id": GOAL}, {}, {"interval": "yearly"}, 200),
+    ("v1", "DELETE", "/goals/{id}", {"id": GOAL}, {}, None, 200),
+    (
+        "v1",
+        "POST",
+        "/goals",
+        {},
+        {},
+        {
+            "type": {"name": "activities_added", "params": {"activity_type_id": [1]}},
+            "assignee": {"id": 1, "type": "person"},
+            "expected_outcome": {"target": 10, "tracking_metric": "quantity"},
+            "duration": {"start": "2026-01-01", "end": "2026-12-31"},
+            "interval": "weekly",
+        },
+        200,
+    ),
 ]
 
 

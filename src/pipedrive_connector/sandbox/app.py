@@ -30,6 +30,7 @@ from pipedrive_connector.sandbox.resources import (
     deals,
     fields,
     filters,
+    goals,
     lead_labels,
     leads,
     notes,
@@ -75,6 +76,7 @@ def api_routes() -> list[BaseRoute]:
         *products.routes(),
         *activity_types.routes(),
         *call_logs.routes(),
+        *goals.routes(),
     ]
 
 

@@ -1,4 +1,5 @@
-"""The demo seed's notes, note comments, products, product variations, products on deals, call logs.
+"""The demo seed's notes, note comments, products, product variations, products on deals, call logs
+and a goal.
 
 Products are attached to deals so that each deal's value stays what the demo seed gave it (the
 attachments' sums add up to it); the deals only gain ``products_count``.
@@ -173,3 +174,20 @@ def seed_demo_catalog(store: Store, at: Callable[[float], str]) -> None:
                 "update_time": start,
             },
         )
+    store.put(
+        "goal",
+        {
+            "id": seeded_uuid("goal:deals won").replace("-", ""),
+            "owner_id": 1,
+            "title": "Deals won this year",
+            "type": {"name": "deals_won", "params": {"pipeline_id": None}},
+            "assignee": {"id": 1, "type": "person"},
+            "interval": "quarterly",
+            "duration": {"start": at(365)[:10], "end": None},
+            "expected_outcome": {"target": 100000, "tracking_metric": "sum", "currency_id": 1},
+            "is_active": True,
+            "report_ids": [seeded_uuid("report:deals won").replace("-", "")],
+            "is_deleted": False,
+            "add_time": at(365),
+        },
+    )
