@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import click
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -54,6 +55,17 @@ def test_root_help_imports_no_command_module() -> None:
     loaded = _modules_after(code)
     assert _heavy(loaded) == []
     assert not [m for m in loaded if m.endswith("_cmd")]
+
+
+@pytest.mark.parametrize("command", ["deals", "run", "request", "actions", "demo", "manifest"])
+def test_help_of_the_resource_component_and_demo_commands_stays_light(command: str) -> None:
+    code = (
+        "import sys\n"
+        f"sys.argv = ['pipedrive', {command!r}, '--help']\n"
+        "from pipedrive_connector.cli.main import main\n"
+        "try:\n    main()\nexcept SystemExit as exit:\n    assert exit.code == 0, exit.code"
+    )
+    assert _heavy(_modules_after(code)) == []
 
 
 def test_root_help_lists_every_command_with_its_own_help() -> None:
