@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from pipedrive_connector.sandbox.errors import ApiError, bad_request, not_found, validation_failed
-from pipedrive_connector.sandbox.pagination import cursor_page, offset_page
+from pipedrive_connector.sandbox.pagination import cursor_page, offset_page, offset_result, offset_window
 from pipedrive_connector.sandbox.resources.common import now_iso, ok, sandbox, v1_routes, v2_route
 from pipedrive_connector.sandbox.serializers import v1 as v1_shapes
 from pipedrive_connector.sandbox.serializers import v2 as v2_shapes
@@ -201,17 +201,17 @@ def _deals_of(request: Request, field: str, kind: str, label: str) -> Response:
     """``/v1/pipelines/{id}/deals`` and ``/v1/stages/{id}/deals``: open deals, flat v1 shape."""
     state = sandbox(request)
     container = _load(request, kind, label)
-    deals = [
-        d for d in state.store.all("deal") if d.get(field) == container["id"] and not d.get("is_deleted")
-    ]
-    deals = [d for d in deals if d.get("status") == "open" and not d.get("is_archived")]
+    where: dict[str, Any] = {field: container["id"], "status": "open", "is_deleted": False}
+    where["is_archived"] = False
     stage_id = query_int(request, "stage_id") if kind == "pipeline" else None
     if stage_id is not None:
-        deals = [d for d in deals if d.get("stage_id") == stage_id]
+        where["stage_id"] = stage_id
     user_id = query_int(request, "user_id")
     if user_id is not None and request.query_params.get("everyone") not in ("1", "true"):
-        deals = [d for d in deals if d.get("owner_id") == user_id]
-    page, pagination = offset_page(request, deals)
+        where["owner_id"] = user_id
+    start, limit = offset_window(request)
+    rows = state.store.query("deal", where=where, order_by=None, limit=limit + 1, offset=start)
+    page, pagination = offset_result(start, limit, rows)
     data = [v1_shapes.flat_ids(v1_shapes.deal_v1(state.store, d)) for d in page]
     return ok(data, additional_data={"pagination": pagination})
 
