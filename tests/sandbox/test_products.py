@@ -190,6 +190,21 @@ def test_permitted_users_and_v1_deals_of_a_product(api: Api) -> None:
     assert api.get(f"/v1/products/{product['id']}/deals", params={"status": "bogus"}).status_code == 400
 
 
+def test_v1_products_of_a_persons_deals(api: Api) -> None:
+    person = api.post("/api/v2/persons", json={"name": "Buyer"}).json()["data"]
+    deal = api.post("/api/v2/deals", json={"title": "Buyer deal", "person_id": person["id"]}).json()["data"]
+    product = _product(api, name="Gizmo")
+    body = {"product_id": product["id"], "quantity": 2, "item_price": 7}
+    assert api.post(f"/api/v2/deals/{deal['id']}/products", json=body).status_code == 201
+    listed = api.get(f"/v1/persons/{person['id']}/products").json()
+    (item,) = listed["data"]
+    entry = item[str(deal["id"])]
+    assert entry["deal"]["id"] == deal["id"] and entry["deal"]["value"] == 14
+    assert entry["product"]["id"] == product["id"] and entry["product"]["name"] == "Gizmo"
+    assert listed["additional_data"]["pagination"]["more_items_in_collection"] is False
+    assert api.get("/v1/persons/99999/products").status_code == 404
+
+
 def test_product_webhooks(extras: ExtrasSandbox, receiver: Receiver) -> None:
     extras.add_webhook(receiver.url, event_action="*", event_object="product", version="2.0")
     made = extras.api.post("/api/v2/products", json={"name": "Hooked"}).json()["data"]

@@ -16,12 +16,14 @@ from pipedrive_connector.sandbox.engine.declared import (
     Hooks,
     Parent,
 )
-from pipedrive_connector.sandbox.errors import validation_failed
+from pipedrive_connector.sandbox.errors import not_found, validation_failed
 from pipedrive_connector.sandbox.pagination import offset_result, offset_window
 from pipedrive_connector.sandbox.resources import deals
 from pipedrive_connector.sandbox.resources.common import ok, sandbox, v1_routes, v2_route
 from pipedrive_connector.sandbox.resources.followers import Followers
+from pipedrive_connector.sandbox.serializers.v1 import flat_ids
 from pipedrive_connector.sandbox.store import Record
+from pipedrive_connector.sandbox.validation import path_int
 
 if TYPE_CHECKING:
     from pipedrive_connector.sandbox.state import SandboxState
@@ -230,6 +232,27 @@ async def v1_permitted_users(request: Request) -> Response:
     return ok([user["id"] for user in users if user.get("active_flag", True)])
 
 
+async def v1_person_products(request: Request) -> Response:
+    """``GET /v1/persons/{id}/products``: one ``{"<deal id>": {deal, product}}`` per product on the
+    person's deals (the spec's ``DEAL_ID`` key stands for the deal's id)."""
+    state = sandbox(request)
+    person = state.store.get("person", path_int(request))
+    if person is None or person.get("is_deleted"):
+        raise not_found("Person not found")
+    person_deals = state.store.query("deal", where={"person_id": person["id"], "is_deleted": False})
+    by_id = {deal["id"]: deal for deal in person_deals}
+    attached = state.store.query("dealProduct", where={"deal_id": list(by_id)}, order_by="id")
+    start, limit = offset_window(request)
+    page, pagination = offset_result(start, limit, attached[start : start + limit + 1])
+    data = []
+    for attachment in page:
+        product = state.store.get("product", attachment["product_id"])
+        deal = deals.DEALS.v1(state, by_id[attachment["deal_id"]])
+        shaped = PRODUCTS.v2(state, product) if product else None
+        data.append({str(attachment["deal_id"]): {"deal": flat_ids(deal), "product": shaped}})
+    return ok(data, additional_data={"pagination": pagination})
+
+
 def routes() -> list[BaseRoute]:
     base = "/products/{id}"
     return [
@@ -238,5 +261,6 @@ def routes() -> list[BaseRoute]:
         v2_route(f"{base}/duplicate", duplicate, ["POST"]),
         *v1_routes(f"{base}/deals", v1_product_deals, ["GET"]),
         *v1_routes(f"{base}/permittedUsers", v1_permitted_users, ["GET"]),
+        *v1_routes("/persons/{id}/products", v1_person_products, ["GET"]),
         *PRODUCTS.routes(),
     ]
