@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import sqlite3
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -13,6 +15,8 @@ import pytest
 # Fixtures are imported by name, so their use as test parameters "redefines" them.
 # ruff: noqa: F811
 from _extras_fixtures import ExtrasSandbox, _extras_server, extras  # noqa: F401
+
+from pipedrive_connector.sandbox.oauth_store import Grant, OAuthStore
 
 CLIENT_ID = "test-app"
 CLIENT_SECRET = "app-secret-123"
@@ -52,12 +56,15 @@ def app_registered(extras: ExtrasSandbox) -> ExtrasSandbox:
 
 
 def _consent(
-    extras: ExtrasSandbox, decision: str, state: str = "xyz", scope: str = "deals:full"
+    extras: ExtrasSandbox,
+    decision: str,
+    state: str = "xyz",
+    scope: str = "deals:full",
+    **extra: str | None,
 ) -> httpx.Response:
-    page = extras.cp.get(
-        "/oauth/authorize",
-        params={"client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI, "state": state, "scope": scope},
-    )
+    """The consent page answered with ``decision``; ``extra`` adds query parameters (None drops one)."""
+    params = {"client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI, "state": state, "scope": scope, **extra}
+    page = extras.cp.get("/oauth/authorize", params={k: v for k, v in params.items() if v is not None})
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     form = _FormParser()
     form.feed(page.text)
@@ -65,8 +72,8 @@ def _consent(
     return extras.cp.post(form.action, data={**form.hidden, "decision": decision}, follow_redirects=False)
 
 
-def _authorize(extras: ExtrasSandbox, state: str = "xyz") -> str:
-    answer = _consent(extras, "allow", state)
+def _authorize(extras: ExtrasSandbox, state: str = "xyz", **extra: str | None) -> str:
+    answer = _consent(extras, "allow", state, **extra)
     assert answer.status_code == 302
     location = urlsplit(answer.headers["location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT_URI
@@ -185,6 +192,7 @@ def test_client_credentials_in_the_body_are_accepted(app_registered: ExtrasSandb
         {
             "grant_type": "authorization_code",
             "code": code,
+            "redirect_uri": REDIRECT_URI,
             "client_id": CLIENT_ID,
             "client_secret": CLIENT_SECRET,
         },
@@ -330,3 +338,105 @@ def test_consent_as_another_user_and_unknown_users_are_refused(app_registered: E
     assert _me(extras, tokens["access_token"]).json()["data"]["id"] == 2
     unknown = extras.cp.get("/oauth/authorize", params={**params, "user_id": "999"})
     assert unknown.status_code == 400 and "user_id" in unknown.json()["message"]
+
+
+# RFC 7636 Appendix B: a verifier and its S256 challenge, computed by the RFC's authors.
+RFC_VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+RFC_CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+PKCE = {"code_challenge": RFC_CHALLENGE, "code_challenge_method": "S256"}
+
+
+def _code_grant(extras: ExtrasSandbox, code: str, **extra: str) -> httpx.Response:
+    return _token(extras, {"grant_type": "authorization_code", "code": code, **extra})
+
+
+def test_exchange_without_the_redirect_uri_sent_to_authorize_is_refused(
+    app_registered: ExtrasSandbox,
+) -> None:
+    extras = app_registered
+    code = _authorize(extras)
+    missing = _code_grant(extras, code)
+    assert missing.status_code == 400
+    assert missing.json()["message"] == "Missing parameter: redirect_uri"
+    assert missing.json()["error"] == "invalid_request"
+    assert _live_tokens(extras)["access_tokens"] == 0
+    # The code was used up by the failed attempt, as a code is single-use whatever happens.
+    retried = _code_grant(extras, code, redirect_uri=REDIRECT_URI)
+    assert retried.json()["message"] == "Invalid grant: authorization_code is invalid"
+
+    other = _code_grant(extras, _authorize(extras), redirect_uri="http://127.0.0.1:5555/other")
+    assert other.status_code == 400 and other.json()["error"] == "invalid_grant"
+    assert other.json()["message"] == "Invalid request: redirect_uri is invalid"
+
+
+def test_authorize_without_redirect_uri_does_not_require_it_at_exchange(
+    app_registered: ExtrasSandbox,
+) -> None:
+    extras = app_registered
+    assert _code_grant(extras, _authorize(extras, redirect_uri=None)).status_code == 200
+    same = _code_grant(extras, _authorize(extras, redirect_uri=None), redirect_uri=REDIRECT_URI)
+    assert same.status_code == 200
+    foreign = _code_grant(
+        extras, _authorize(extras, redirect_uri=None), redirect_uri="https://evil.example/cb"
+    )
+    assert foreign.status_code == 400 and foreign.json()["error"] == "invalid_grant"
+
+
+def test_pkce_s256_flow_and_its_refusals(app_registered: ExtrasSandbox) -> None:
+    extras = app_registered
+    ok = _code_grant(
+        extras, _authorize(extras, **PKCE), redirect_uri=REDIRECT_URI, code_verifier=RFC_VERIFIER
+    )
+    assert ok.status_code == 200 and _me(extras, ok.json()["access_token"]).status_code == 200
+
+    cases = [
+        ({}, "Invalid grant: code_verifier is missing"),
+        ({"code_verifier": RFC_VERIFIER[:-1] + "l"}, "Invalid grant: code_verifier is invalid"),
+        ({"code_verifier": "short"}, "Invalid grant: code_verifier is invalid"),
+        ({"code_verifier": RFC_CHALLENGE}, "Invalid grant: code_verifier is invalid"),  # the challenge itself
+    ]
+    for extra, message in cases:
+        refused = _code_grant(extras, _authorize(extras, **PKCE), redirect_uri=REDIRECT_URI, **extra)
+        assert refused.status_code == 400, extra
+        assert refused.json()["error"] == "invalid_grant" and refused.json()["message"] == message
+        assert RFC_VERIFIER not in refused.text
+
+    downgrade = _code_grant(extras, _authorize(extras), redirect_uri=REDIRECT_URI, code_verifier=RFC_VERIFIER)
+    assert downgrade.status_code == 400 and downgrade.json()["error"] == "invalid_grant"
+    assert _live_tokens(extras)["access_tokens"] == 1
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"code_challenge": RFC_VERIFIER, "code_challenge_method": "plain"}, "must be S256"),
+        ({"code_challenge": RFC_CHALLENGE}, "must be S256"),  # no method means plain (RFC 7636 §4.3)
+        ({"code_challenge": "too-short", "code_challenge_method": "S256"}, "not an S256 challenge"),
+        ({"code_challenge_method": "S256"}, "without code_challenge"),
+    ],
+)
+def test_authorize_refuses_unusable_pkce_through_the_redirect(
+    app_registered: ExtrasSandbox, params: dict[str, str], reason: str
+) -> None:
+    query = {"client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI, "state": "p1", **params}
+    answer = app_registered.cp.get("/oauth/authorize", params=query, follow_redirects=False)
+    assert answer.status_code == 302
+    location = urlsplit(answer.headers["location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT_URI
+    sent_back = parse_qs(location.query)
+    assert sent_back["error"] == ["invalid_request"] and sent_back["state"] == ["p1"]
+    assert reason in sent_back["error_description"][0] and "code" not in sent_back
+
+
+def test_a_database_from_before_pkce_gains_the_challenge_column(tmp_path: Any) -> None:
+    db = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
+    db.execute(
+        "CREATE TABLE sandbox_oauth_codes (digest TEXT PRIMARY KEY, client_id TEXT NOT NULL, "
+        "redirect_uri TEXT NOT NULL, user_id INTEGER NOT NULL, company_id INTEGER NOT NULL, "
+        "scope TEXT NOT NULL, expires_at TEXT NOT NULL)"
+    )
+    store = OAuthStore(db, None)
+    moment = datetime(2030, 1, 1, tzinfo=UTC)
+    code = store.issue_code(Grant("app", 1, 1, "base", moment, REDIRECT_URI, code_challenge=RFC_CHALLENGE))
+    taken = store.take_code(code)
+    assert taken is not None and taken.code_challenge == RFC_CHALLENGE and taken.redirect_uri == REDIRECT_URI

@@ -26,6 +26,7 @@ from pipedrive_connector.sandbox.oauth_forms import (
     read_form,
     with_query,
 )
+from pipedrive_connector.sandbox.oauth_pkce import challenge_problem, verifier_matches
 from pipedrive_connector.sandbox.oauth_store import (
     CODE_LIFETIME,
     Grant,
@@ -66,6 +67,20 @@ def _error_response(error: OAuthError) -> JSONResponse:
         },
         status_code=400,
         headers={"cache-control": "no-store"},
+    )
+
+
+def _redirect_error(redirect_uri: str, error: str, description: str, params: dict[str, str]) -> Response:
+    """RFC 6749 §4.1.2.1: an authorize error sent back to the (already validated) redirect URI."""
+    query = {"error": error, "error_description": description}
+    if "state" in params:
+        query["state"] = params["state"]
+    return RedirectResponse(with_query(redirect_uri, query), 302)
+
+
+def _redirect_allowed(client: OAuthClient, redirect_uri: str) -> bool:
+    return redirect_uri == client.redirect_uri or (
+        client.any_loopback_redirect and is_loopback_url(redirect_uri)
     )
 
 
@@ -141,10 +156,7 @@ class OAuthServer:
         redirect_uri = params.get("redirect_uri") or client.redirect_uri
         if not is_valid_redirect_uri(redirect_uri):
             raise OAuthError("Invalid request: redirect_uri is not a valid URI")
-        allowed = redirect_uri == client.redirect_uri or (
-            client.any_loopback_redirect and is_loopback_url(redirect_uri)
-        )
-        if not allowed:
+        if not _redirect_allowed(client, redirect_uri):
             raise OAuthError("Invalid request: redirect_uri is invalid")
         return client, redirect_uri
 
@@ -157,14 +169,18 @@ class OAuthServer:
         user_id = params.get("user_id", "1")
         if not user_id.isdigit() or not self._user_exists(int(user_id)):
             return _error_response(OAuthError("Invalid request: user_id is not an active sandbox user"))
+        pkce_problem = challenge_problem(params.get("code_challenge"), params.get("code_challenge_method"))
+        if pkce_problem:  # RFC 7636 §4.4.1: told to the client through the redirect, as invalid_request
+            return _redirect_error(redirect_uri, "invalid_request", pkce_problem, params)
         fields = {
             "client_id": client.client_id,
-            "redirect_uri": redirect_uri,
             "scope": normalize_scope(params.get("scope")),
             "user_id": user_id,
         }
-        if "state" in params:
-            fields["state"] = params["state"]
+        # Posted back only when sent, so that the token exchange knows whether to require it.
+        for name in ("redirect_uri", "state", "code_challenge", "code_challenge_method"):
+            if name in params:
+                fields[name] = params[name]
         return HTMLResponse(consent_page(fields), headers={"cache-control": "no-store"})
 
     async def _authorize_decision(self, request: Request) -> Response:
@@ -186,13 +202,17 @@ class OAuthServer:
         user_id = form.get("user_id", "1")
         if not user_id.isdigit() or not self._user_exists(int(user_id)):
             return _error_response(OAuthError("Invalid request: user_id is not an active sandbox user"))
+        pkce_problem = challenge_problem(form.get("code_challenge"), form.get("code_challenge_method"))
+        if pkce_problem:
+            return _redirect_error(redirect_uri, "invalid_request", pkce_problem, form)
         grant = Grant(
             client_id=client.client_id,
             user_id=int(user_id),
             company_id=int(getattr(self.state.settings, "company_id", 1)),
             scope=normalize_scope(form.get("scope")),
             expires_at=self.state.clock.now() + CODE_LIFETIME,
-            redirect_uri=redirect_uri,
+            redirect_uri=form.get("redirect_uri", ""),
+            code_challenge=form.get("code_challenge", ""),
         )
         code = self.store.issue_code(grant)
         return RedirectResponse(with_query(redirect_uri, {"code": code, **state_param}), 302)
@@ -251,10 +271,34 @@ class OAuthServer:
             raise OAuthError("Invalid grant: authorization_code is invalid", "invalid_grant")
         if grant.expires_at <= self.state.clock.now():
             raise OAuthError("Invalid grant: authorization_code has expired", "invalid_grant")
-        redirect_uri = form.get("redirect_uri")
-        if redirect_uri is not None and redirect_uri != grant.redirect_uri:
-            raise OAuthError("Invalid request: redirect_uri is invalid")
+        self._check_code_redirect_uri(client, grant, form.get("redirect_uri"))
+        self._check_code_verifier(grant, form.get("code_verifier"))
         return self._token_body(grant)
+
+    @staticmethod
+    def _check_code_redirect_uri(client: OAuthClient, grant: Grant, sent: str | None) -> None:
+        """RFC 6749 §4.1.3: required, and identical, when the authorize request carried one."""
+        if grant.redirect_uri:
+            if not sent:
+                raise OAuthError("Missing parameter: redirect_uri")
+            if sent != grant.redirect_uri:
+                raise OAuthError("Invalid request: redirect_uri is invalid", "invalid_grant")
+        elif sent and not _redirect_allowed(client, sent):
+            raise OAuthError("Invalid request: redirect_uri is invalid", "invalid_grant")
+
+    @staticmethod
+    def _check_code_verifier(grant: Grant, verifier: str | None) -> None:
+        """RFC 7636 §4.6; a verifier for a code issued without a challenge is refused too (downgrade)."""
+        if grant.code_challenge:
+            if not verifier:
+                raise OAuthError("Invalid grant: code_verifier is missing", "invalid_grant")
+            if not verifier_matches(verifier, grant.code_challenge):
+                raise OAuthError("Invalid grant: code_verifier is invalid", "invalid_grant")
+        elif verifier:
+            raise OAuthError(
+                "Invalid grant: code_verifier was sent but the authorization had no code_challenge",
+                "invalid_grant",
+            )
 
     def _grant_refresh_token(self, client: OAuthClient, form: dict[str, str]) -> dict[str, Any]:
         refresh_token = form.get("refresh_token", "")

@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS sandbox_oauth_codes (
     user_id INTEGER NOT NULL,
     company_id INTEGER NOT NULL,
     scope TEXT NOT NULL,
-    expires_at TEXT NOT NULL
+    expires_at TEXT NOT NULL,
+    code_challenge TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS sandbox_oauth_refresh_tokens (
     digest TEXT PRIMARY KEY,
@@ -91,8 +92,10 @@ class Grant:
     company_id: int
     scope: str
     expires_at: datetime
+    # As sent to /oauth/authorize: "" when it was left out (then the app's registered URI was used).
     redirect_uri: str = ""
     refresh_digest: str = ""
+    code_challenge: str = ""  # RFC 7636 S256 challenge sent to /oauth/authorize; "" without PKCE
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,15 @@ class IssuedTokens:
 class OAuthStore(PluginTables):
     SCHEMA = _SCHEMA
     TABLES = _TABLES
+
+    def _create_tables(self) -> None:
+        super()._create_tables()
+        # A --db sandbox created before PKCE support has the codes table without this column.
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(sandbox_oauth_codes)")}
+        if "code_challenge" not in columns:
+            self._db.execute(
+                "ALTER TABLE sandbox_oauth_codes ADD COLUMN code_challenge TEXT NOT NULL DEFAULT ''"
+            )
 
     # -- clients -------------------------------------------------------------------------------
 
@@ -142,7 +154,8 @@ class OAuthStore(PluginTables):
         code = secrets.token_urlsafe(24)
         with self._lock:
             self._db.execute(
-                "INSERT INTO sandbox_oauth_codes VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO sandbox_oauth_codes (digest, client_id, redirect_uri, user_id, company_id, "
+                "scope, expires_at, code_challenge) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     digest(code),
                     grant.client_id,
@@ -151,6 +164,7 @@ class OAuthStore(PluginTables):
                     grant.company_id,
                     grant.scope,
                     _stamp(grant.expires_at),
+                    grant.code_challenge,
                 ),
             )
         return code
@@ -159,14 +173,22 @@ class OAuthStore(PluginTables):
         """The code's grant, deleting it: a code is single-use whatever happens next."""
         with self._lock:
             row = self._db.execute(
-                "SELECT client_id, user_id, company_id, scope, expires_at, redirect_uri "
+                "SELECT client_id, user_id, company_id, scope, expires_at, redirect_uri, code_challenge "
                 "FROM sandbox_oauth_codes WHERE digest = ?",
                 (digest(code),),
             ).fetchone()
             if row is None:
                 return None
             self._db.execute("DELETE FROM sandbox_oauth_codes WHERE digest = ?", (digest(code),))
-        return Grant(row[0], row[1], row[2], row[3], datetime.fromisoformat(row[4]), redirect_uri=row[5])
+        return Grant(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            datetime.fromisoformat(row[4]),
+            redirect_uri=row[5],
+            code_challenge=row[6],
+        )
 
     # -- tokens --------------------------------------------------------------------------------
 
