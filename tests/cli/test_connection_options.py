@@ -5,6 +5,7 @@ The sandbox runs over a socket; its fault injection (``POST /_sandbox/faults``) 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -186,3 +187,15 @@ def test_the_same_mistake_gets_the_same_exit_code_in_every_group(env: dict[str, 
         env=env,
     )
     assert both.exit_code == 2 and "not both" in both.stderr
+
+
+def test_retries_during_a_paged_listing_show_and_the_listing_completes(
+    pipedrive_sandbox: Any, env: dict[str, str]
+) -> None:
+    expected = runner.invoke(app, ["deals", "list", "--all", "--json"], env=env)
+    assert expected.exit_code == 0, expected.output
+    _faults(pipedrive_sandbox, error_rate=0.5, statuses=[500], seed=11, paths=["/api/v2/deals"])
+    result = runner.invoke(app, ["deals", "list", "--all", "--json", "--max-retries", "10"], env=env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == json.loads(expected.stdout)
+    assert re.search(r"^retrying GET /api/v2/deals in \d+\.\d s \(attempt 2/11\): 500$", result.stderr, re.M)

@@ -75,8 +75,10 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def print_retry(event: Any) -> None:
-    """The client's ``on_retry`` hook: a slow or failing server is visible while it happens."""
-    typer.echo(event.describe(), err=True)
+    """The client's ``on_retry`` hook: a slow or failing server is visible while it happens.
+
+    Printed through the stderr console, so a progress bar on it (``--all``) stays intact."""
+    stderr.print(event.describe(), markup=False, highlight=False, soft_wrap=True)
 
 
 def _one_line(error: BaseException) -> str:
