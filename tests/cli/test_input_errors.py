@@ -64,6 +64,14 @@ def test_odd_inputs_to_run_are_usage_errors(env: dict[str, str], args: list[str]
     _one_line_error(runner.invoke(app, ["run", "getDeals", *args], env=env), 2, *needles)
 
 
+def test_a_bad_base_url_is_named_without_its_password(env: dict[str, str]) -> None:
+    for url in ("http://ada:pa55word@[::1", "ftp://ada:pa55word@example.com", "http://ada:pa55word@h:99999"):
+        line = _one_line_error(
+            runner.invoke(app, ["deals", "list", "--base-url", url], env=env), 2, "--base-url"
+        )
+        assert "pa55word" not in line and "***@" in line
+
+
 def test_input_files_that_are_not_utf8_or_too_deep(env: dict[str, str], tmp_path: Path) -> None:
     latin1 = tmp_path / "latin1.json"
     latin1.write_bytes(b'{"term": "caf\xe9"}')

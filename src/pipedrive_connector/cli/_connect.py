@@ -167,17 +167,19 @@ def check_base_url(url: str | None) -> None:
     """A usable http(s) URL, checked before anything is sent (httpx's own errors name no option)."""
     if not url:
         return
+    import re
     from urllib.parse import urlsplit
 
+    shown = re.sub(r"//[^/?#]*@", "//***@", url)  # a password in the URL is never printed
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
     except ValueError as error:
-        raise InputError(f"--base-url {url!r} is not a valid URL ({error})") from None
+        raise InputError(f"--base-url {shown!r} is not a valid URL ({error})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InputError(f"--base-url must be an http:// or https:// URL with a host, got {url!r}")
+        raise InputError(f"--base-url must be an http:// or https:// URL with a host, got {shown!r}")
     if any(not c.isprintable() or c.isspace() or c in _NOT_IN_HOSTS for c in parts.hostname):
-        raise InputError(f"--base-url {url!r} has a host name with characters a host cannot have")
+        raise InputError(f"--base-url {shown!r} has a host name with characters a host cannot have")
 
 
 _NOT_IN_HOSTS = frozenset('<>"{}|\\^`%/?#@')
