@@ -110,9 +110,16 @@ def advance_clock(base_url: str, seconds: float) -> None:
 
 
 def login_in_process(
-    registered: RegisteredApp, *, decision: str = "allow", tamper: Callable[[str], str] | None = None
+    registered: RegisteredApp,
+    *,
+    decision: str = "allow",
+    tamper: Callable[[str], str] | None = None,
+    announced: list[str] | None = None,
 ) -> OAuthToken:
-    """``run_login`` in a thread, the consent step driven over HTTP; the token or the login's error."""
+    """``run_login`` in a thread, the consent step driven over HTTP; the token or the login's error.
+
+    ``announced`` receives the authorize URL the login printed.
+    """
     urls: queue.Queue[str] = queue.Queue()
     outcome: dict[str, Any] = {}
 
@@ -130,7 +137,10 @@ def login_in_process(
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    location = consent(urls.get(timeout=10), decision)
+    authorize_url = urls.get(timeout=10)
+    if announced is not None:
+        announced.append(authorize_url)
+    location = consent(authorize_url, decision)
     if tamper is not None:
         location = tamper(location)
     callback = httpx.get(location)

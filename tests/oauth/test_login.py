@@ -26,7 +26,13 @@ from oauth_helpers import (
 from typer.testing import CliRunner
 
 from pipedrive_connector.cli.main import app
-from pipedrive_connector.client.oauth import AuthorizationDenied, StateMismatch
+from pipedrive_connector.client.oauth import (
+    AuthorizationDenied,
+    OAuthError,
+    OAuthTokenClient,
+    Pkce,
+    StateMismatch,
+)
 from pipedrive_connector.client.profiles import client_from_profile, load_profile, token_store_for
 
 
@@ -74,6 +80,7 @@ def test_cli_login_consents_stores_tokens_and_reports_the_user(
     assert query["client_id"] == registered_app.app.client_id
     assert query["redirect_uri"] == registered_app.redirect_uri
     assert len(query["state"]) >= 32
+    assert query["code_challenge_method"] == "S256" and len(query["code_challenge"]) == 43
     location = consent(authorize_url, "allow")
     assert location.startswith(registered_app.redirect_uri + "?")
     callback = httpx.get(location)
@@ -300,3 +307,57 @@ def test_cli_login_reports_a_busy_port_and_a_missing_callback(
     assert waited.exit_code == 1
     assert "No authorization callback arrived within 1 s" in waited.stderr
     assert not token_store_for("default").path.exists()
+
+
+def test_login_sends_a_fresh_pkce_challenge_and_proves_it_at_the_exchange(
+    registered_app: RegisteredApp, guard: SecretGuard
+) -> None:
+    announced: list[str] = []
+    for _ in range(2):
+        token = login_in_process(registered_app, announced=announced)
+        guard.add_token(token)
+        assert token.access_token
+    challenges = [dict(parse_qsl(urlsplit(url).query)) for url in announced]
+    assert all(q["code_challenge_method"] == "S256" and len(q["code_challenge"]) == 43 for q in challenges)
+    assert challenges[0]["code_challenge"] != challenges[1]["code_challenge"]  # one proof key per login
+    assert "code_verifier" not in announced[0]
+
+
+def _code_from_consent(registered: RegisteredApp, pkce: Pkce | None) -> str:
+    url = registered.app.authorize_url(redirect_uri=registered.redirect_uri, state="s" * 32, pkce=pkce)
+    location = consent(url, "allow")
+    return dict(parse_qsl(urlsplit(location).query))["code"]
+
+
+def test_an_intercepted_code_is_useless_without_the_verifier(
+    registered_app: RegisteredApp, guard: SecretGuard
+) -> None:
+    client = OAuthTokenClient(registered_app.app)
+    pkce = Pkce.generate()
+    guard.add(pkce.verifier)
+    assert pkce.verifier not in repr(pkce)
+    stolen = _code_from_consent(registered_app, pkce)
+    with pytest.raises(OAuthError) as refused:
+        client.exchange_code(stolen, registered_app.redirect_uri)  # the thief has no verifier
+    assert refused.value.error == "invalid_grant" and "code_verifier" in str(refused.value)
+    code = _code_from_consent(registered_app, pkce)
+    with pytest.raises(OAuthError) as wrong:
+        client.exchange_code(code, registered_app.redirect_uri, pkce=Pkce.generate())
+    assert wrong.value.error == "invalid_grant"
+
+    token = client.exchange_code(
+        _code_from_consent(registered_app, pkce), registered_app.redirect_uri, pkce=pkce
+    )
+    guard.add_token(token)
+    assert token.access_token
+
+
+def test_pkce_challenge_is_rfc_7636_s256() -> None:
+    # RFC 7636 Appendix B's example pair.
+    pkce = Pkce("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")
+    assert pkce.challenge == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    generated = Pkce.generate()
+    assert 43 <= len(generated.verifier) <= 128
+    assert set(generated.verifier) <= set(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+    )

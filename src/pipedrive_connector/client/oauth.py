@@ -14,6 +14,7 @@ token-endpoint calls are written here with httpx directly.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import logging
@@ -23,7 +24,8 @@ import time
 import weakref
 from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from secrets import token_urlsafe
 from typing import Any
 from urllib.parse import urlencode
 
@@ -84,6 +86,28 @@ def login_command(profile: str | None, oauth_base_url: str = DEFAULT_OAUTH_BASE_
 
 
 @dataclass(frozen=True)
+class Pkce:
+    """A PKCE proof key (RFC 7636): the S256 challenge goes in the authorize URL, the verifier in the
+    code exchange, so a code intercepted on its way back to the redirect URI is useless to others.
+
+    Pipedrive's OAuth documentation does not mention PKCE; servers ignore parameters they do not know,
+    so sending it costs nothing there, and the sandbox's OAuth server checks it.
+    """
+
+    verifier: str = field(repr=False)
+    method: str = "S256"
+
+    @classmethod
+    def generate(cls) -> Pkce:
+        return cls(token_urlsafe(64))  # 86 characters of [A-Za-z0-9_-]: within RFC 7636's 43..128
+
+    @property
+    def challenge(self) -> str:
+        digest = hashlib.sha256(self.verifier.encode("ascii")).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+@dataclass(frozen=True)
 class OAuthApp:
     """A Pipedrive app's credentials and the OAuth server that issues its tokens."""
 
@@ -115,12 +139,17 @@ class OAuthApp:
     def revoke_url(self) -> str:
         return f"{self.oauth_base_url}/oauth/revoke"
 
-    def authorize_url(self, *, redirect_uri: str, state: str, scopes: Iterable[str] = ()) -> str:
-        """The URL of Pipedrive's consent page for this app."""
+    def authorize_url(
+        self, *, redirect_uri: str, state: str, scopes: Iterable[str] = (), pkce: Pkce | None = None
+    ) -> str:
+        """The URL of Pipedrive's consent page for this app (with ``pkce``'s challenge if given)."""
         params = {"client_id": self.client_id, "redirect_uri": redirect_uri, "state": state}
         scope = " ".join(s for s in scopes if s)
         if scope:
             params["scope"] = scope
+        if pkce is not None:
+            params["code_challenge"] = pkce.challenge
+            params["code_challenge_method"] = pkce.method
         return f"{self.oauth_base_url}/oauth/authorize?{urlencode(params)}"
 
 
@@ -223,11 +252,16 @@ class OAuthTokenClient:
                 f"{what} failed: {_redact(str(exc), secrets)}", status_code=response.status_code
             ) from None
 
-    def exchange_code(self, code: str, redirect_uri: str) -> OAuthToken:
-        """Trade an authorization code for tokens (``grant_type=authorization_code``)."""
+    def exchange_code(self, code: str, redirect_uri: str, *, pkce: Pkce | None = None) -> OAuthToken:
+        """Trade an authorization code for tokens (``grant_type=authorization_code``).
+
+        ``pkce`` is the proof key whose challenge was in the authorize URL; its verifier is sent.
+        """
         form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+        if pkce is not None:
+            form["code_verifier"] = pkce.verifier
         response = self._post(self.app.token_url, form, "exchanging the authorization code")
-        secrets = (code, self.app.client_secret)
+        secrets = (code, self.app.client_secret, pkce.verifier if pkce else None)
         if response.status_code != 200:
             error, message = _error_of(response)
             message = _redact(message, secrets)

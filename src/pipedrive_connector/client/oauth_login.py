@@ -25,6 +25,7 @@ from pipedrive_connector.client.oauth import (
     OAuthApp,
     OAuthError,
     OAuthTokenClient,
+    Pkce,
     StateMismatch,
 )
 from pipedrive_connector.client.token_store import OAuthToken
@@ -202,12 +203,14 @@ def run_login(
 ) -> OAuthToken:
     """Run the browser consent flow and return the tokens (the caller stores them).
 
-    ``announce`` receives the authorize URL (no secret in it: client id, redirect URI and state).
+    ``announce`` receives the authorize URL (no secret in it: client id, redirect URI, state and the
+    PKCE challenge; the verifier travels only in the code exchange).
     Raises ``StateMismatch``, ``AuthorizationDenied`` or ``OAuthError``.
     """
     state = secrets.token_urlsafe(32)
+    pkce = Pkce.generate()
     with CallbackServer(redirect_port, expected_state=state) as server:
-        url = app.authorize_url(redirect_uri=server.redirect_uri, state=state, scopes=scopes)
+        url = app.authorize_url(redirect_uri=server.redirect_uri, state=state, scopes=scopes, pkce=pkce)
         announce(url)
         if open_browser:
             with contextlib.suppress(webbrowser.Error):  # the URL was announced; it can be opened by hand
@@ -219,4 +222,4 @@ def run_login(
         raise problem
     assert result.code is not None
     client = token_client or OAuthTokenClient(app)
-    return client.exchange_code(result.code, redirect_uri)
+    return client.exchange_code(result.code, redirect_uri, pkce=pkce)
