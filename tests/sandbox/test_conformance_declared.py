@@ -78,6 +78,11 @@ KNOWN_GOOD: list[tuple[str, str, str, dict[str, Any], dict[str, Any], Any, int]]
     ("v1", "GET", "/products/{id}/deals", {"id": 1}, {}, None, 200),
     ("v1", "GET", "/products/{id}/permittedUsers", {"id": 1}, {}, None, 200),
     ("v1", "GET", "/persons/{id}/products", {"id": 1}, {}, None, 200),
+    ("v1", "GET", "/productFields", {}, {}, None, 200),
+    ("v1", "GET", "/productFields/{id}", {"id": 1}, {}, None, 200),
+    ("v1", "POST", "/productFields", {}, {}, {"name": "Warranty", "field_type": "varchar"}, 201),
+    ("v2", "GET", "/productFields", {}, {}, None, 200),
+    ("v2", "GET", "/productFields/{field_code}", {"field_code": "code"}, {}, None, 200),
     ("v2", "GET", "/deals/{id}/products", {"id": 1}, {}, None, 200),
     ("v2", "GET", "/deals/products", {}, {"deal_ids": [1, 2, 3]}, None, 200),
     (

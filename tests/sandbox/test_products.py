@@ -190,6 +190,29 @@ def test_permitted_users_and_v1_deals_of_a_product(api: Api) -> None:
     assert api.get(f"/v1/products/{product['id']}/deals", params={"status": "bogus"}).status_code == 400
 
 
+def test_product_fields_and_custom_field_values(api: Api) -> None:
+    standard = {f["key"] for f in api.get("/v1/productFields").json()["data"]}
+    assert {"name", "code", "unit", "tax"} <= standard
+    added = api.post(
+        "/v1/productFields", json={"name": "Warranty", "field_type": "enum", "options": ["1y", "2y"]}
+    )
+    assert added.status_code == 201, added.text
+    field = added.json()["data"]
+    two_years = field["options"][1]["id"]
+    v2_field = api.get(f"/api/v2/productFields/{field['key']}").json()["data"]
+    assert v2_field["is_custom_field"] is True and v2_field["field_type"] == "enum"
+    made = _product(api, custom_fields={field["key"]: two_years})
+    assert made["custom_fields"][field["key"]] == two_years
+    bad = api.post("/api/v2/products", json={"name": "x", "custom_fields": {field["key"]: 999999}})
+    assert bad.status_code == 400 and "custom_fields" in bad.json()["error"]
+    cleared = api.patch(f"/api/v2/products/{made['id']}", json={"custom_fields": {field["key"]: None}})
+    assert cleared.json()["data"]["custom_fields"][field["key"]] is None
+    other = _product(api)
+    assert other["custom_fields"] == {field["key"]: None}
+    assert api.delete(f"/v1/productFields/{field['id']}").status_code == 200
+    assert field["key"] not in api.get(f"/api/v2/products/{made['id']}").json()["data"]["custom_fields"]
+
+
 def test_v1_products_of_a_persons_deals(api: Api) -> None:
     person = api.post("/api/v2/persons", json={"name": "Buyer"}).json()["data"]
     deal = api.post("/api/v2/deals", json={"title": "Buyer deal", "person_id": person["id"]}).json()["data"]

@@ -16,6 +16,7 @@ FIELD_KIND = {
     "lead": "dealField",
     "person": "personField",
     "organization": "organizationField",
+    "product": "productField",
 }
 FIELD_TYPES = (
     "address",

@@ -103,8 +103,24 @@ STANDARD_FIELDS: dict[str, list[tuple[str, str, str]]] = {
         ("label", "Label", "enum"),
         ("visible_to", "Visible to", "visible_to"),
     ],
+    # Only types GET /v1/productFields/{id} documents.
+    "productField": [
+        ("name", "Name", "varchar"),
+        ("code", "Product code", "varchar"),
+        ("description", "Description", "text"),
+        ("unit", "Unit", "varchar"),
+        ("tax", "Tax", "double"),
+        ("owner_id", "Owner", "user"),
+        ("add_time", "Add time", "date"),
+        ("update_time", "Update time", "date"),
+    ],
 }
-FIELD_KIND_OF = {"deal": "dealField", "person": "personField", "organization": "organizationField"}
+FIELD_KIND_OF = {
+    "deal": "dealField",
+    "person": "personField",
+    "organization": "organizationField",
+    "product": "productField",
+}
 
 
 def custom_field_key(entity: str, name: str) -> str:

@@ -1,4 +1,5 @@
-"""dealFields, personFields, organizationFields (v1): list (paginated), get, add, update, delete."""
+"""dealFields, personFields, organizationFields, productFields (v1): list (paginated), get, add, update,
+delete; v2 list and get."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from starlette.routing import BaseRoute
 
 from pipedrive_connector.sandbox import timefmt
 from pipedrive_connector.sandbox.custom_fields import FIELD_TYPES
+from pipedrive_connector.sandbox.engine import spec_data
 from pipedrive_connector.sandbox.errors import ApiError, bad_request
 from pipedrive_connector.sandbox.pagination import cursor_page, offset_page
 from pipedrive_connector.sandbox.resources.common import ok, principal, sandbox, v1_routes, v2_route
@@ -23,6 +25,7 @@ RESOURCES = {
     "dealFields": "dealField",
     "personFields": "personField",
     "organizationFields": "organizationField",
+    "productFields": "productField",
 }
 FIELD_NOT_FOUND = ApiError(
     410, "The field is not found", body={"success": False, "error": "The field is not found"}
@@ -71,7 +74,7 @@ def make_get(kind: str) -> Any:
     return get_field
 
 
-def make_add(kind: str) -> Any:
+def make_add(kind: str, status: int = 200) -> Any:
     async def add_field(request: Request) -> Response:
         state = sandbox(request)
         body = await read_v1_body(request)
@@ -89,7 +92,7 @@ def make_add(kind: str) -> Any:
         if "add_visible_flag" in body:
             record["add_visible_flag"] = bool(coerce_v1_bool("add_visible_flag", body["add_visible_flag"]))
             state.store.put(kind, record)
-        return ok(record)
+        return ok(record, status=status)
 
     return add_field
 
@@ -201,7 +204,10 @@ def routes() -> list[BaseRoute]:
     for resource, kind in RESOURCES.items():
         result += [
             *v1_routes(f"/{resource}", make_list(kind), ["GET"]),
-            *v1_routes(f"/{resource}", make_add(kind), ["POST"]),
+            # The spec's status: 200 for deal/person/organization fields, 201 for product fields.
+            *v1_routes(
+                f"/{resource}", make_add(kind, spec_data.response_status(f"POST /v1/{resource}")), ["POST"]
+            ),
             *v1_routes(f"/{resource}/{{id}}", make_get(kind), ["GET"]),
             *v1_routes(f"/{resource}/{{id}}", make_update(kind), ["PUT"]),
             *v1_routes(f"/{resource}/{{id}}", make_delete(kind), ["DELETE"]),

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from pipedrive_connector.sandbox import custom_fields
 from pipedrive_connector.sandbox.engine.declared import (
     Ctx,
     Declaration,
@@ -113,17 +114,21 @@ class ProductRules(Hooks):
         if changes.get("category") is not None:
             # The request takes a number, responses carry a string.
             changes["category"] = str(changes["category"])
-        if changes.get("custom_fields"):
-            key = next(iter(changes["custom_fields"]))
-            raise validation_failed("custom_fields", f"Unknown product custom field '{key}'")
-        changes.pop("custom_fields", None)
+        if "custom_fields" in changes:
+            defs = custom_fields.custom_definitions(ctx.state.store, "product")
+            values = custom_fields.validate_v2(defs, changes["custom_fields"] or {})
+            changes["custom_fields"] = custom_fields.merge((before or {}).get("custom_fields") or {}, values)
         return changes
 
     def check(self, ctx: Ctx, record: Record, before: Record | None) -> None:
         check_billing(record)
 
     def extra_v2(self, state: SandboxState, record: Record) -> dict[str, Any]:
-        return {"prices": [{"product_id": record["id"], **price} for price in record.get("prices") or []]}
+        defs = custom_fields.custom_definitions(state.store, "product")
+        return {
+            "prices": [{"product_id": record["id"], **price} for price in record.get("prices") or []],
+            "custom_fields": custom_fields.to_v2(defs, record.get("custom_fields") or {}),
+        }
 
     def search_item(self, state: SandboxState, record: Record, shape: dict[str, Any]) -> dict[str, Any]:
         code = record.get("code")
