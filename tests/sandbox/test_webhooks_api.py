@@ -220,6 +220,7 @@ def _app_token(extras: ExtrasSandbox, scope: str) -> str:
         data={
             "grant_type": "authorization_code",
             "code": code,
+            "redirect_uri": "http://127.0.0.1:7/cb",  # required: the authorize request carried it
             "client_id": "sandbox-client",
             "client_secret": "sandbox-secret",
         },
