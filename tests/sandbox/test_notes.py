@@ -43,6 +43,23 @@ def test_note_on_a_deal_has_every_documented_key_and_the_deal_summary(empty_api:
     assert api.get(f"/api/v1/notes/{note['id']}").json()["data"]["content"] == "<p>Call went well</p>"
 
 
+def test_notes_count_of_deals_persons_and_organizations(empty_api: Api) -> None:
+    api = empty_api
+    org = api.post("/api/v2/organizations", json={"name": "Initech"}).json()["data"]
+    person = api.post("/api/v2/persons", json={"name": "Peter", "org_id": org["id"]}).json()["data"]
+    deal = api.post("/api/v2/deals", json={"title": "TPS", "person_id": person["id"]}).json()["data"]
+    _add(api, content="one", deal_id=deal["id"], person_id=person["id"])
+    note = _add(api, content="two", deal_id=deal["id"], org_id=org["id"])
+    counts = {"include_fields": "notes_count"}
+    assert api.get(f"/api/v2/deals/{deal['id']}", params=counts).json()["data"]["notes_count"] == 2
+    assert api.get(f"/api/v2/persons/{person['id']}", params=counts).json()["data"]["notes_count"] == 1
+    assert api.get(f"/api/v2/organizations/{org['id']}", params=counts).json()["data"]["notes_count"] == 1
+    assert api.get(f"/v1/deals/{deal['id']}").json()["data"]["notes_count"] == 2
+    api.delete(f"/v1/notes/{note['id']}")
+    assert api.get(f"/v1/deals/{deal['id']}").json()["data"]["notes_count"] == 1
+    assert api.get(f"/v1/organizations/{org['id']}").json()["data"]["notes_count"] == 0
+
+
 def test_update_with_a_form_body_then_delete(api: Api) -> None:
     note = _add(api, content="first", person_id=1)
     response = api.put(

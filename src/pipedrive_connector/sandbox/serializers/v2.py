@@ -215,7 +215,7 @@ def _counts(store: Store, kind: str, record: Record) -> dict[str, Any]:
         "next_activity_id": undone[0]["id"] if undone else None,
         "last_activity_id": done[-1]["id"] if done else None,
         "files_count": 0,
-        "notes_count": 0,
+        "notes_count": store.count("note", where={link: record["id"]}),
         "followers_count": 1,
         "email_messages_count": 0,
         "last_incoming_mail_time": None,
