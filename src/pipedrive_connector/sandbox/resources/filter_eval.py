@@ -36,19 +36,55 @@ def check(state: SandboxState, filter_id: int, kind: str) -> Record:
 
 def apply(state: SandboxState, filter_id: int, kind: str, items: list[Record]) -> list[Record]:
     saved = check(state, filter_id, kind)
-    return [item for item in items if _group(state, saved.get("conditions") or {}, kind, item)]
+    evaluator = _Evaluator(state, kind)
+    conditions = saved.get("conditions") or {}
+    return [item for item in items if evaluator.group(conditions, item)]
 
 
-def _group(state: SandboxState, group: dict[str, Any], kind: str, record: Record) -> bool:
-    results = []
-    for condition in group.get("conditions") or []:
-        if "conditions" in condition:
-            results.append(_group(state, condition, kind, record))
-        else:
-            results.append(_leaf(state, condition, kind, record))
-    if not results:
-        return True
-    return any(results) if group.get("glue") == "or" else all(results)
+class _Evaluator:
+    """One filter over many records: field keys and linked records are looked up once, not per record."""
+
+    def __init__(self, state: SandboxState, kind: str) -> None:
+        self.state = state
+        self.kind = kind
+        self._keys: dict[tuple[str, str], str | None] = {}
+        self._linked: dict[tuple[str, Any], Record | None] = {}
+
+    def group(self, group: dict[str, Any], record: Record) -> bool:
+        results = []
+        for condition in group.get("conditions") or []:
+            if "conditions" in condition:
+                results.append(self.group(condition, record))
+            else:
+                results.append(self.leaf(condition, record))
+        if not results:
+            return True
+        return any(results) if group.get("glue") == "or" else all(results)
+
+    def field_key(self, object_kind: str, field_id: Any) -> str | None:
+        cache_key = (object_kind, str(field_id))
+        if cache_key not in self._keys:
+            self._keys[cache_key] = _field_key(self.state, object_kind, field_id)
+        return self._keys[cache_key]
+
+    def linked(self, object_kind: str, linked_id: Any) -> Record | None:
+        if not isinstance(linked_id, int | str):
+            return self.state.store.get(object_kind, linked_id)
+        cache_key = (object_kind, linked_id)
+        if cache_key not in self._linked:
+            self._linked[cache_key] = self.state.store.get(object_kind, linked_id)
+        return self._linked[cache_key]
+
+    def leaf(self, condition: dict[str, Any], record: Record) -> bool:
+        object_kind = {"org": "organization"}.get(str(condition.get("object")), str(condition.get("object")))
+        target: Record | None = record
+        if object_kind != self.kind:
+            link = LINK.get(object_kind)
+            linked_id = record.get(link) if link else None
+            target = self.linked(object_kind, linked_id) if linked_id else None
+        key = self.field_key(object_kind, condition.get("field_id"))
+        actual = _value(self.state, target, key) if target is not None and key else None
+        return _matches(str(condition.get("operator", "=")), actual, condition.get("value"))
 
 
 def _field_key(state: SandboxState, object_kind: str, field_id: Any) -> str | None:
@@ -68,17 +104,7 @@ def _value(state: SandboxState, record: Record, key: str) -> Any:
     return record.get(CANONICAL.get(key, key))
 
 
-def _leaf(state: SandboxState, condition: dict[str, Any], kind: str, record: Record) -> bool:
-    object_kind = {"org": "organization"}.get(str(condition.get("object")), str(condition.get("object")))
-    target: Record | None = record
-    if object_kind != kind:
-        link = LINK.get(object_kind)
-        linked_id = record.get(link) if link else None
-        target = state.store.get(object_kind, linked_id) if linked_id else None
-    key = _field_key(state, object_kind, condition.get("field_id"))
-    operator = str(condition.get("operator", "="))
-    actual = _value(state, target, key) if target is not None and key else None
-    expected = condition.get("value")
+def _matches(operator: str, actual: Any, expected: Any) -> bool:
     if operator == "IS NULL":
         return actual in (None, "", [])
     if operator == "IS NOT NULL":
