@@ -209,15 +209,18 @@ def test_validate_and_run_raise_only_documented_errors(
     except ComponentError as exc:
         if isinstance(exc, ValidationError):
             assert exc.property, f"{name}: a ValidationError must name the property: {exc}"
+        str(exc).encode("utf-8")  # the CLI prints it: it must be printable text
         outcomes[f"invalid ({type(exc).__name__})"] += 1
         return
     try:
         COMPONENT.run(name, inputs, connections[version])
     except ComponentError as exc:
+        str(exc).encode("utf-8")
         outcomes[f"run refused ({type(exc).__name__})"] += 1
         return
     except client_errors.PipedriveError as exc:
         assert not (exc.status_code or 0) >= 500, f"{name} {inputs!r}: the sandbox answered {exc}"
+        str(exc).encode("utf-8")
         outcomes[f"API error ({type(exc).__name__})"] += 1
         return
     outcomes["ran"] += 1

@@ -55,6 +55,14 @@ HOSTILE = [
     ("deleteDeal", {"id": 1e300}, "id", "fits in 64 bits"),
     ("addDeal", {"deal": {"title": "A", "value": 10**30}}, "deal.value", "fits in 64 bits"),
     ("getDeals", {"": 1}, "''", "unknown property"),
+    ("addDeal", {"deal": {"title": "\ud800"}}, "deal.title", "unpaired surrogates"),
+    ("searchDeals", {"term": "ab\udfff"}, "term", "unpaired surrogates"),
+    (
+        "addDeal",
+        {"deal": {"title": "A", "custom_fields": {"Source note": "\ud800"}}},
+        "deal.custom_fields",
+        "UTF-8",
+    ),
     ("getDeals", {5: 1}, "5", "unknown property"),
 ]
 

@@ -69,7 +69,8 @@ def validate_properties(
             cleaned[key] = free_value(value, _join(path, str(key)))
             continue
         names = ", ".join(known) or "none"
-        name = key if isinstance(key, str) and key.strip() else _describe(key)
+        plain = isinstance(key, str) and key.strip() and key.isprintable() and _is_utf8(key)
+        name = key if plain else _describe(key)
         raise ValidationError(_join(path, name), f"unknown property (expected one of: {names})")
     for prop in props:
         value = inputs.get(prop.name)
@@ -90,6 +91,7 @@ def validate_value(prop: Property, value: Any, where: str) -> Any:
     if kind is PropertyType.STRING:
         if not isinstance(value, str):
             raise ValidationError(where, f"expected {expected}, got {_describe(value)}")
+        _check_text(value, where)
         if prop.min_length is not None and len(value) < prop.min_length:
             raise ValidationError(
                 where, f"expected at least {prop.min_length} characters, got {_describe(value)}"
@@ -162,11 +164,30 @@ def _check_number(value: int | float, where: str) -> None:
         raise ValidationError(where, f"expected a number that fits in 64 bits, got {_describe(value)}")
 
 
+def _is_utf8(text: str) -> bool:
+    """False for text with a lone surrogate (``"\\ud800"``), which cannot be sent or printed."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_text(text: str, where: str) -> None:
+    if not _is_utf8(text):
+        raise ValidationError(where, "expected text without unpaired surrogates (not valid UTF-8)")
+
+
 def free_value(value: Any, where: str, depth: int = 0) -> Any:
     """A value no property describes (a custom field's): plain JSON, finite numbers, bounded depth."""
     if depth > _MAX_DEPTH:
         raise ValidationError(where, f"nested deeper than {_MAX_DEPTH} levels")
-    if value is None or isinstance(value, str | bool):
+    if isinstance(value, str):
+        _check_text(value, where)
+        return value
+    if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int | float):
         _check_number(value, where)
@@ -178,6 +199,7 @@ def free_value(value: Any, where: str, depth: int = 0) -> Any:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise ValidationError(where, f"expected string keys, got {_describe(key)}")
+            _check_text(key, where)
             cleaned[key] = free_value(item, _join(where, key), depth + 1)
         return cleaned
     raise ValidationError(where, f"expected a JSON value, got {type(value).__name__}")
