@@ -169,3 +169,62 @@ def test_attaching_a_product_publishes_the_deals_change(extras: ExtrasSandbox, r
     (change,) = receiver.bodies()
     assert change["meta"]["entity_id"] == str(deal["id"])
     assert change["data"]["value"] == 42 and change["previous"]["value"] == 1
+
+
+def test_discounts_change_the_value_of_one_time_products(empty_api: Api) -> None:
+    api = empty_api
+    product, deal = _setup(api)
+    _attach(api, deal["id"], product_id=product["id"], quantity=4, item_price=250)
+    monthly = {"billing_frequency": "monthly", "billing_frequency_cycles": 12}
+    _attach(api, deal["id"], product_id=product["id"], quantity=1, item_price=100, **monthly)
+    base = f"/api/v2/deals/{deal['id']}/discounts"
+    added = api.post(base, json={"amount": 10, "type": "percentage", "description": "Loyalty"})
+    assert added.status_code == 201, added.text
+    discount = added.json()["data"]
+    assert discount["deal_id"] == deal["id"] and discount["created_by"] == 1
+    assert set(spec_data.response_keys("GET /api/v2/deals/{id}/discounts")) <= set(discount)
+    # 1000 one-time less 10%, plus 100 recurring.
+    assert _deal(api, deal["id"])["value"] == 1000
+    changed = api.patch(f"{base}/{discount['id']}", json={"type": "amount", "amount": 50})
+    assert changed.status_code == 200 and _deal(api, deal["id"])["value"] == 1050
+    assert [d["id"] for d in api.get(base).json()["data"]] == [discount["id"]]
+    assert api.delete(f"{base}/{discount['id']}").json()["data"] == {"id": discount["id"]}
+    assert _deal(api, deal["id"])["value"] == 1100
+    bad = api.post(base, json={"amount": 120, "type": "percentage", "description": "Too much"})
+    assert bad.status_code == 400 and "100" in bad.json()["error"]
+    assert api.post(base, json={"amount": 5, "type": "percentage"}).status_code == 400
+    assert (
+        api.post(
+            "/api/v2/deals/9999/discounts", json={"amount": 1, "type": "amount", "description": "x"}
+        ).status_code
+        == 404
+    )
+
+
+def test_installments_need_one_time_products_only(empty_api: Api) -> None:
+    api = empty_api
+    product, deal = _setup(api)
+    base = f"/api/v2/deals/{deal['id']}/installments"
+    body = {"amount": 500, "billing_date": "2027-01-15", "description": "First half"}
+    assert "one-time" in api.post(base, json=body).json()["error"]
+    _attach(api, deal["id"], product_id=product["id"], quantity=1, item_price=1000)
+    added = api.post(base, json=body)
+    assert added.status_code == 200, added.text
+    installment = added.json()["data"]
+    assert installment["deal_id"] == deal["id"] and installment["billing_date"] == "2027-01-15"
+    monthly = {"billing_frequency": "monthly", "billing_frequency_cycles": 3}
+    refused = api.post(
+        f"/api/v2/deals/{deal['id']}/products",
+        json={"product_id": product["id"], "quantity": 1, "item_price": 1, **monthly},
+    )
+    assert refused.status_code == 400 and "installments" in refused.json()["error"]
+    patched = api.patch(f"{base}/{installment['id']}", json={"amount": 600}).json()["data"]
+    assert patched["amount"] == 600
+    other = api.post("/api/v2/deals", json={"title": "Other"}).json()["data"]
+    listed = api.get("/api/v2/deals/installments", params={"deal_ids": f"{deal['id']},{other['id']}"})
+    assert [i["id"] for i in listed.json()["data"]] == [installment["id"]]
+    assert api.post(base, json={**body, "billing_date": "soon"}).status_code == 400
+    assert api.post(base, json={**body, "amount": 0}).status_code == 400
+    assert api.delete(f"{base}/{installment['id']}").json()["data"] == {"id": installment["id"]}
+    assert api.get("/api/v2/deals/installments", params={"deal_ids": deal["id"]}).json()["data"] == []
+    assert api.get("/api/v2/deals/installments").status_code == 400

@@ -27,6 +27,7 @@ from pipedrive_connector.sandbox.resources import (
     conversions,
     currencies,
     deal_products,
+    deal_terms,
     deals,
     fields,
     filters,
@@ -61,6 +62,7 @@ def api_routes() -> list[BaseRoute]:
         *search.routes(),
         *conversions.routes(),
         *deal_products.routes(),  # "/deals/products" before "/deals/{id}"
+        *deal_terms.routes(),  # "/deals/installments" before "/deals/{id}"
         *users.routes(),
         *deals.DEALS.routes(),
         *persons.PERSONS.routes(),

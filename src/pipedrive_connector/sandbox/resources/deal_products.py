@@ -4,7 +4,8 @@ Pipedrive's rules, from the spec's field descriptions: an attachment's ``sum`` i
 less the discount (a percentage or an amount), plus the tax when ``tax_method`` is ``exclusive``
 (``inclusive`` prices already hold it, ``none`` adds none); ``tax_method`` is shared by all products
 of a deal (changing it on one changes the others). The deal's ``value`` follows its enabled products
-(the sum of their sums) and ``products_count`` counts them; the deal's change event is published.
+(the sum of their sums, the one-time ones less the deal's discounts) and ``products_count`` counts
+them; the deal's change event is published. A deal with installments takes only one-time products.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from pipedrive_connector.sandbox.state import SandboxState
 
 KIND = "dealProduct"
+DISCOUNT_KIND = "dealDiscount"
+INSTALLMENT_KIND = "dealInstallment"
 MAX_BATCH = 100
 SORT_FIELDS = ("id", "add_time", "update_time", "order_nr")
 
@@ -53,7 +56,17 @@ def recalculate_deal(ctx: Ctx, deal_id: int) -> None:
     if before is None:
         return
     attached = _attachments(state, deal_id)
-    total = round(sum(a["sum"] for a in attached if a.get("is_enabled", True)), 2)
+    enabled = [a for a in attached if a.get("is_enabled", True)]
+    one_time = sum(a["sum"] for a in enabled if a.get("billing_frequency", "one-time") == "one-time")
+    recurring = sum(a["sum"] for a in enabled if a.get("billing_frequency", "one-time") != "one-time")
+    if one_time:
+        # Deal discounts change the value only when the deal has one-time products (the spec's words).
+        for discount in state.store.query(DISCOUNT_KIND, where={"deal_id": deal_id}, order_by=None):
+            if discount["type"] == "percentage":
+                one_time *= 1 - discount["amount"] / 100
+            else:
+                one_time -= discount["amount"]
+    total = round(one_time + recurring, 2)
     deal = dict(before, products_count=len(attached))
     deal["value"] = int(total) if float(total).is_integer() else total
     if deal == before:
@@ -116,6 +129,11 @@ class DealProductRules(Hooks):
         if record.get("discount_type") == "percentage" and not 0 <= float(record.get("discount") or 0) <= 100:
             raise validation_failed("discount", "A percentage discount must be between 0 and 100")
         check_billing(record)
+        recurring = record.get("billing_frequency", "one-time") != "one-time"
+        if recurring and ctx.state.store.count(INSTALLMENT_KIND, where={"deal_id": record["deal_id"]}):
+            raise validation_failed(
+                "billing_frequency", "A deal with installments cannot have recurring products (one-time only)"
+            )
 
     def after_save(self, ctx: Ctx, record: Record, before: Record | None, action: str) -> None:
         deal_id = record["deal_id"]
@@ -184,23 +202,28 @@ async def delete_many(request: Request) -> Response:
     return ok({"ids": [a["id"] for a in chosen]}, additional_data={"more_items_in_collection": more})
 
 
+def deal_ids_param(request: Request) -> list[int]:
+    """The required ``deal_ids`` of the several-deals lists: comma-separated or repeated, at most 100."""
+    raw = [part for value in request.query_params.getlist("deal_ids") for part in value.split(",")]
+    deal_ids: list[int] = []
+    for part in raw:
+        if part.strip():
+            try:
+                deal_ids.append(int(part.strip()))
+            except ValueError:
+                raise bad_request(f"Invalid value for 'deal_ids': '{part}' is not an integer id") from None
+    if not deal_ids:
+        raise bad_request("Parameter 'deal_ids' is required (up to 100 deal ids)")
+    if len(deal_ids) > MAX_BATCH:
+        raise bad_request(f"Invalid value for 'deal_ids': at most {MAX_BATCH} ids are allowed")
+    return deal_ids
+
+
 async def list_for_deals(request: Request) -> Response:
     """``GET /deals/products?deal_ids=1,2``: the products of up to 100 deals (cursor pages)."""
     state = sandbox(request)
-    raw = [part for value in request.query_params.getlist("deal_ids") for part in value.split(",")]
-    if not any(part.strip() for part in raw):
-        raise bad_request("Parameter 'deal_ids' is required (up to 100 deal ids)")
-    deal_ids: list[int] = []
-    for part in raw:
-        try:
-            deal_ids.append(int(part.strip()))
-        except ValueError:
-            raise bad_request(f"Invalid value for 'deal_ids': '{part}' is not an integer id") from None
-    if len(deal_ids) > MAX_BATCH:
-        raise bad_request(f"Invalid value for 'deal_ids': at most {MAX_BATCH} ids are allowed")
-    page, cursor = query_page(
-        state.store, KIND, request, where={"deal_id": deal_ids}, sort_fields=(*SORT_FIELDS, "deal_id")
-    )
+    where = {"deal_id": deal_ids_param(request)}
+    page, cursor = query_page(state.store, KIND, request, where=where, sort_fields=(*SORT_FIELDS, "deal_id"))
     return ok([DEAL_PRODUCTS.v2(state, record) for record in page], additional_data={"next_cursor": cursor})
 
 
