@@ -65,8 +65,9 @@ def validate_properties(
     for key, value in inputs.items():
         if key in known:
             continue
-        if allow_extra:
-            cleaned[key] = free_value(value, _join(path, str(key)))
+        if allow_extra and isinstance(key, str):
+            _check_text(key, path or "input")
+            cleaned[key] = free_value(value, _join(path, key))
             continue
         names = ", ".join(known) or "none"
         plain = isinstance(key, str) and key.strip() and key.isprintable() and _is_utf8(key)
