@@ -163,6 +163,7 @@ def test_comments_crud_under_their_note(api: Api) -> None:
     assert api.get(f"/v1/notes/{other['id']}/comments/{uuid}").status_code == 404
     assert api.get(f"/v1/notes/{other['id']}/comments").json()["data"] == []
     assert api.post(base, json={}).status_code == 400
+    assert api.put(f"{base}/{uuid}", json={}).status_code == 400  # the spec requires content here
     assert api.get(f"{base}/not-a-uuid").status_code == 400
     assert api.get("/v1/notes/99999/comments").json()["error"] == "Note not found"
     assert api.delete(f"{base}/{uuid}").json() == {"success": True, "data": True}

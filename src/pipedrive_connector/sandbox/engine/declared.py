@@ -10,7 +10,12 @@ How to serve the next entity (see ``resources/notes.py`` and ``resources/product
    serves (``list``, ``get``, ``add``, ``update`` — v1 PUT / v2 PATCH —, ``delete``, ``search``),
    ``refs`` (body field → kind that must exist: ``{"deal_id": "deal"}``), list ``filters`` (query
    parameter → ``Filter``), ``v2_sort`` fields and ``search_fields``. Nested resources (comments of a
-   note) name their ``parent``; uuid-keyed ones set ``id_type="uuid"``.
+   note) name their ``parent`` and ``item_param`` (the spec's name of the item's path parameter);
+   ``id_type`` is ``int`` (Pipedrive's counters), ``uuid`` or ``hex``; ``soft_delete`` keeps deleted
+   records (``is_deleted``, purged after 30 days) instead of removing them; ``own_field`` limits
+   lists to the requesting user's records. Operations that do not fit (a delete answering the whole
+   record, a list over several parents) are small handlers next to the declaration that reuse
+   ``load``, ``create``/``update``/``delete`` (which run the hooks and publish webhooks) and the shapes.
 3. What comes from the specs: request validation (v2 strict: unknown keys, types, enums, nullability,
    required; v1 lenient coercion of the same fields) follows the request body schema of the add and
    update operations, every response carries every documented key of the response schema (null when
@@ -324,8 +329,9 @@ class DeclaredResource:
                 changes[name] = bool(changes[name])
 
     def from_v2(self, body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+        # Each operation's own required list (an update's is usually empty).
         fields, required = self.v2_add_body if creating else self.v2_update_body
-        check_v2_body(body, fields, required if creating else ())
+        check_v2_body(body, fields, required)
         changes = dict(body)
         self._number_booleans(fields, changes)
         return changes
@@ -337,10 +343,9 @@ class DeclaredResource:
         for name, spec in fields.items():
             if name in body:
                 changes[name] = _coerce_v1(name, spec, body[name])
-        if creating:
-            for name in required:
-                if changes.get(name) in (None, ""):
-                    raise bad_request(f"Parameter '{name}' is required")
+        for name in required:  # the operation's own list (an update's is usually empty)
+            if changes.get(name) in (None, ""):
+                raise bad_request(f"Parameter '{name}' is required")
         self._number_booleans(fields, changes)
         return changes
 
