@@ -11,6 +11,7 @@ import pytest
 from sandbox_testkit import Api
 
 from pipedrive_connector.sandbox.contracts import ChangeEvent
+from pipedrive_connector.sandbox.resources import filter_eval
 from pipedrive_connector.sandbox.store import AllOf, Cmp, Contains, Prefix, Store, open_database
 
 
@@ -217,3 +218,101 @@ def test_soft_deleted_records_are_purged_when_the_clock_moves(empty_api: Api) ->
     empty_api.state.clock.advance(31 * 86400)  # moved without the control plane
     assert empty_api.get("/api/v2/deals/1").status_code == 404
     assert "deal" not in empty_api.client.get("/_sandbox/state").json()["data"]["counts"]
+
+
+# ---- saved filters evaluated in SQL must select exactly what the Python evaluator selects ----
+
+LEAVES = [
+    ("9", "=", "open"),
+    ("9", "!=", "won"),
+    ("9", "IS NULL", None),
+    ("9", "IS NOT NULL", None),
+    ("9", "LIKE '%$%'", "PE"),
+    ("9", "NOT LIKE '$%'", "o"),
+    ("9", "LIKE '$%'", "Wo"),
+    ("2", ">", "40000"),
+    ("2", "<=", "20000"),
+    ("2", "=", "48000"),
+    ("2", "=", "abc"),
+    ("2", "!=", "abc"),
+    ("1", "LIKE '%$%'", "acme"),
+    ("1", "=", "Acme CRM rollout"),
+    ("1", ">=", "M"),
+    ("5", "IS NULL", None),
+    ("5", "IS NOT NULL", None),
+    ("5", "=", 1),
+    ("5", "!=", "1"),
+    ("14", "IS NOT NULL", None),
+    ("12", "<", "2026-12-31"),
+    ("6", "=", "2"),
+    ("9", "~", "open"),
+]
+
+
+def _leaf(field_id: str, operator: str, value: object) -> dict[str, object]:
+    return {"object": "deal", "field_id": field_id, "operator": operator, "value": value}
+
+
+def _saved(api: Api, conditions: dict[str, object]) -> int:
+    store = api.state.store
+    filter_id = store.next_id("filter")
+    store.put(
+        "filter",
+        {"id": filter_id, "name": "t", "type": "deals", "active_flag": True, "conditions": conditions},
+    )
+    return filter_id
+
+
+@pytest.mark.parametrize(
+    "conditions",
+    [
+        *(
+            {
+                "glue": "and",
+                "conditions": [
+                    {"glue": "and", "conditions": [_leaf(*leaf)]},
+                    {"glue": "or", "conditions": []},
+                ],
+            }
+            for leaf in LEAVES
+        ),
+        {
+            "glue": "and",
+            "conditions": [
+                {"glue": "and", "conditions": [_leaf("9", "=", "open"), _leaf("6", "!=", "3")]},
+                {"glue": "or", "conditions": [_leaf("2", ">", "40000"), _leaf("1", "LIKE '%$%'", "hooli")]},
+            ],
+        },
+    ],
+)
+def test_saved_filters_in_sql_match_the_python_evaluator(api: Api, conditions: dict[str, object]) -> None:
+    api.delete("/api/v2/deals/2")
+    api.patch("/api/v2/deals/3", json={"probability": 40})
+    filter_id = _saved(api, conditions)
+    state = api.state
+    saved = state.store.get("filter", filter_id) or {}
+    assert filter_eval.as_conditions(state, saved, "deal") is not None  # served by SQL, not by the fallback
+    live = [d for d in state.store.all("deal") if not d.get("is_deleted") and not d.get("is_archived")]
+    expected = sorted(d["id"] for d in filter_eval.apply(state, filter_id, "deal", live))
+    v2 = api.get("/api/v2/deals", params={"filter_id": filter_id, "limit": 500}).json()["data"]
+    v1 = api.get("/v1/deals", params={"filter_id": filter_id, "limit": 500}).json()["data"] or []
+    assert sorted(d["id"] for d in v2) == expected
+    assert sorted(d["id"] for d in v1) == expected
+
+
+def test_saved_filters_sql_cannot_reproduce_use_the_python_evaluator(api: Api) -> None:
+    selected = []
+    for leaf in (("2", "<", "abc"), ("2", ">=", None), ("21", ">", "5")):  # text order; custom field
+        filter_id = _saved(
+            api, {"glue": "and", "conditions": [{"glue": "and", "conditions": [_leaf(*leaf)]}]}
+        )
+        saved = api.state.store.get("filter", filter_id) or {}
+        assert filter_eval.as_conditions(api.state, saved, "deal") is None
+        live = [
+            d for d in api.state.store.all("deal") if not d.get("is_deleted") and not d.get("is_archived")
+        ]
+        expected = sorted(d["id"] for d in filter_eval.apply(api.state, filter_id, "deal", live))
+        v2 = api.get("/api/v2/deals", params={"filter_id": filter_id, "limit": 500}).json()["data"]
+        assert sorted(d["id"] for d in v2) == expected
+        selected.append(len(expected))
+    assert selected[0] > 0 and selected[2] > 0

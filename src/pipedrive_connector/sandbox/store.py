@@ -134,7 +134,10 @@ def _row(kind: str, record: Record) -> tuple[Any, ...]:
 
 @dataclass(frozen=True)
 class Cmp:
-    """``field <op> value`` with op one of ``= != < <= > >=`` (SQLite ordering: NULL < numbers < text)."""
+    """``field <op> value`` with op one of ``= != < <= > >=`` (numbers before text, as in SQLite).
+
+    A null or absent field matches only ``!=`` (like ``record.get(field) != value`` in Python).
+    """
 
     op: str
     value: Any
@@ -149,6 +152,14 @@ class AllOf:
     """Several conditions on the same field, all of which must hold (e.g. a time range)."""
 
     conditions: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    """The opposite of a condition, except that a null or absent field matches neither (SQL's NOT);
+    ``Not(None)`` is "the field is not null"."""
+
+    condition: Any
 
 
 @dataclass(frozen=True)
@@ -182,7 +193,13 @@ def _condition(field: str, value: Any, params: list[Any]) -> str:
         return f"NOT ({falsy})" if value else falsy
     if isinstance(value, Cmp):
         params.append(_param(value.value))
+        if value.op == "!=":
+            return f"({expr} IS NULL OR {expr} != ?)"
         return f"{expr} {value.op} ?"
+    if isinstance(value, Not):
+        if value.condition is None:
+            return f"{expr} IS NOT NULL"
+        return f"NOT ({_condition(field, value.condition, params)})"
     if isinstance(value, AllOf):
         return " AND ".join(_condition(field, part, params) for part in value.conditions) or "1"
     if isinstance(value, Prefix | Contains):
@@ -306,8 +323,8 @@ class Store:
         - a scalar: equality (``record.get(field) == value``); ``None``: the field is null or absent;
         - ``True`` / ``False``: the field is truthy / falsy (``False`` matches null, absent, 0, "");
         - a list, tuple or set: the field equals one of the values (an empty one matches nothing);
-        - ``Cmp(op, value)``, ``AllOf((cond, ...))``, ``Prefix(text)``, ``Contains(text)``
-          (the last two compare lower-cased text).
+        - ``Cmp(op, value)``, ``AllOf((cond, ...))``, ``Not(cond)``, ``Prefix(text)``,
+          ``Contains(text)`` (the last two compare lower-cased text).
 
         ``any_of`` adds one more condition: at least one of its mappings must hold as a whole.
         Fields in ``INDEXED_FIELDS``, ``FLAG_FIELDS`` and ``id`` are indexed columns; other fields

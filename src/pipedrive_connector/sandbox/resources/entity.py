@@ -265,6 +265,19 @@ class EntityResource:
         record = dict(before, is_deleted=True, update_time=now, _deleted_at=now)
         return self._save(state, request, before, record, "delete")
 
+    def saved_filter_in_sql(self, state: SandboxState, filter_id: int, query: ListQuery) -> bool:
+        """Add the saved filter's conditions to ``query`` when SQL can evaluate them exactly."""
+        saved = filter_eval.check(state, filter_id, self.kind)
+        translated = filter_eval.as_conditions(state, saved, self.kind)
+        if translated is None:
+            return False
+        where, any_of = translated
+        for name, condition in where.items():
+            query.add(name, condition)
+        query.any_of.extend(any_of)
+        query.add("is_deleted", False)
+        return True
+
     def filtered_by_saved_filter(self, state: SandboxState, filter_id: int, query: ListQuery) -> list[Record]:
         """The live records matching ``query`` and the saved filter ``filter_id``, in insertion order."""
         filter_eval.check(state, filter_id, self.kind)
@@ -302,7 +315,7 @@ class EntityResource:
             query.add("update_time", Cmp(">=", since))
         if until:
             query.add("update_time", Cmp("<", until))
-        if filter_id is not None:
+        if filter_id is not None and not self.saved_filter_in_sql(state, filter_id, query):
             items = self.filtered_by_saved_filter(state, filter_id, query)
             page, next_cursor = cursor_page(request, items, sort_fields=self.v2_sort_fields)
         else:
@@ -388,6 +401,7 @@ class EntityResource:
         filter_id = query_int(request, "filter_id")
         if filter_id is None:
             self.v1_list_where(request, state, query)
+        if filter_id is None or self.saved_filter_in_sql(state, filter_id, query):
             if not request.query_params.get("sort"):
                 start, limit = offset_window(request)
                 rows = state.store.query(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from pipedrive_connector.sandbox.errors import bad_request, not_found
-from pipedrive_connector.sandbox.store import Record
+from pipedrive_connector.sandbox.store import AllOf, Cmp, Contains, Not, Prefix, Record
 
 if TYPE_CHECKING:
     from pipedrive_connector.sandbox.state import SandboxState
@@ -39,6 +40,114 @@ def apply(state: SandboxState, filter_id: int, kind: str, items: list[Record]) -
     evaluator = _Evaluator(state, kind)
     conditions = saved.get("conditions") or {}
     return [item for item in items if evaluator.group(conditions, item)]
+
+
+def as_conditions(
+    state: SandboxState, saved: Record, kind: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """The saved filter as ``Store.query`` conditions (``where``, ``any_of``), or None when it has a
+    shape or condition SQL cannot reproduce exactly (the caller then evaluates it with ``apply``).
+
+    Translated: the usual shape (an "and" group of an "and" group and an "or" group of conditions),
+    on the entity's own scalar fields (``SQL_FIELDS``), with the operators whose Python meaning
+    (``_matches``) has an exact SQL equivalent.
+    """
+    if kind not in SQL_FIELDS:
+        return None
+    root = saved.get("conditions") or {}
+    where: dict[str, Any] = {}
+    any_of: list[dict[str, Any]] = []
+    if root.get("glue", "and") != "and":
+        return None
+    for group in root.get("conditions") or []:
+        leaves = group.get("conditions") or []
+        if "conditions" not in group or any("conditions" in leaf for leaf in leaves):
+            return None
+        translated = [_sql_leaf(state, kind, leaf) for leaf in leaves]
+        if any(item is None for item in translated):
+            return None
+        pairs = [item for item in translated if item is not None]
+        if group.get("glue") == "or":
+            if not pairs:
+                continue  # an empty group holds for every record
+            if any_of:
+                return None  # a second "or" group does not fit one any_of
+            any_of.extend({field: condition} for field, condition in pairs)
+        else:
+            for field, condition in pairs:
+                where[field] = AllOf((where[field], condition)) if field in where else condition
+    return where, any_of
+
+
+# Canonical scalar fields a saved filter condition may test in SQL: name → "number" or "text".
+_NUMBERS = ("id", "owner_id", "person_id", "org_id", "creator_user_id")
+_TEXTS = ("add_time", "update_time")
+SQL_FIELDS: dict[str, dict[str, str]] = {
+    "deal": {
+        **dict.fromkeys((*_NUMBERS, "value", "probability", "stage_id", "pipeline_id"), "number"),
+        **dict.fromkeys(
+            (*_TEXTS, "title", "status", "currency", "lost_reason", "expected_close_date"), "text"
+        ),
+        **dict.fromkeys(("close_time", "won_time", "lost_time"), "text"),
+    },
+    "person": {
+        **dict.fromkeys(_NUMBERS, "number"),
+        **dict.fromkeys((*_TEXTS, "name", "first_name", "last_name"), "text"),
+    },
+    "organization": {**dict.fromkeys(_NUMBERS, "number"), **dict.fromkeys((*_TEXTS, "name"), "text")},
+    "activity": {
+        **dict.fromkeys((*_NUMBERS, "deal_id"), "number"),
+        **dict.fromkeys((*_TEXTS, "subject", "type", "due_date"), "text"),
+    },
+}
+_NEVER: list[Any] = []  # an empty IN: matches no record
+
+
+def _sql_leaf(state: SandboxState, kind: str, condition: dict[str, Any]) -> tuple[str, Any] | None:
+    """One condition as (field, Store condition) with ``_matches``' exact meaning, or None."""
+    object_kind = {"org": "organization"}.get(str(condition.get("object")), str(condition.get("object")))
+    if object_kind != kind:
+        return None
+    key = _field_key(state, object_kind, condition.get("field_id"))
+    field = CANONICAL.get(key, key) if key else None
+    field_type = SQL_FIELDS[kind].get(field or "")
+    if field is None or field_type is None:
+        return None
+    operator = str(condition.get("operator", "="))
+    expected = condition.get("value")
+    if operator == "IS NULL":
+        return field, None if field_type == "number" else False
+    if operator == "IS NOT NULL":
+        return field, Not(None) if field_type == "number" else True
+    if operator.startswith(("LIKE", "NOT LIKE")):
+        if field_type == "number":
+            return None
+        needle = str(expected or "")
+        if operator == "LIKE '%$%'":
+            return field, Contains(needle)
+        if operator == "NOT LIKE '$%'":
+            return field, Not(Prefix(needle))
+        return field, Prefix(needle)
+    if operator not in ("=", "!=", "<", ">", "<=", ">="):
+        return field, _NEVER
+    if field_type == "text":
+        return field, Cmp(operator, str(expected))
+    number = _number(expected)
+    if number is None:
+        # no number equals it; ordering against a text that is not a number is text ordering
+        return {"=": (field, _NEVER), "!=": (field, AllOf(()))}.get(operator)
+    return field, Cmp(operator, number)
+
+
+def _number(value: Any) -> float | None:
+    """``float(value)`` when it is a finite number (SQL has no NaN), else None."""
+    if not isinstance(value, int | float | str):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 class _Evaluator:
