@@ -74,13 +74,13 @@ def open_database(path: str | None) -> sqlite3.Connection:
     if path:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
-        _drop_old_layout(db)
+        _convert_old_layout(db)
     db.executescript(_SCHEMA)
     db.create_function("pd_lower", 1, _lower, deterministic=True)
     return db
 
 
-def _drop_old_layout(db: sqlite3.Connection) -> None:
+def _convert_old_layout(db: sqlite3.Connection) -> None:
     """Files written before the indexed columns existed are re-laid out (documents kept)."""
     columns = {row[1] for row in db.execute("PRAGMA table_info(entities)")}
     if not columns or "deleted_at" in columns:
