@@ -15,7 +15,11 @@ from pipedrive_connector.cli._output import InputError
 from pipedrive_connector.component import Component
 
 FUZZ = settings(
-    max_examples=400, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=400,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 DEAL_FIELDS = Component().action("addDeal").property("deal").properties  # type: ignore[union-attr]
 
