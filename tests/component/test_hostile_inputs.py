@@ -55,6 +55,8 @@ HOSTILE = [
     ("deleteDeal", {"id": 1e300}, "id", "fits in 64 bits"),
     ("addDeal", {"deal": {"title": "A", "value": 10**30}}, "deal.value", "fits in 64 bits"),
     ("getDeals", {"": 1}, "''", "unknown property"),
+    ("getDeals", {"sort": " "}, "sort", "must be one of id"),
+    ("getPersons", {"sort": ", id ASC"}, "sort", "must be one of id"),
     ("addDeal", {"deal": {"title": "\ud800"}}, "deal.title", "unpaired surrogates"),
     ("searchDeals", {"term": "ab\udfff"}, "term", "unpaired surrogates"),
     (

@@ -61,7 +61,7 @@ def v2_sort(sort: str | None, where: str = "sort") -> dict[str, str]:
     if not sort:
         return {}
     first = sort.split(",")[0].split()
-    field = first[0]
+    field = first[0] if first else ""  # " " or ",id": no first field, refused below
     direction = first[1].lower() if len(first) > 1 else "asc"
     if field not in V2_SORT_FIELDS or direction not in ("asc", "desc"):
         raise ValidationError(
