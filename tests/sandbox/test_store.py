@@ -78,6 +78,18 @@ def test_order_nulls_first_and_keyset_after(store: Store) -> None:
             rest = store.query("deal", order_by="update_time", descending=descending, after=after)
             assert ids(rest) == ids(records[index + 1 :])
     assert ids(store.query("deal", order_by="id", descending=True, limit=2, offset=1)) == [10, 3]
+    # a page may span the NULL and non-NULL sort values (two index seeks), with limit and offset
+    assert ids(store.query("deal", order_by="update_time", after=(None, 2), limit=2)) == [3, 11]
+    assert ids(store.query("deal", order_by="update_time", descending=True, after=("2024-01-02", 11))) == [
+        3,
+        2,
+    ]
+    assert ids(
+        store.query("deal", order_by="update_time", descending=True, after=("2024-01-03", 1), offset=1)
+    ) == [
+        3,
+        2,
+    ]
     assert ids(store.query("deal", order_by=None)) == [1, 2, 3, 10, 11]  # insertion order
 
 

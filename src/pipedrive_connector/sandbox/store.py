@@ -235,20 +235,22 @@ def _where_sql(
     return " AND ".join(clauses), params
 
 
-def _after_sql(expr: str, descending: bool, after: tuple[Any, Any], params: list[Any]) -> str:
-    """Rows strictly after the keyset position ``(sort value, id)`` in the page order (NULLs first)."""
+def _after_segments(expr: str, descending: bool, after: tuple[Any, Any]) -> list[tuple[str, list[Any]]]:
+    """The rows strictly after the keyset position ``(sort value, id)``, in page order, as one or two
+    conditions to run one after the other (NULL sort values come first ascending, last descending).
+
+    Each condition starts with a range on the sort expression, so SQLite seeks its index to the
+    position instead of scanning from the start of the list (an ``OR`` of the cases would scan).
+    """
     value, last_id = _param(after[0]), entity_key(after[1])
-    if descending:
-        if value is None:
-            params.append(last_id)
-            return f"({expr} IS NULL AND id < ?)"
-        params.extend((value, value, last_id))
-        return f"({expr} < ? OR {expr} IS NULL OR ({expr} = ? AND id < ?))"
+    before, op = ("<", "<=") if descending else (">", ">=")
+    if expr == "id":
+        return [(f"id {before} ?", [last_id])]
     if value is None:
-        params.append(last_id)
-        return f"({expr} IS NOT NULL OR id > ?)"
-    params.extend((value, value, last_id))
-    return f"({expr} > ? OR ({expr} = ? AND id > ?))"
+        nulls = (f"{expr} IS NULL AND id {before} ?", [last_id])
+        return [nulls] if descending else [nulls, (f"{expr} IS NOT NULL", [])]
+    values = (f"{expr} {op} ? AND ({expr} {before} ? OR id {before} ?)", [value, value, last_id])
+    return [values, (f"{expr} IS NULL", [])] if descending else [values]
 
 
 class Store:
@@ -345,14 +347,34 @@ class Store:
             direction = " DESC" if descending else ""
             order = f"{expr}{direction}, id{direction}" if order_by != "id" else f"id{direction}"
             if after is not None:
-                sql += " AND " + _after_sql(expr, descending, after, params)
-        sql = f"SELECT data FROM entities WHERE {sql} ORDER BY {order}"
-        if limit is not None or offset:
-            sql += " LIMIT ? OFFSET ?"
-            params.extend((-1 if limit is None else limit, offset))
+                return self._segments(
+                    sql, params, order, _after_segments(expr, descending, after), limit, offset
+                )
+        return self._segments(sql, params, order, [("1", [])], limit, offset)
+
+    def _segments(
+        self,
+        sql: str,
+        params: list[Any],
+        order: str,
+        segments: list[tuple[str, list[Any]]],
+        limit: int | None,
+        offset: int,
+    ) -> list[Record]:
+        """Run ``sql AND segment`` for each segment in turn until ``offset + limit`` rows are read."""
+        wanted = None if limit is None else offset + limit
+        rows: list[Any] = []
         with self.lock:
-            rows = self.db.execute(sql, params).fetchall()
-        return [json.loads(row[0]) for row in rows]
+            for segment, extra in segments:
+                query = f"SELECT data FROM entities WHERE {sql} AND {segment} ORDER BY {order}"
+                bound = [*params, *extra]
+                if wanted is not None:
+                    query += " LIMIT ?"
+                    bound.append(wanted - len(rows))
+                rows.extend(self.db.execute(query, bound).fetchall())
+                if wanted is not None and len(rows) >= wanted:
+                    break
+        return [json.loads(row[0]) for row in rows[offset:wanted]]
 
     def count(
         self, kind: str, *, where: Mapping[str, Any] | None = None, any_of: Sequence[Mapping[str, Any]] = ()
