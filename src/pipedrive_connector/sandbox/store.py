@@ -362,6 +362,12 @@ class Store:
         offset: int,
     ) -> list[Record]:
         """Run ``sql AND segment`` for each segment in turn until ``offset + limit`` rows are read."""
+        if len(segments) == 1:  # the usual case: SQLite skips the offset rows itself
+            segment, extra = segments[0]
+            query = f"SELECT data FROM entities WHERE {sql} AND {segment} ORDER BY {order} LIMIT ? OFFSET ?"
+            bound = [*params, *extra, -1 if limit is None else limit, offset]
+            with self.lock:
+                return [json.loads(row[0]) for row in self.db.execute(query, bound).fetchall()]
         wanted = None if limit is None else offset + limit
         rows: list[Any] = []
         with self.lock:
