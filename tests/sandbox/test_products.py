@@ -121,6 +121,22 @@ def test_search_by_name_and_code(empty_api: Api) -> None:
     assert api.get("/api/v2/products/search", params={"term": "c"}).status_code == 400
 
 
+def test_item_search_finds_products(empty_api: Api) -> None:
+    api = empty_api
+    cable = _product(api, name="USB cable", code="3001", prices=[{"currency": "EUR", "price": 4}])
+    params = {"term": "cable", "item_types": "product", "include_fields": "product.price"}
+    hits = api.get("/api/v2/itemSearch", params=params).json()["data"]["items"]
+    assert [h["item"]["id"] for h in hits] == [cable["id"]]
+    assert hits[0]["item"]["type"] == "product" and hits[0]["item"]["prices"][0]["price"] == 4
+    v1_hits = api.get("/v1/itemSearch", params={"term": "cable"}).json()["data"]["items"]
+    assert [(h["item"]["type"], h["item"]["id"]) for h in v1_hits] == [("product", cable["id"])]
+    by_field = api.get(
+        "/api/v2/itemSearch/field",
+        params={"term": "usb", "entity_type": "product", "field": "name", "match": "beginning"},
+    ).json()["data"]
+    assert by_field == [{"id": cable["id"], "name": "USB cable"}]
+
+
 def test_duplicate_copies_data_under_a_new_id(empty_api: Api) -> None:
     original = _product(empty_api, code="D-1", prices=[{"currency": "EUR", "price": 5, "cost": 2}])
     response = empty_api.post(f"/api/v2/products/{original['id']}/duplicate")

@@ -9,7 +9,8 @@ How to serve the next entity (see ``resources/notes.py`` and ``resources/product
    ``contracts.EntityName`` first), the v1 and/or v2 collection paths with the operations each
    serves (``list``, ``get``, ``add``, ``update`` — v1 PUT / v2 PATCH —, ``delete``, ``search``),
    ``refs`` (body field → kind that must exist: ``{"deal_id": "deal"}``), list ``filters`` (query
-   parameter → ``Filter``), ``v2_sort`` fields and ``search_fields``. Nested resources (comments of a
+   parameter → ``Filter``), ``v2_sort`` fields and a ``searchable`` (``resources.search.Searchable``:
+   what ``{path}/search`` and ``itemSearch`` match and the hit's shape). Nested resources (comments of a
    note) name their ``parent`` and ``item_param`` (the spec's name of the item's path parameter);
    ``id_type`` is ``int`` (Pipedrive's counters), ``uuid`` or ``hex``; ``soft_delete`` keeps deleted
    records (``is_deleted``, purged after 30 days) instead of removing them; ``own_field`` limits
@@ -24,7 +25,7 @@ How to serve the next entity (see ``resources/notes.py`` and ``resources/product
 4. Rules go in a ``Hooks`` subclass: ``defaults`` (a new record), ``changes`` (validated body →
    record changes), ``finish`` (derived fields), ``check`` (cross-field rules → ``ApiError``),
    ``extra_v1``/``extra_v2`` (computed response keys such as ``deal: {title}``), ``after_save``
-   (effects on other records), ``search_item`` (a search hit's shape).
+   (effects on other records).
 5. ``RESOURCE = DeclaredResource(DECLARATION)`` and ``*RESOURCE.routes()`` in ``app.api_routes()``
    (before any route whose path would shadow it). Anything not served answers 501 by itself
    (``engine/not_served.py``); the conformance test picks up the new operations automatically.
@@ -150,10 +151,6 @@ class Hooks:
     def after_save(self, ctx: Ctx, record: Record, before: Record | None, action: str) -> None:
         """Effects on other records once this one is saved (``action``: create, change, delete)."""
 
-    def search_item(self, state: SandboxState, record: Record, shape: dict[str, Any]) -> dict[str, Any]:
-        """A search hit's ``item`` (default: the v2 shape)."""
-        return shape
-
 
 @dataclass
 class Declaration:
@@ -172,7 +169,7 @@ class Declaration:
     filters: Mapping[str, Filter] = field(default_factory=dict)  # v1 and v2 list query parameters
     own_field: str | None = None  # lists hold only records whose field is the requesting user's id
     v2_sort: tuple[str, ...] = ("id", "update_time", "add_time")
-    search_fields: tuple[str, ...] = ()
+    searchable: search.Searchable | None = None  # the "search" operation and itemSearch
     soft_delete: bool = False
     body_overrides: Mapping[str, F] = field(default_factory=dict)
     extra_body: Mapping[str, F] = field(default_factory=dict)
@@ -182,6 +179,8 @@ class Declaration:
         for op in (*self.v1_ops, *self.v2_ops):
             if op not in OPERATIONS:
                 raise ValueError(f"{self.kind}: unknown operation {op!r}")
+        if "search" in self.v2_ops and self.searchable is None:
+            raise ValueError(f"{self.kind}: the search operation needs a searchable")
 
 
 def _spec_key(method: str, prefix: str, path: str) -> str:
@@ -193,6 +192,10 @@ class DeclaredResource:
 
     def __init__(self, declaration: Declaration) -> None:
         self.d = declaration
+        if declaration.searchable is not None:
+            # Registered with the search module: {path}/search, itemSearch and itemSearch/field find it.
+            search.SEARCHABLES[declaration.kind] = declaration.searchable
+            search.FIELD_SEARCH_KINDS[declaration.kind] = declaration.kind
 
     # ---- what the specs say ----
 
@@ -535,23 +538,14 @@ class DeclaredResource:
         assert self.d.v2_path
         return self._deleted(_spec_key("DELETE", "/api/v2", self._item(self.d.v2_path)), before)
 
+    @cached_property
+    def _entity_search(self) -> Any:
+        return search.make_entity_search(self.d.kind, v2=True)
+
     async def v2_search(self, request: Request) -> Response:
-        """``GET {path}/search?term=``: ``items`` of ``{result_score, item}`` over ``search_fields``."""
-        state = sandbox(request)
-        term, exact = search._term(request)
-        fields = search._list_param(request, "fields", self.d.search_fields) or self.d.search_fields
-        hits: list[tuple[float, Record, list[str]]] = []
-        for record in self.rows(state, {}):
-            texts = [str(record[name]) for name in fields if record.get(name) not in (None, "")]
-            score = search._score(term, texts, exact)
-            if score > 0:
-                hits.append((score, record, []))
-        page, cursor = search._cursor_page(request, search._sorted(hits), 500)
-        items = [
-            {"result_score": score, "item": self.d.hooks.search_item(state, record, self.v2(state, record))}
-            for score, record, _ in page
-        ]
-        return ok({"items": items}, additional_data={"next_cursor": cursor})
+        """``GET {path}/search``: the search module's entity search over the declared ``searchable``."""
+        response: Response = await self._entity_search(request)
+        return response
 
     def routes(self) -> list[BaseRoute]:
         d = self.d

@@ -19,7 +19,7 @@ from pipedrive_connector.sandbox.engine.declared import (
 )
 from pipedrive_connector.sandbox.errors import not_found, validation_failed
 from pipedrive_connector.sandbox.pagination import offset_result, offset_window
-from pipedrive_connector.sandbox.resources import deals
+from pipedrive_connector.sandbox.resources import deals, search
 from pipedrive_connector.sandbox.resources.common import ok, sandbox, v1_routes, v2_route
 from pipedrive_connector.sandbox.resources.followers import Followers
 from pipedrive_connector.sandbox.serializers.v1 import flat_ids
@@ -130,18 +130,34 @@ class ProductRules(Hooks):
             "custom_fields": custom_fields.to_v2(defs, record.get("custom_fields") or {}),
         }
 
-    def search_item(self, state: SandboxState, record: Record, shape: dict[str, Any]) -> dict[str, Any]:
-        code = record.get("code")
-        return {
-            "id": record["id"],
-            "type": "product",
-            "name": record.get("name"),
-            # The spec types the search item's code as an integer.
-            "code": int(code) if isinstance(code, str) and code.isdigit() else code,
-            "visible_to": record.get("visible_to"),
-            "owner": {"id": record.get("owner_id")},
-            "custom_fields": [],
-        }
+
+def _product_texts(state: SandboxState, record: Record) -> dict[str, list[str]]:
+    return {
+        "name": [record["name"]],
+        "code": [record["code"]] if record.get("code") else [],
+        "custom_fields": custom_fields.searchable_text(
+            custom_fields.custom_definitions(state.store, "product"), record.get("custom_fields") or {}
+        ),
+    }
+
+
+def _product_item(
+    state: SandboxState, record: Record, include: tuple[str, ...], matched: list[str]
+) -> dict[str, Any]:
+    code = record.get("code")
+    item: dict[str, Any] = {
+        "id": record["id"],
+        "type": "product",
+        "name": record.get("name"),
+        # The spec types the search item's code as an integer.
+        "code": int(code) if isinstance(code, str) and code.isdigit() else code,
+        "visible_to": record.get("visible_to"),
+        "owner": {"id": record.get("owner_id")},
+        "custom_fields": matched,
+    }
+    if "product.price" in include:
+        item["prices"] = [{"product_id": record["id"], **price} for price in record.get("prices") or []]
+    return item
 
 
 PRODUCTS = DeclaredResource(
@@ -154,7 +170,14 @@ PRODUCTS = DeclaredResource(
         refs={"owner_id": "user"},
         filters={"owner_id": Filter("owner_id")},
         v2_sort=("id", "name", "add_time", "update_time"),
-        search_fields=("name", "code", "custom_fields"),
+        searchable=search.Searchable(
+            "product",
+            ("code", "custom_fields", "name"),
+            ("product.price",),
+            _product_texts,
+            _product_item,
+            (),
+        ),
         soft_delete=True,
         hooks=ProductRules(),
     )
