@@ -83,6 +83,12 @@ def test_call_log_from_a_call_activity_takes_its_links(api: Api) -> None:
     assert refused.status_code == 400 and "not a call" in refused.json()["error"]
 
 
+def test_call_logs_follow_a_merged_deal(api: Api) -> None:
+    log = api.post("/v1/callLogs", json={**CALL, "deal_id": 4}).json()["data"]
+    assert api.put("/v1/deals/4/merge", json={"merge_with_id": 5}).status_code == 200
+    assert api.get(f"/v1/callLogs/{log['id']}").json()["data"]["deal_id"] == 5
+
+
 def test_call_logs_list_is_the_users_own_and_pages(empty_api: Api) -> None:
     api = empty_api
     made = [api.post("/v1/callLogs", json=CALL).json()["data"]["id"] for _ in range(3)]

@@ -60,6 +60,14 @@ def test_notes_count_of_deals_persons_and_organizations(empty_api: Api) -> None:
     assert api.get(f"/v1/organizations/{org['id']}").json()["data"]["notes_count"] == 0
 
 
+def test_notes_follow_a_merged_person_to_the_survivor(api: Api) -> None:
+    note = _add(api, content="about Jane's twin", person_id=2)
+    merged = api.put("/v1/persons/2/merge", json={"merge_with_id": 1})
+    assert merged.status_code == 200, merged.text
+    moved = api.get(f"/v1/notes/{note['id']}").json()["data"]
+    assert moved["person_id"] == 1 and note["id"] in _ids(api, person_id=1)
+
+
 def test_update_with_a_form_body_then_delete(api: Api) -> None:
     note = _add(api, content="first", person_id=1)
     response = api.put(

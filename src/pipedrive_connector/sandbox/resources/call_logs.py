@@ -17,7 +17,7 @@ from pipedrive_connector.sandbox import timefmt
 from pipedrive_connector.sandbox.engine.declared import Ctx, Declaration, DeclaredResource, Hooks
 from pipedrive_connector.sandbox.errors import bad_request
 from pipedrive_connector.sandbox.resources.common import sandbox, v1_routes
-from pipedrive_connector.sandbox.resources.entity import v1_time
+from pipedrive_connector.sandbox.resources.entity import MERGE_LINKS, v1_time
 from pipedrive_connector.sandbox.store import Record
 
 if TYPE_CHECKING:
@@ -77,6 +77,10 @@ CALL_LOGS = DeclaredResource(
         hooks=CallLogRules(),
     )
 )
+
+# A merged deal's, person's or organization's call logs move to the surviving one (v1 merge).
+for _kind, _field in (("deal", "deal_id"), ("person", "person_id"), ("organization", "org_id")):
+    MERGE_LINKS[_kind] = (*MERGE_LINKS.get(_kind, ()), ("callLog", _field))
 
 
 async def delete_call_log(request: Request) -> Response:

@@ -19,7 +19,7 @@ from pipedrive_connector.sandbox.engine.declared import (
 from pipedrive_connector.sandbox.errors import bad_request
 from pipedrive_connector.sandbox.pagination import offset_page
 from pipedrive_connector.sandbox.resources.common import ok, v1_routes
-from pipedrive_connector.sandbox.resources.entity import v1_time
+from pipedrive_connector.sandbox.resources.entity import MERGE_LINKS, v1_time
 from pipedrive_connector.sandbox.store import Record
 
 if TYPE_CHECKING:
@@ -106,6 +106,10 @@ NOTES = DeclaredResource(
         hooks=NoteRules(),
     )
 )
+
+# A merged deal's, person's or organization's notes move to the surviving one (v1 merge).
+for _kind, _field in (("deal", "deal_id"), ("person", "person_id"), ("organization", "org_id")):
+    MERGE_LINKS[_kind] = (*MERGE_LINKS.get(_kind, ()), ("note", _field))
 
 
 class CommentRules(Hooks):
