@@ -62,6 +62,8 @@ def test_conditions_match_python_semantics(store: Store) -> None:
         store.query("deal", where={"owner_id": 2}, any_of=[{"status": "won"}, {"title": "Gamma"}])
     ) == [2]
     assert store.count("deal", where={"status": "open", "is_deleted": False}) == 3
+    assert store.count_by("deal", "status", where={"is_deleted": False}) == {"open": 3, "lost": 1}
+    assert store.count_by("deal", "done") == {1: 1, 0: 1}  # absent values are not counted
     with pytest.raises(ValueError):
         store.query("deal", where={"title') OR 1=1 --": 1})
 

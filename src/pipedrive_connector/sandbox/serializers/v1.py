@@ -252,10 +252,15 @@ def deal_details(store: Store, record: Record, now: datetime) -> dict[str, Any]:
     }
 
 
+def _deal_statuses(store: Store, link: str, entity_id: int) -> dict[Any, int]:
+    """Live deals linked to a person or organization, counted by status."""
+    return store.count_by("deal", "status", where={link: entity_id, "is_deleted": False})
+
+
 def person_v1(store: Store, record: Record) -> dict[str, Any]:
     owner = user_ref(store, record.get("owner_id"), numeric_flags=True)
     org = org_ref(store, record.get("org_id"))
-    deals = store.query("deal", where={"person_id": record["id"], "is_deleted": False}, order_by=None)
+    deals = _deal_statuses(store, "person_id", record["id"])
     result: dict[str, Any] = {
         "id": record["id"],
         "company_id": 1,
@@ -264,9 +269,9 @@ def person_v1(store: Store, record: Record) -> dict[str, Any]:
         "name": record["name"],
         "first_name": record.get("first_name"),
         "last_name": record.get("last_name"),
-        "open_deals_count": sum(1 for d in deals if d["status"] == "open"),
+        "open_deals_count": deals.get("open", 0),
         "related_open_deals_count": 0,
-        "closed_deals_count": sum(1 for d in deals if d["status"] != "open"),
+        "closed_deals_count": sum(deals.values()) - deals.get("open", 0),
         "related_closed_deals_count": 0,
         "participant_open_deals_count": 0,
         "participant_closed_deals_count": 0,
@@ -274,9 +279,9 @@ def person_v1(store: Store, record: Record) -> dict[str, Any]:
         "files_count": 0,
         "notes_count": store.count("note", where={"person_id": record["id"]}),
         "followers_count": 1,
-        "won_deals_count": sum(1 for d in deals if d["status"] == "won"),
+        "won_deals_count": deals.get("won", 0),
         "related_won_deals_count": 0,
-        "lost_deals_count": sum(1 for d in deals if d["status"] == "lost"),
+        "lost_deals_count": deals.get("lost", 0),
         "related_lost_deals_count": 0,
         "active_flag": not record.get("is_deleted"),
         "phone": _contact_list(record.get("phones")),
@@ -319,24 +324,24 @@ _ADDRESS_PARTS = (
 def organization_v1(store: Store, record: Record) -> dict[str, Any]:
     owner = user_ref(store, record.get("owner_id"), numeric_flags=True)
     address = record.get("address") if isinstance(record.get("address"), dict) else {}
-    deals = store.query("deal", where={"org_id": record["id"], "is_deleted": False}, order_by=None)
+    deals = _deal_statuses(store, "org_id", record["id"])
     result: dict[str, Any] = {
         "id": record["id"],
         "company_id": 1,
         "owner_id": owner,
         "name": record["name"],
-        "open_deals_count": sum(1 for d in deals if d["status"] == "open"),
+        "open_deals_count": deals.get("open", 0),
         "related_open_deals_count": 0,
-        "closed_deals_count": sum(1 for d in deals if d["status"] != "open"),
+        "closed_deals_count": sum(deals.values()) - deals.get("open", 0),
         "related_closed_deals_count": 0,
         "email_messages_count": 0,
         "people_count": _people_count(store, record["id"]),
         "files_count": 0,
         "notes_count": store.count("note", where={"org_id": record["id"]}),
         "followers_count": 1,
-        "won_deals_count": sum(1 for d in deals if d["status"] == "won"),
+        "won_deals_count": deals.get("won", 0),
         "related_won_deals_count": 0,
-        "lost_deals_count": sum(1 for d in deals if d["status"] == "lost"),
+        "lost_deals_count": deals.get("lost", 0),
         "related_lost_deals_count": 0,
         "active_flag": not record.get("is_deleted"),
         "picture_id": None,

@@ -230,10 +230,8 @@ def _counts(store: Store, kind: str, record: Record) -> dict[str, Any]:
         result["first_won_time"] = record.get("first_won_time")
         result["source_lead_id"] = record.get("source_lead_id")
     else:
-        deals = store.query("deal", where=live, order_by=None)
-        by_status = {
-            status: sum(1 for d in deals if d["status"] == status) for status in ("open", "won", "lost")
-        }
+        counted = store.count_by("deal", "status", where=live)
+        by_status = {status: counted.get(status, 0) for status in ("open", "won", "lost")}
         result.update(
             open_deals_count=by_status["open"],
             related_open_deals_count=0,
