@@ -24,6 +24,8 @@ from pipedrive_connector.client._redact import redact_text, redact_url
 from pipedrive_connector.client._retry import (
     NOT_SENT_ERRORS,
     RETRY_STATUSES,
+    RetryEvent,
+    RetryHook,
     RetryPolicy,
     is_idempotent,
     parse_retry_after,
