@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -17,6 +19,13 @@ class Call:
     json: Any = None
 
 
+@dataclass(frozen=True)
+class Pause:
+    """Not a request: wait ``seconds`` before the next call (polling a conversion job)."""
+
+    seconds: float
+
+
 class Requester(Protocol):
     def request(
         self, method: str, path: str, *, params: dict[str, Any] | None = ..., json: Any = ...
@@ -29,7 +38,7 @@ class AsyncRequester(Protocol):
     ) -> Awaitable[dict[str, Any]]: ...
 
 
-Flow = Generator[Call, Any, T]
+Flow = Generator[Call | Pause, Any, T]
 
 
 def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -48,6 +57,10 @@ def drive(flow: Flow[T], requester: Requester) -> T:
     try:
         call = next(flow)
         while True:
+            if isinstance(call, Pause):
+                time.sleep(call.seconds)
+                call = flow.send(None)
+                continue
             response = requester.request(
                 call.method, call.path, params=_clean_params(call.params), json=call.json
             )
@@ -61,6 +74,10 @@ async def adrive(flow: Flow[T], requester: AsyncRequester) -> T:
     try:
         call = next(flow)
         while True:
+            if isinstance(call, Pause):
+                await asyncio.sleep(call.seconds)
+                call = flow.send(None)
+                continue
             try:
                 response = await requester.request(
                     call.method, call.path, params=_clean_params(call.params), json=call.json
@@ -77,3 +94,8 @@ def request(method: str, path: str, params: Mapping[str, Any] | None = None, jso
     """One call inside a flow: ``body = yield from request("GET", "/v1/users/me")``."""
     body = yield Call(method, path, params, json)
     return body
+
+
+def pause(seconds: float) -> Flow[None]:
+    """Wait inside a flow without blocking the event loop when it runs on the async client."""
+    yield Pause(seconds)

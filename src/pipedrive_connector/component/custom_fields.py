@@ -23,6 +23,8 @@ FIELDS_PATH = {
     "person": "/v1/personFields",
     "organization": "/v1/organizationFields",
     "activity": "/v1/activityFields",
+    "product": "/v1/productFields",
+    "note": "/v1/noteFields",
 }
 
 

@@ -59,6 +59,8 @@ def action_entry(action: Action) -> dict[str, Any]:
         "description": action.description,
         "extra": action.extra,
         "resource": action.resource,
+        "read_only": action.read_only,
+        "destructive": action.destructive,
         "properties": [property_entry(p) for p in action.properties],
         "input_schema": input_schema(action.properties),
         "output_schema": dict(action.output_schema),

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pipedrive_connector.component.calls import Call
+    from pipedrive_connector.component.calls import Call, Pause
     from pipedrive_connector.component.context import ActionContext
 
 
@@ -100,7 +100,7 @@ class Property:
 
 # An action's logic is a generator of HTTP calls (sans-IO): it yields ``Call`` objects, receives each
 # response body, and returns the output. The same function runs on the sync and the async client.
-Execute = Callable[["ActionContext", dict[str, Any]], Generator["Call", Any, dict[str, Any]]]
+Execute = Callable[["ActionContext", dict[str, Any]], Generator["Call | Pause", Any, dict[str, Any]]]
 # Checks that need the whole input (e.g. "sort" is limited in API v2 mode); raise ValidationError.
 Check = Callable[[dict[str, Any], str], None]
 
@@ -118,6 +118,9 @@ class Action:
     checks: tuple[Check, ...] = ()
     # The property holding the request body (e.g. "Add Deal Request"); flat inputs are folded into it.
     body_property: str | None = None
+    # What the action does to the account: reads only, or deletes/merges/removes (MCP annotates both).
+    read_only: bool = False
+    destructive: bool = False
 
     def property(self, name: str) -> Property | None:
         for prop in self.properties:

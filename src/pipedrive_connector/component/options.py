@@ -51,6 +51,7 @@ LOADERS: dict[str, LoaderSpec] = {
     "organization_filters": _filters("org"),
     "person_filters": _filters("people"),
     "activity_filters": _filters("activity"),
+    "product_filters": _filters("products"),
     "pipelines": LoaderSpec(
         "Pipelines (GET /api/v2/pipelines; v1 /v1/pipelines)",
         "/v1/pipelines",
@@ -69,6 +70,9 @@ LOADERS: dict[str, LoaderSpec] = {
     ),
     "deals": LoaderSpec(
         "Deals by title (GET /api/v2/deals, every page)", "/v1/deals", "/api/v2/deals", label=_title
+    ),
+    "products": LoaderSpec(
+        "Products (GET /api/v2/products, every page)", "/api/v2/products", "/api/v2/products"
     ),
     "leads": LoaderSpec("Leads by title (GET /v1/leads, every page)", "/v1/leads", label=_title),
     "lead_labels": LoaderSpec("Lead labels (GET /v1/leadLabels)", "/v1/leadLabels", v1_paged=False),

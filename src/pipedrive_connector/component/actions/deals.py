@@ -221,6 +221,7 @@ ACTIONS = (
             ),
         ),
         execute=get_deals,
+        read_only=True,
         output_schema=outputs.many(outputs.DEAL),
         checks=(check_v2_sort,),
     ),
@@ -275,6 +276,7 @@ ACTIONS = (
             limit(),
         ),
         execute=search_deals,
+        read_only=True,
         output_schema=outputs.search(),
         checks=(check_search_term,),
     ),
@@ -285,6 +287,7 @@ ACTIONS = (
         resource="deals",
         properties=(record_id("deal", "ID of the deal to delete."),),
         execute=delete_deal,
+        destructive=True,
         output_schema=outputs.deleted(),
     ),
     Action(
@@ -294,6 +297,7 @@ ACTIONS = (
         resource="deals",
         properties=(record_id("deal", "ID of the deal to get details of."),),
         execute=get_deal,
+        read_only=True,
         output_schema=outputs.one(outputs.DEAL),
     ),
     Action(

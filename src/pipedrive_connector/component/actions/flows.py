@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -37,6 +38,23 @@ class Entity:
         except InvalidPathSegment as exc:
             raise ValidationError("id", str(exc)) from None
         return build_path(f"{self.path(ctx)}/{{id}}", id=checked)
+
+
+def v2_context(ctx: ActionContext) -> ActionContext:
+    """The same connection in API v2 mode, for resources Pipedrive serves only in v2 (products)."""
+    return ctx if ctx.v2 else dataclasses.replace(ctx, api_version="v2")
+
+
+def sub_path(template: str, uuids: tuple[str, ...] = (), **ids: Any) -> str:
+    """A path below a record (``/api/v2/deals/{id}/products``); each id is checked as a positive integer
+    (a UUID for the names in ``uuids``); a bad one is a ``ValidationError`` naming it, before any request."""
+    checked: dict[str, Any] = {}
+    for name, value in ids.items():
+        try:
+            checked[name] = lead_id(value, name) if name in uuids else entity_id(value, name)
+        except InvalidPathSegment as exc:
+            raise ValidationError(name, str(exc)) from None
+    return build_path(template, **checked)
 
 
 CURSOR_TTL_SECONDS = 60.0

@@ -220,6 +220,7 @@ ACTIONS = (
             ),
         ),
         execute=get_leads,
+        read_only=True,
         output_schema=outputs.many(outputs.LEAD),
     ),
     Action(
@@ -239,6 +240,7 @@ ACTIONS = (
         resource="leads",
         properties=(lead_id("ID (UUID) of the lead to delete."),),
         execute=delete_lead,
+        destructive=True,
         output_schema=outputs.deleted("string"),
     ),
     Action(
@@ -248,6 +250,7 @@ ACTIONS = (
         resource="leads",
         properties=(lead_id("ID (UUID) of the lead."),),
         execute=get_lead,
+        read_only=True,
         output_schema=outputs.one(outputs.LEAD),
     ),
     Action(
@@ -284,6 +287,7 @@ ACTIONS = (
             limit(),
         ),
         execute=search_leads,
+        read_only=True,
         output_schema=outputs.search(),
         checks=(check_search_term,),
     ),

@@ -151,6 +151,7 @@ ACTIONS = (
             sort_text(SORT_DESCRIPTION),
         ),
         execute=get_organizations,
+        read_only=True,
         output_schema=outputs.many(outputs.ORGANIZATION),
         checks=(check_v2_sort,),
     ),
@@ -195,6 +196,7 @@ ACTIONS = (
             limit(),
         ),
         execute=search_organizations,
+        read_only=True,
         output_schema=outputs.search(),
         checks=(check_search_term,),
     ),
@@ -206,6 +208,7 @@ ACTIONS = (
         resource="organizations",
         properties=(record_id("organization", "ID of the organization to delete."),),
         execute=delete_organization,
+        destructive=True,
         output_schema=outputs.deleted(),
     ),
     Action(
@@ -215,6 +218,7 @@ ACTIONS = (
         resource="organizations",
         properties=(record_id("organization", "ID of the organization to get details of."),),
         execute=get_organization,
+        read_only=True,
         output_schema=outputs.one(outputs.ORGANIZATION),
     ),
     Action(

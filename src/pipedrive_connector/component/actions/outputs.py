@@ -86,3 +86,37 @@ def search() -> dict[str, Any]:
 
 def deleted(id_type: str = "integer") -> dict[str, Any]:
     return _envelope({"type": "object", "properties": {"id": {"type": id_type}}})
+
+
+NOTE = entity(("id", "integer"), ("content", "string"), ("deal_id", ["integer", "null"]))
+PRODUCT = entity(("id", "integer"), ("name", "string"), ("code", ["string", "null"]))
+DEAL_PRODUCT = entity(
+    ("id", "integer"), ("product_id", "integer"), ("item_price", "number"), ("quantity", "number")
+)
+FOLLOWER = entity(("user_id", "integer"), ("add_time", "string"))
+PARTICIPANT = entity(("id", "integer"), ("person_id", ["object", "integer"]))
+PIPELINE = entity(("id", "integer"), ("name", "string"))
+STAGE = entity(("id", "integer"), ("name", "string"), ("pipeline_id", "integer"))
+USER = entity(("id", "integer"), ("name", "string"), ("email", "string"))
+ACTIVITY_TYPE = entity(("id", "integer"), ("name", "string"), ("key_string", "string"))
+FILTER = entity(("id", "integer"), ("name", "string"), ("type", "string"))
+CALL_LOG = entity(("id", "string"), ("outcome", "string"), ("to_phone_number", "string"))
+GOAL = entity(("id", "string"), ("title", "string"))
+LEAD_LABEL = entity(("id", "string"), ("name", "string"), ("color", "string"))
+CONVERSION = entity(
+    ("conversion_id", "string"),
+    ("status", "string"),
+    ("deal_id", ["integer", "null"]),
+    ("lead_id", ["string", "null"]),
+)
+ANY = {"type": ["object", "array", "string", "number", "boolean", "null"]}
+
+
+def found(shape: dict[str, Any]) -> dict[str, Any]:
+    """A lookup that may find nothing: ``data`` is the record or null."""
+    return _envelope({"anyOf": [shape, {"type": "null"}]})
+
+
+def raw() -> dict[str, Any]:
+    """Whatever Pipedrive answered (customApiCall)."""
+    return _envelope(ANY)

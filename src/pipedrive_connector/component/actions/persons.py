@@ -204,6 +204,7 @@ ACTIONS = (
             sort_text(SORT_DESCRIPTION),
         ),
         execute=get_persons,
+        read_only=True,
         output_schema=outputs.many(outputs.PERSON),
         checks=(check_v2_sort,),
     ),
@@ -254,6 +255,7 @@ ACTIONS = (
             limit(),
         ),
         execute=search_persons,
+        read_only=True,
         output_schema=outputs.search(),
         checks=(check_search_term,),
     ),
@@ -264,6 +266,7 @@ ACTIONS = (
         resource="persons",
         properties=(record_id("person", "ID of the person to delete."),),
         execute=delete_person,
+        destructive=True,
         output_schema=outputs.deleted(),
     ),
     Action(
@@ -273,6 +276,7 @@ ACTIONS = (
         resource="persons",
         properties=(record_id("person", "ID of the person to get details of."),),
         execute=get_person,
+        read_only=True,
         output_schema=outputs.one(outputs.PERSON),
     ),
     Action(
