@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -36,3 +38,30 @@ def pd(pipedrive_sandbox: Any) -> Iterator[Pipedrive]:
     client = Pipedrive(api_token=pipedrive_sandbox.api_token, base_url=pipedrive_sandbox.base_url)
     yield client
     client.close()
+
+
+def postgres_schema_dsn(dsn: str, schema: str) -> str:
+    """``dsn`` with ``search_path`` set to ``schema`` (libpq's ``options`` parameter)."""
+    joiner = "&" if "?" in dsn else "?"
+    return f"{dsn}{joiner}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def pg_state(postgres_dsn: str) -> Iterator[str]:
+    """A DSN whose tables live in a fresh schema, dropped after the test."""
+    import psycopg
+
+    schema = f"pdt_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    yield postgres_schema_dsn(postgres_dsn, schema)
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def state(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The trigger state for a test that every backend must pass: a SQLite file or a PostgreSQL DSN."""
+    if request.param == "sqlite":
+        return str(tmp_path / "triggers.db")
+    return str(request.getfixturevalue("pg_state"))

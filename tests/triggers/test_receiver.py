@@ -36,10 +36,8 @@ def deal_created(deal_id: int, event_id: str | None = None, attempt: int = 1) ->
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[TriggerApp]:
-    trigger_app = TriggerApp(
-        state_path=tmp_path / "triggers.db", max_body_bytes=4096, retry_delays=(0.05, 0.05, 0.05)
-    )
+def app(state: str) -> Iterator[TriggerApp]:
+    trigger_app = TriggerApp(state_path=state, max_body_bytes=4096, retry_delays=(0.05, 0.05, 0.05))
     yield trigger_app
     trigger_app.close()
 

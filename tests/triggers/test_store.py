@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 from pipedrive_connector.triggers import parse_webhook
+from pipedrive_connector.triggers.state import open_state
 from pipedrive_connector.triggers.store import TriggerStore
 
 
@@ -23,8 +24,8 @@ def body(event_id: str, deal_id: int) -> dict[str, object]:
     }
 
 
-def test_concurrent_inserts_are_each_committed_once(tmp_path: Path) -> None:
-    store = TriggerStore(str(tmp_path / "t.db"))
+def test_concurrent_inserts_are_each_committed_once(state: str) -> None:
+    store = open_state(state)
     sub, _ = store.create_subscription("newDeal", {}, "2.0", "http://x")
     outcomes: dict[tuple[int, int], str] = {}
     lock = threading.Lock()

@@ -41,6 +41,7 @@ from pipedrive_connector.triggers import (
 from pipedrive_connector.triggers.dispatch import DEFAULT_KEEP_DAYS, Handler
 from pipedrive_connector.triggers.fields import FieldNotFound, resolve_field_change
 from pipedrive_connector.triggers.sinks import ExecSink, ForwardSink, JsonlSink
+from pipedrive_connector.triggers.state import describe_state, is_dsn
 from pipedrive_connector.triggers.state_lock import StateInUse
 
 DEFAULT_STATE = "pipedrive-triggers.db"
@@ -56,9 +57,11 @@ triggers_app = typer.Typer(
 STATE = typer.Option(
     DEFAULT_STATE,
     "--state",
-    envvar="PIPEDRIVE_TRIGGERS_STATE",
-    help="SQLite file holding subscriptions and events.",
+    envvar=["PIPEDRIVE_TRIGGERS_STATE", "PIPEDRIVE_TRIGGERS_DSN"],
+    help="Where subscriptions and events live: a SQLite file (one dispatching process), or a "
+    "postgresql:// DSN shared by any number of receivers and dispatchers.",
 )
+ROLES = ("all", "receiver", "dispatcher")
 JSON_OUT = typer.Option(False, "--json", help="Machine-readable JSON output.")
 OUT = typer.Option(None, "--out", help="Append each event as a JSON line to this file (once per event).")
 EXEC = typer.Option(None, "--exec", help="Run this command for each event, with the event JSON on stdin.")
@@ -156,7 +159,17 @@ def _app(
     try:
         return TriggerApp(client=client, state_path=state, public_url=public_url, **kwargs)
     except Exception as exc:
-        _fail(f"cannot open the trigger state {state!r}: {exc}")
+        _fail(f"cannot open the trigger state {describe_state(state)!r}: {exc}")
+
+
+def _state_exists(state: str) -> bool:
+    """A DSN always "exists" (opening it creates the tables); a SQLite file must be there."""
+    return is_dsn(state) or os.path.exists(state)
+
+
+def _require_state(state: str) -> None:
+    if not _state_exists(state):
+        _fail(f"no trigger state at {state!r} (pass --state)")
 
 
 def _sink_handlers(app: TriggerApp, out: str | None, exec_: str | None, forward: str | None) -> list[Handler]:
@@ -243,7 +256,7 @@ def _claim(app: TriggerApp) -> None:
 def list_triggers(state: str = STATE, as_json: bool = JSON_OUT) -> None:
     """The available triggers and this state file's subscriptions."""
     subs: list[dict[str, Any]] = []
-    if os.path.exists(state):
+    if _state_exists(state):
         app = _app(state)
         subs = [sub.to_dict() for sub in app.subscriptions()]
         app.close()
@@ -385,12 +398,34 @@ def cleanup(
             )
 
 
-def _run_server(app: TriggerApp, sock: socket.socket, catch_up: bool, limits: ServerLimits) -> None:
+def _run_server(
+    app: TriggerApp, sock: socket.socket, catch_up: bool, limits: ServerLimits, dispatch: bool = True
+) -> None:
     from pipedrive_connector.serving import serve_forever
 
-    if not catch_up:
-        app.asgi.on_startup = lambda: app.start(catch_up=False)
+    if not catch_up or not dispatch:
+        app.asgi.on_startup = lambda: app.start(catch_up=catch_up, dispatch=dispatch)
     serve_forever(app.asgi, sock, limits)
+
+
+def _run_dispatcher(app: TriggerApp, catch_up: bool) -> None:
+    """Dispatch (and catch up) without a receiver until SIGTERM or Ctrl-C; in-flight work finishes."""
+    import threading
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with _errors():
+            app.start(catch_up=catch_up)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @triggers_app.command()
@@ -415,6 +450,13 @@ def serve(
         None, "--retry-delays", help="Handler retry delays, e.g. 1,5,30."
     ),
     keep_days: float = KEEP_DAYS,
+    role: str = typer.Option(
+        "all",
+        "--role",
+        help="all: receive and dispatch; receiver: only answer webhooks (others dispatch); "
+        "dispatcher: only run the sinks, no HTTP port. Split roles need a postgresql:// --state "
+        "(or SQLite with one dispatcher).",
+    ),
     header_timeout: float = HEADER_TIMEOUT,
     body_timeout: float = BODY_TIMEOUT,
     keep_alive_timeout: float = KEEP_ALIVE_TIMEOUT,
@@ -423,22 +465,33 @@ def serve(
     conn: ConnectionFlags,
 ) -> None:
     """Run the webhook receiver (POST /webhooks/{subscription}) and dispatch events to the sinks."""
+    if role not in ROLES:
+        _fail(f"--role must be one of {', '.join(ROLES)}, not {role!r}", USAGE_ERROR)
     limits = server_limits(header_timeout, body_timeout, keep_alive_timeout, max_connections)
-    sock = bind_or_exit(host, port)  # before the state file is opened: a taken port changes nothing
+    # Bind before the state is opened: a taken port changes nothing.
+    sock = bind_or_exit(host, port) if role != "dispatcher" else None
     if not catch_up_interval >= 0:
         _fail("--catch-up-interval must be 0 or more seconds", USAGE_ERROR)
     delays = _retry_delays(retry_delays)
     client = _client(conn, required=False)
     app = _app(state, client, retry_delays=delays, catch_up_interval=catch_up_interval, keep_days=keep_days)
-    _claim(app)
+    dispatch = role != "receiver"
+    if dispatch:
+        _claim(app)
     app.receiver.max_body_bytes = max_body
     sinks = _add_sinks(app, out, exec_, forward)
-    if not sinks:
+    if dispatch and not sinks:
         _err.print("warning: no --out/--exec/--forward: events are stored and marked done without a handler")
+    elif not dispatch and sinks:
+        _err.print("warning: --role receiver runs no sinks: the dispatchers of this state run theirs")
     count = len(app.subscriptions())
-    _err.print(f"receiving on {listening_url(sock)}/webhooks/<subscription> ({count} subscriptions)")
     try:
-        _run_server(app, sock, catch_up and client is not None, limits)
+        if sock is None:
+            _err.print(f"dispatching from {describe_state(state)} ({count} subscriptions)")
+            _run_dispatcher(app, catch_up and client is not None)
+        else:
+            _err.print(f"receiving on {listening_url(sock)}/webhooks/<subscription> ({count} subscriptions)")
+            _run_server(app, sock, catch_up and client is not None and dispatch, limits, dispatch)
     finally:
         app.close()
 
@@ -575,8 +628,7 @@ def events(
     """Recent events in the inbox and their states."""
     if status is not None and status not in ("pending", "running", "done", "dead"):
         _fail(f"--status must be pending, running, done or dead, not {status!r}", USAGE_ERROR)
-    if not os.path.exists(state):
-        _fail(f"no trigger state at {state!r} (pass --state)")
+    _require_state(state)
     app = _app(state)
     try:
         rows = [row.to_dict() for row in app.events(status=status, limit=limit, trigger=trigger)]
@@ -585,7 +637,7 @@ def events(
     if as_json:
         _print_json(rows)
         return
-    table = Table(title=f"events in {state}")
+    table = Table(title=f"events in {describe_state(state)}")
     for column in ("seq", "trigger", "event", "entity", "source", "status", "attempts", "received", "error"):
         table.add_column(column)
     for row in rows:
@@ -619,13 +671,12 @@ def replay(
     """
     if not seqs and not dead:
         _fail("name event numbers to replay, or pass --dead", USAGE_ERROR)
-    if not os.path.exists(state):
-        _fail(f"no trigger state at {state!r} (pass --state)")
+    _require_state(state)
     app = _app(state)
     try:
         missing = [seq for seq in seqs or [] if app.store.event(seq) is None]
         if missing:
-            _fail(f"no event with number {', '.join(map(str, missing))} in {state}")
+            _fail(f"no event with number {', '.join(map(str, missing))} in {describe_state(state)}")
         sinks = _sink_handlers(app, out, exec_, forward)
         with _errors():
             result = app.replay(seqs or None, dead=dead, run_now=sinks)
@@ -661,8 +712,7 @@ def prune(
     """Delete done events older than --keep-days now (`serve` does it hourly); dead and pending stay."""
     if not 0 <= keep_days < float("inf"):
         _fail(f"--keep-days must be 0 or more days, got {keep_days}", USAGE_ERROR)
-    if not os.path.exists(state):
-        _fail(f"no trigger state at {state!r} (pass --state)")
+    _require_state(state)
     app = _app(state)
     try:
         with _errors():

@@ -25,7 +25,7 @@ from pipedrive_connector.triggers.lifecycle import EnableResult, RequestClient, 
 from pipedrive_connector.triggers.poller import PollResult, check_pollable, poll_subscription
 from pipedrive_connector.triggers.receiver import DEFAULT_MAX_BODY_BYTES, Receiver, ReceiverApp
 from pipedrive_connector.triggers.sinks import event_document
-from pipedrive_connector.triggers.store import InboxRow, Subscription, TriggerStore
+from pipedrive_connector.triggers.state import InboxRow, Subscription, TriggerState, open_state
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +42,16 @@ def resolve_trigger(name: str, params: dict[str, Any] | None = None) -> TriggerD
         if "to" in params:
             kwargs["to_value"] = params["to"]
         return field_change_trigger(params.get("object", ""), params.get("field", ""), **kwargs)
-    return get_trigger(name)
+    return get_trigger(name, params)
 
 
 class TriggerApp:
     """Subscriptions, the durable inbox, the receiver (``asgi``), dispatch and polling.
 
     >>> app = TriggerApp(client=pd, state_path="triggers.db", public_url="https://hooks.example.com")
+
+    ``state_path`` is a SQLite file (one dispatching process) or a ``postgresql://`` DSN (any number
+    of receivers and dispatchers; migrations are applied on open).
     >>> @app.on("newDeal")
     ... def handle(event: Event) -> None: ...
     """
@@ -73,7 +76,7 @@ class TriggerApp:
         self.catch_up_interval = catch_up_interval
         self.public_url = public_url.rstrip("/") if public_url else None
         self.version = version
-        self.store = TriggerStore(str(state_path))
+        self.store: TriggerState = open_state(str(state_path))
         self._handlers: list[Handler] = []
         self.dispatcher = Dispatcher(
             self.store,
@@ -262,12 +265,15 @@ class TriggerApp:
         ``StateInUse`` naming the PID of the process that has it. Held until ``close``."""
         self.store.lock_for_dispatch()
 
-    def start(self, *, catch_up: bool = True, wait: bool = False) -> None:
+    def start(self, *, catch_up: bool = True, wait: bool = False, dispatch: bool = True) -> None:
         """Start the dispatcher thread and catch up on changes missed while down.
 
         Catch-up runs in the background so the receiver answers Pipedrive at once (``wait=True``
-        blocks until it is done).
+        blocks until it is done). ``dispatch=False`` starts neither (a receiver-only replica: other
+        processes dispatch from the same PostgreSQL state).
         """
+        if not dispatch:
+            return
         self.dispatcher.start()
         if not catch_up or self.client is None:
             return

@@ -5,7 +5,9 @@ succeeded yet. A failing event is retried after each of ``retry_delays`` and the
 A crash between a handler's success and its bookkeeping re-runs that handler once (at-least-once);
 the JSONL sink below is idempotent by event key, so it writes each event exactly once.
 
-Only one process dispatches from a state file (``TriggerStore.lock_for_dispatch``). When the state
+With SQLite only one process dispatches from a state file (``TriggerStore.lock_for_dispatch``); with
+PostgreSQL any number do, each claim under a lease that another dispatcher takes over once it
+expired (a dispatcher that died mid-handler). When the state
 database fails, the loop backs off exponentially (capped) and logs once when it starts failing and
 once when it works again. Done events older than the retention are deleted now and then.
 """
@@ -20,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pipedrive_connector.triggers.events import Event
-from pipedrive_connector.triggers.store import InboxRow, TriggerStore
+from pipedrive_connector.triggers.state import InboxRow, TriggerState
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,7 @@ class Handler:
 class Dispatcher:
     def __init__(
         self,
-        store: TriggerStore,
+        store: TriggerState,
         handlers: Callable[[], Sequence[Handler]],
         *,
         prepare: Callable[[InboxRow], Event] | None = None,
@@ -130,7 +132,7 @@ class Dispatcher:
         return deleted
 
     def start(self) -> None:
-        """Claim the state file (``StateInUse`` if another process has it) and dispatch in a thread."""
+        """Claim the state (SQLite: ``StateInUse`` if another process has it) and dispatch in a thread."""
         if self._thread is not None and self._thread.is_alive():
             return
         self.store.lock_for_dispatch()

@@ -13,7 +13,7 @@ from pipedrive_connector.client._redact import redact_secrets, redact_url
 from pipedrive_connector.client.errors import NotFound, PipedriveError, UnprocessableEntity
 from pipedrive_connector.client.paths import build_path, entity_id
 from pipedrive_connector.triggers.definitions import TriggerDefinition
-from pipedrive_connector.triggers.store import Subscription, TriggerStore
+from pipedrive_connector.triggers.state import Subscription, TriggerState
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class EnableResult:
 
 
 class WebhookManager:
-    def __init__(self, client: RequestClient, store: TriggerStore) -> None:
+    def __init__(self, client: RequestClient, store: TriggerState) -> None:
         self.client = client
         self.store = store
 

@@ -19,7 +19,7 @@ from pipedrive_connector.client.paths import build_path
 from pipedrive_connector.triggers.definitions import FieldChangeTrigger, TriggerDefinition
 from pipedrive_connector.triggers.events import Action, Event, content_key, parse_time
 from pipedrive_connector.triggers.lifecycle import RequestClient
-from pipedrive_connector.triggers.store import Subscription, TriggerStore
+from pipedrive_connector.triggers.state import Subscription, TriggerState
 
 PAGE_LIMIT = 500
 
@@ -55,7 +55,7 @@ def rfc3339(epoch: float) -> str:
 CURSOR_OVERLAP_SECONDS = 60.0
 
 
-def start_point(store: TriggerStore, sub: Subscription) -> float:
+def start_point(store: TriggerState, sub: Subscription) -> float:
     """Where catch-up or polling resumes: the poll cursor (less an overlap), else the subscription's start.
 
     Only a poll proves that nothing before a point is missing. The newest change a webhook delivered
@@ -69,7 +69,7 @@ def start_point(store: TriggerStore, sub: Subscription) -> float:
 
 def poll_subscription(
     client: RequestClient,
-    store: TriggerStore,
+    store: TriggerState,
     sub: Subscription,
     trigger: TriggerDefinition,
     *,
@@ -84,6 +84,7 @@ def poll_subscription(
         "sort_by": "update_time",
         "sort_direction": "asc",
         "limit": PAGE_LIMIT,
+        **trigger.poll_params,
     }
     cursor = float(floor)
     seen = stored = duplicates = 0
@@ -122,8 +123,9 @@ def event_from_record(trigger: TriggerDefinition, record: dict[str, Any], since:
     updated = parse_time(record.get("update_time")) or added
     entity_id = record.get("id")
     action: Action
-    if trigger.action == "added":
-        if added is None or added.timestamp() < since:
+    is_new = added is not None and added.timestamp() >= since
+    if trigger.action == "added" or ("added" in trigger.also and is_new):
+        if added is None or not is_new:
             return None
         action = "added"
         moment = added

@@ -20,7 +20,7 @@ import anyio.to_thread
 
 from pipedrive_connector.triggers.definitions import TriggerDefinition
 from pipedrive_connector.triggers.events import Event, WebhookParseError, parse_time, parse_webhook
-from pipedrive_connector.triggers.store import InsertOutcome, PendingInsert, Subscription, TriggerStore
+from pipedrive_connector.triggers.state import InsertOutcome, PendingInsert, Subscription, TriggerState
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class Receiver:
 
     def __init__(
         self,
-        store: TriggerStore,
+        store: TriggerState,
         resolve_trigger: Callable[[Subscription], TriggerDefinition],
         *,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
@@ -86,7 +86,11 @@ class Receiver:
         if isinstance(checked, ReceiverResponse):
             return checked
         event, changed_at = checked
-        return self._stored(self.store.insert_event(sub, event, changed_at))
+        try:
+            outcome = self.store.insert_event(sub, event, changed_at)
+        except Exception as exc:
+            return _unavailable(exc)
+        return self._stored(outcome)
 
     async def accept_async(
         self, sub: Subscription, body: bytes, headers: Mapping[str, str] | None = None
@@ -100,7 +104,10 @@ class Receiver:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # another async library: wait in a worker thread instead
-            outcome = await anyio.to_thread.run_sync(self.store.insert_event, sub, event, changed_at)
+            try:
+                outcome = await anyio.to_thread.run_sync(self.store.insert_event, sub, event, changed_at)
+            except Exception as exc:
+                return _unavailable(exc)
             return self._stored(outcome)
         committed: asyncio.Future[PendingInsert] = loop.create_future()
 
@@ -110,7 +117,7 @@ class Receiver:
         self.store.submit_event(sub, event, changed_at, on_done)
         item = await committed
         if item.error is not None:
-            raise item.error
+            return _unavailable(item.error)
         return self._stored(item.outcome)
 
     def _check(
@@ -141,6 +148,13 @@ def _resolve(future: asyncio.Future[PendingInsert], item: PendingInsert) -> None
 
 
 UNAUTHORIZED = ReceiverResponse(401, {"error": "invalid or missing credentials"})
+UNAVAILABLE = ReceiverResponse(503, {"error": "the event store is unavailable, retry later"})
+
+
+def _unavailable(exc: BaseException) -> ReceiverResponse:
+    """The answer when the event could not be stored: 503, so that Pipedrive delivers it again."""
+    log.error("could not store a delivery (answered 503): %s: %s", type(exc).__name__, exc)
+    return UNAVAILABLE
 
 
 def _basic_credentials(header: str | None) -> tuple[str, str] | None:
@@ -205,7 +219,11 @@ class ReceiverApp:
     async def _post(self, scope: Scope, receive: Receive, send: Send, subscription_id: str) -> None:
         headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
         # A WAL read and one SHA-256: cheaper inline than a hop to a worker thread and back.
-        sub = self.receiver.authenticate(subscription_id, headers.get("authorization"))
+        try:
+            sub = self.receiver.authenticate(subscription_id, headers.get("authorization"))
+        except Exception as exc:
+            await _respond(send, _unavailable(exc), {"retry-after": "5"})
+            return
         if sub is None:
             await _respond(send, UNAUTHORIZED, {"www-authenticate": 'Basic realm="pipedrive-webhooks"'})
             return

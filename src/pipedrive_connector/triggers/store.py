@@ -4,15 +4,13 @@ SQLite in WAL mode with ``synchronous=FULL``: once ``insert_event`` returns, the
 crash of the process. One connection per thread; writes take ``BEGIN IMMEDIATE`` so that checks and
 inserts are atomic. Inbox inserts go through one writer thread that commits whatever is queued in
 one transaction (group commit); each caller is answered only after its transaction is on disk.
-Kept behind this small class so another backend can replace it.
+This is the embedded backend of the ``TriggerState`` protocol (``state.py``, which states the
+contract); ``store_postgres.py`` is the one for several processes.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
-import json
 import os
 import secrets
 import sqlite3
@@ -20,14 +18,35 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from pipedrive_connector.triggers.events import Event
+from pipedrive_connector.triggers.group_commit import GroupCommitWriter
+from pipedrive_connector.triggers.state import (
+    EventStatus,
+    InboxRow,
+    InsertOutcome,
+    PendingInsert,
+    Subscription,
+    canonical_params,
+    credentials_match,
+    hash_password,
+    inbox_row_from_row,
+    matching_subscription,
+    new_subscription_fields,
+    subscription_from_row,
+)
 from pipedrive_connector.triggers.state_lock import StateLock
 
-EventStatus = Literal["pending", "running", "done", "dead"]
-InsertOutcome = Literal["stored", "duplicate"]
+__all__ = [
+    "EventStatus",
+    "InboxRow",
+    "InsertOutcome",
+    "PendingInsert",
+    "Subscription",
+    "TriggerStore",
+    "hash_password",
+]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS subscriptions (
@@ -78,107 +97,18 @@ CREATE TABLE IF NOT EXISTS cursors (
 """
 
 
-@dataclass(frozen=True)
-class Subscription:
-    id: str
-    trigger: str
-    params: dict[str, Any]
-    version: str
-    public_url: str
-    subscription_url: str
-    auth_user: str
-    webhook_id: str | None
-    enrich: bool
-    created_at: float
-
-    @property
-    def mode(self) -> str:
-        return "webhook" if self.subscription_url else "poll"
-
-    def to_dict(self) -> dict[str, Any]:
-        """Everything but credentials."""
-        return {
-            "id": self.id,
-            "trigger": self.trigger,
-            "params": self.params,
-            "version": self.version,
-            "mode": self.mode,
-            "subscription_url": self.subscription_url,
-            "webhook_id": self.webhook_id,
-            "enrich": self.enrich,
-            "created_at": self.created_at,
-        }
-
-
-@dataclass(frozen=True)
-class InboxRow:
-    seq: int
-    subscription_id: str
-    trigger: str
-    event_key: str
-    content_key: str
-    source: str
-    event: Event
-    status: EventStatus
-    attempts: int
-    last_error: str | None
-    received_at: float
-    finished_at: float | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "subscription_id": self.subscription_id,
-            "trigger": self.trigger,
-            "event_key": self.event_key,
-            "content_key": self.content_key,
-            "source": self.source,
-            "status": self.status,
-            "attempts": self.attempts,
-            "last_error": self.last_error,
-            "received_at": self.received_at,
-            "finished_at": self.finished_at,
-            "object": self.event.object,
-            "action": self.event.action,
-            "entity_id": self.event.entity_id,
-        }
-
-
-@dataclass
-class PendingInsert:
-    """An event queued for the inbox writer; ``on_done`` runs (on the writer thread) once its
-    transaction is committed to disk, or once it failed (``error`` set)."""
-
-    sub: Subscription
-    event: Event
-    changed_at: float | None
-    on_done: Callable[[PendingInsert], None]
-    outcome: InsertOutcome = "duplicate"
-    error: Exception | None = None
-
-
-_MAX_BATCH = 512
-
-
-def hash_password(password: str, salt: bytes) -> bytes:
-    # The passwords are 192-bit random tokens, so one salted SHA-256 resists guessing as well as a
-    # slow KDF would, and keeps the request path fast.
-    return hashlib.sha256(salt + password.encode("utf-8")).digest()
-
-
 class TriggerStore:
+    """The SQLite backend: one file, one dispatching process (``lock_for_dispatch``)."""
+
+    single_dispatcher = True
+
     def __init__(self, path: str) -> None:
         self.path = path
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
-        # Inbox inserts are committed by one writer thread in batches (group commit): every
-        # delivery waiting while a commit is on its way to disk goes into the next transaction.
-        self._queue_cond = threading.Condition()
-        self._queue: list[PendingInsert] = []
-        self._writer: threading.Thread | None = None
-        self._stopping = False
+        self._writer = GroupCommitWriter(self._commit_locked)
         if path == ":memory:" or not path:
             raise ValueError(
                 "the trigger store needs a file path (it is shared between threads and processes)"
@@ -222,8 +152,15 @@ class TriggerStore:
                 raise
             conn.execute("COMMIT")
 
+    def describe(self) -> str:
+        return self.path
+
+    def check_ready(self) -> None:
+        """Raise when the database cannot be read (for ``/readyz``)."""
+        self._conn().execute("SELECT 1 FROM inbox LIMIT 1").fetchall()
+
     def close(self) -> None:
-        self._stop_writer()
+        self._writer.stop()
         with self._lock:
             for conn in self._connections:
                 conn.close()
@@ -246,10 +183,7 @@ class TriggerStore:
         enrich: bool = False,
     ) -> tuple[Subscription, str]:
         """A new subscription and its Basic-auth password (returned once, stored only hashed)."""
-        sub_id = secrets.token_urlsafe(12).replace("-", "x").replace("_", "y")
-        base = public_url.rstrip("/")
-        subscription_url = f"{base}/webhooks/{sub_id}" if base else ""
-        auth_user = f"pd-{sub_id[:8]}" if base else ""
+        sub_id, base, subscription_url, auth_user = new_subscription_fields(public_url)
         password = secrets.token_urlsafe(24)
         salt = secrets.token_bytes(16)
         with self._write() as db:
@@ -260,7 +194,7 @@ class TriggerStore:
                 (
                     sub_id,
                     trigger,
-                    _canonical(params),
+                    canonical_params(params),
                     version,
                     base,
                     subscription_url,
@@ -300,7 +234,7 @@ class TriggerStore:
 
     def get_subscription(self, sub_id: str) -> Subscription | None:
         row = self._conn().execute("SELECT * FROM subscriptions WHERE id = ?", (sub_id,)).fetchone()
-        return _subscription(row) if row else None
+        return subscription_from_row(row) if row else None
 
     def subscriptions(self, trigger: str | None = None) -> list[Subscription]:
         if trigger is None:
@@ -311,19 +245,12 @@ class TriggerStore:
                 .execute("SELECT * FROM subscriptions WHERE trigger = ? ORDER BY created_at", (trigger,))
                 .fetchall()
             )
-        return [_subscription(row) for row in rows]
+        return [subscription_from_row(row) for row in rows]
 
     def find_subscription(
         self, trigger: str, params: dict[str, Any], public_url: str, version: str | None = None
     ) -> Subscription | None:
-        for sub in self.subscriptions(trigger):
-            if (
-                _canonical(sub.params) == _canonical(params)
-                and sub.public_url == public_url.rstrip("/")
-                and (version is None or sub.version == version)
-            ):
-                return sub
-        return None
+        return matching_subscription(self.subscriptions(trigger), params, public_url, version)
 
     def verify_credentials(self, sub_id: str, user: str, password: str) -> bool:
         """Constant-time check of Basic credentials against the stored hash."""
@@ -334,13 +261,8 @@ class TriggerStore:
             )
             .fetchone()
         )
-        if row is None or not row["auth_user"]:
-            # Compare anyway so an unknown id takes as long as a wrong password.
-            hmac.compare_digest(hash_password(password, b"x" * 16), b"\0" * 32)
-            return False
-        user_ok = hmac.compare_digest(user.encode("utf-8"), row["auth_user"].encode("utf-8"))
-        password_ok = hmac.compare_digest(hash_password(password, row["password_salt"]), row["password_hash"])
-        return user_ok and password_ok
+        stored = (row["auth_user"], row["password_salt"], row["password_hash"]) if row else None
+        return credentials_match(stored, user, password)
 
     # -- inbox -------------------------------------------------------------------------------
     def insert_event(self, sub: Subscription, event: Event, changed_at: float | None) -> InsertOutcome:
@@ -371,58 +293,12 @@ class TriggerStore:
         ``on_done`` must be quick and must not raise: it runs on the writer thread.
         """
         pending = PendingInsert(sub, event, changed_at, on_done)
-        with self._queue_cond:
-            self._queue.append(pending)
-            if self._writer is None or not self._writer.is_alive():
-                self._stopping = False
-                self._writer = threading.Thread(
-                    target=self._writer_loop, name="pipedrive-trigger-inbox-writer", daemon=True
-                )
-                self._writer.start()
-            self._queue_cond.notify()
+        self._writer.submit(pending)
         return pending
 
-    def _writer_loop(self) -> None:
-        while True:
-            with self._queue_cond:
-                while not self._queue and not self._stopping:
-                    self._queue_cond.wait()
-                if not self._queue:
-                    return
-                batch, self._queue = self._queue[:_MAX_BATCH], self._queue[_MAX_BATCH:]
-            with self._write_lock:
-                self._commit_inserts(batch)
-            for item in batch:
-                with contextlib.suppress(Exception):  # a waiter's callback must not stop the writer
-                    item.on_done(item)
-
-    def _stop_writer(self) -> None:
-        """Commit what is queued, then end the writer thread (the next insert starts a new one)."""
-        with self._queue_cond:
-            writer = self._writer
-            self._stopping = True
-            self._queue_cond.notify_all()
-        if writer is not None and writer is not threading.current_thread():
-            writer.join()
-        with self._queue_cond:
-            if self._writer is writer:
-                self._writer = None
-            self._stopping = False
-
-    def _commit_inserts(self, batch: list[PendingInsert]) -> None:
-        """One transaction for the whole batch; if it fails, each event gets its own transaction
-        so that one bad event does not fail the others. Runs with ``_write_lock`` held."""
-        try:
+    def _commit_locked(self, batch: list[PendingInsert]) -> None:
+        with self._write_lock:
             self._commit_transaction(batch)
-        except Exception as exc:
-            if len(batch) == 1:
-                batch[0].error = exc
-                return
-            for item in batch:
-                try:
-                    self._commit_transaction([item])
-                except Exception as item_exc:
-                    item.error = item_exc
 
     def _commit_transaction(self, batch: list[PendingInsert]) -> None:
         conn = self._conn()
@@ -501,7 +377,7 @@ class TriggerStore:
                 (now + lease_seconds, seq),
             )
         claimed = self._conn().execute("SELECT * FROM inbox WHERE seq = ?", (seq,)).fetchone()
-        return _inbox_row(claimed)
+        return inbox_row_from_row(claimed)
 
     def next_due(self) -> float | None:
         """When the earliest pending event becomes ready (epoch seconds), or None."""
@@ -593,11 +469,11 @@ class TriggerStore:
             .execute(f"SELECT * FROM inbox {where} ORDER BY seq DESC LIMIT ?", (*args, limit))
             .fetchall()
         )
-        return [_inbox_row(row) for row in reversed(rows)]
+        return [inbox_row_from_row(row) for row in reversed(rows)]
 
     def event(self, seq: int) -> InboxRow | None:
         row = self._conn().execute("SELECT * FROM inbox WHERE seq = ?", (seq,)).fetchone()
-        return _inbox_row(row) if row else None
+        return inbox_row_from_row(row) if row else None
 
     def prune_done(self, finished_before: float, batch: int = 2000) -> int:
         """Delete done events finished before ``finished_before`` (epoch seconds) and their handler
@@ -658,39 +534,3 @@ def _create_private(path: str) -> None:
     -wal and -shm files the database file's mode. An existing file keeps its mode."""
     with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-
-
-def _canonical(params: dict[str, Any]) -> str:
-    return json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def _subscription(row: sqlite3.Row) -> Subscription:
-    return Subscription(
-        id=row["id"],
-        trigger=row["trigger"],
-        params=json.loads(row["params"]),
-        version=row["version"],
-        public_url=row["public_url"],
-        subscription_url=row["subscription_url"],
-        auth_user=row["auth_user"],
-        webhook_id=row["webhook_id"],
-        enrich=bool(row["enrich"]),
-        created_at=row["created_at"],
-    )
-
-
-def _inbox_row(row: sqlite3.Row) -> InboxRow:
-    return InboxRow(
-        seq=row["seq"],
-        subscription_id=row["subscription_id"],
-        trigger=row["trigger"],
-        event_key=row["event_key"],
-        content_key=row["content_key"],
-        source=row["source"],
-        event=Event.from_dict(json.loads(row["event"])),
-        status=row["status"],
-        attempts=row["attempts"],
-        last_error=row["last_error"],
-        received_at=row["received_at"],
-        finished_at=row["finished_at"],
-    )
