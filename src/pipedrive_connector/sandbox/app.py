@@ -39,7 +39,10 @@ from pipedrive_connector.sandbox.resources import (
     persons,
     pipelines,
     products,
+    project_boards,
+    projects,
     search,
+    tasks,
     users,
 )
 from pipedrive_connector.sandbox.settings import SandboxSettings
@@ -79,6 +82,9 @@ def api_routes() -> list[BaseRoute]:
         *activity_types.routes(),
         *call_logs.routes(),
         *goals.routes(),
+        *project_boards.routes(),  # "/projects/boards" before "/projects/{id}"
+        *projects.routes(),
+        *tasks.routes(),
     ]
 
 

@@ -205,6 +205,7 @@ def seed(state: SandboxState, name: str) -> None:
         # Imported here: the catalog uses the resource modules, one of which imports this module.
         from pipedrive_connector.sandbox.resources.activity_types import seed_activity_types
         from pipedrive_connector.sandbox.seed_catalog import seed_demo_catalog
+        from pipedrive_connector.sandbox.seed_projects import seed_demo_projects
 
         def at(days_ago: float) -> str:
             return timefmt.iso(now_dt - timedelta(days=days_ago))
@@ -213,6 +214,7 @@ def seed(state: SandboxState, name: str) -> None:
         if name == "demo":
             _seed_demo(state, now_dt)
             seed_demo_catalog(store, at)
+            seed_demo_projects(store, at)
         store.set_meta("seed", name)
 
 

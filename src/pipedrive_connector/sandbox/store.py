@@ -177,6 +177,13 @@ class Contains:
     text: str
 
 
+@dataclass(frozen=True)
+class Includes:
+    """The field is a list holding ``value`` (``value in record.get(field) or []``)."""
+
+    value: Any
+
+
 def _expression(field: str) -> str:
     if field == "id" or field in INDEXED_FIELDS or field in FLAG_FIELDS:
         return field
@@ -203,6 +210,9 @@ def _condition(field: str, value: Any, params: list[Any]) -> str:
         return f"NOT ({_condition(field, value.condition, params)})"
     if isinstance(value, AllOf):
         return " AND ".join(_condition(field, part, params) for part in value.conditions) or "1"
+    if isinstance(value, Includes):
+        params.append(_param(value.value))
+        return f"EXISTS (SELECT 1 FROM json_each({expr}) AS item WHERE item.value = ?)"
     if isinstance(value, Prefix | Contains):
         pattern = value.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         params.append(f"{pattern}%" if isinstance(value, Prefix) else f"%{pattern}%")
@@ -327,7 +337,8 @@ class Store:
         - ``True`` / ``False``: the field is truthy / falsy (``False`` matches null, absent, 0, "");
         - a list, tuple or set: the field equals one of the values (an empty one matches nothing);
         - ``Cmp(op, value)``, ``AllOf((cond, ...))``, ``Not(cond)``, ``Prefix(text)``,
-          ``Contains(text)`` (the last two compare lower-cased text).
+          ``Contains(text)`` (the last two compare lower-cased text), ``Includes(value)`` (a list
+          field holds the value).
 
         ``any_of`` adds one more condition: at least one of its mappings must hold as a whole.
         Fields in ``INDEXED_FIELDS``, ``FLAG_FIELDS`` and ``id`` are indexed columns; other fields

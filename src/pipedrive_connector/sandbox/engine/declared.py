@@ -65,7 +65,7 @@ from pipedrive_connector.sandbox.resources.common import (
     v2_route,
 )
 from pipedrive_connector.sandbox.resources.entity import EntityResource, check_ref, check_user
-from pipedrive_connector.sandbox.store import AllOf, Cmp, Record
+from pipedrive_connector.sandbox.store import AllOf, Cmp, Includes, Record
 from pipedrive_connector.sandbox.validation import (
     UUID_PATTERN,
     F,
@@ -99,7 +99,8 @@ class Filter:
     """A list query parameter compared with record ``field``.
 
     ``type``: ``int``, ``str``, ``uuid``, ``bool`` (true/false, 1/0) or ``date`` (YYYY-MM-DD).
-    ``op``: ``eq``, ``since`` (field's date ≥ value) or ``until`` (field's date ≤ value).
+    ``op``: ``eq``, ``since`` (field's date ≥ value), ``until`` (field's date ≤ value) or
+    ``includes`` (the field is a list holding the value: a project's ``deal_ids``).
     """
 
     field: str
@@ -169,6 +170,7 @@ class Declaration:
     filters: Mapping[str, Filter] = field(default_factory=dict)  # v1 and v2 list query parameters
     own_field: str | None = None  # lists hold only records whose field is the requesting user's id
     v2_sort: tuple[str, ...] = ("id", "update_time", "add_time")
+    v1_cursor: bool = False  # v1 lists paged by cursor (projects, tasks) instead of start/limit
     searchable: search.Searchable | None = None  # the "search" operation and itemSearch
     soft_delete: bool = False
     body_overrides: Mapping[str, F] = field(default_factory=dict)
@@ -317,12 +319,13 @@ class DeclaredResource:
     def _check_refs(self, state: SandboxState, changes: dict[str, Any]) -> None:
         for name, kind in self.d.refs.items():
             value = changes.get(name)
-            if value is None:
-                continue
-            if kind == "user":
-                check_user(state, name, value)
-            else:
-                check_ref(state, kind, name, value)
+            for item in value if isinstance(value, list) else [value]:  # id lists: deal_ids
+                if item is None:
+                    continue
+                if kind == "user":
+                    check_user(state, name, item)
+                else:
+                    check_ref(state, kind, name, item)
 
     @staticmethod
     def _number_booleans(fields: dict[str, F], changes: dict[str, Any]) -> None:
@@ -437,6 +440,8 @@ class DeclaredResource:
                 continue
             if spec.op == "eq":
                 where[spec.field] = value
+            elif spec.op == "includes":
+                where[spec.field] = Includes(value)
             elif spec.op == "since":
                 ranges.setdefault(spec.field, []).append(Cmp(">=", value))
             else:
@@ -454,6 +459,12 @@ class DeclaredResource:
     async def v1_list(self, request: Request) -> Response:
         state = sandbox(request)
         where = self.list_where(state, request)
+        if self.d.v1_cursor:
+            records, next_cursor = query_page(
+                state.store, self.d.kind, request, where=where, sort_fields=("id",)
+            )
+            page = [self.v1(state, record) for record in records]
+            return ok(page, additional_data={"next_cursor": next_cursor})
         if request.query_params.get("sort"):
             items = state.store.query(self.d.kind, where=where, order_by=None)
             rows = _V1_SORTER.v1_sorted(request, [self.v1(state, item) for item in items])
@@ -522,6 +533,8 @@ class DeclaredResource:
     def _deleted(self, key: str, record: Record) -> Response:
         if spec_data.response_type(key) == "boolean":
             return ok(True)
+        if set(spec_data.response_keys(key)) == {"success", "data"}:  # v1 projects, tasks: nested
+            return ok({"success": True, "data": {self.d.id_key: record["id"]}})
         return ok({self.d.id_key: record["id"]})
 
     async def v1_delete(self, request: Request) -> Response:

@@ -7,8 +7,8 @@ case-insensitive whole-value match; ``fields`` narrows where to look; each hit c
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -19,7 +19,7 @@ from pipedrive_connector.sandbox import custom_fields
 from pipedrive_connector.sandbox.errors import bad_request
 from pipedrive_connector.sandbox.pagination import decode_cursor, encode_cursor, limit_param, offset_page
 from pipedrive_connector.sandbox.resources.common import ok, sandbox, v1_routes, v2_route
-from pipedrive_connector.sandbox.store import Record
+from pipedrive_connector.sandbox.store import Includes, Record
 from pipedrive_connector.sandbox.validation import query_bool, query_choice, query_int
 
 if TYPE_CHECKING:
@@ -38,18 +38,20 @@ class Searchable:
     texts: Callable[[SandboxState, Record], dict[str, list[str]]]
     item: Callable[[SandboxState, Record, tuple[str, ...], list[str]], dict[str, Any]]
     filters: tuple[str, ...]
+    # id query parameter → the record's list of such ids (a project's "person_ids")
+    list_filters: Mapping[str, str] = field(default_factory=dict)
 
 
 def _owner(record: Record, key: str = "owner_id") -> dict[str, Any]:
     return {"id": record.get(key)}
 
 
-def _person(state: SandboxState, person_id: int | None) -> dict[str, Any] | None:
+def person_summary(state: SandboxState, person_id: int | None) -> dict[str, Any] | None:
     person = state.store.get("person", person_id) if person_id else None
     return {"id": person["id"], "name": person["name"]} if person else None
 
 
-def _organization(state: SandboxState, org_id: int | None) -> dict[str, Any] | None:
+def organization_summary(state: SandboxState, org_id: int | None) -> dict[str, Any] | None:
     org = state.store.get("organization", org_id) if org_id else None
     if org is None:
         return None
@@ -81,8 +83,8 @@ def _deal_item(
         "visible_to": record.get("visible_to"),
         "owner": _owner(record),
         "stage": {"id": stage["id"], "name": stage["name"]} if stage else None,
-        "person": _person(state, record.get("person_id")),
-        "organization": _organization(state, record.get("org_id")),
+        "person": person_summary(state, record.get("person_id")),
+        "organization": organization_summary(state, record.get("org_id")),
         "custom_fields": matched,
         "notes": [],
         "is_archived": bool(record.get("is_archived")),
@@ -113,7 +115,7 @@ def _person_item(
         "emails": [e["value"] for e in record.get("emails") or []],
         "visible_to": record.get("visible_to"),
         "owner": _owner(record),
-        "organization": _organization(state, record.get("org_id")),
+        "organization": organization_summary(state, record.get("org_id")),
         "custom_fields": matched,
         "notes": [],
     }
@@ -162,8 +164,8 @@ def _lead_item(
         "type": "lead",
         "title": record["title"],
         "owner": _owner(record),
-        "person": _person(state, record.get("person_id")),
-        "organization": _organization(state, record.get("organization_id")),
+        "person": person_summary(state, record.get("person_id")),
+        "organization": organization_summary(state, record.get("organization_id")),
         "phones": [p["value"] for p in (person or {}).get("phones") or []],
         "emails": [e["value"] for e in (person or {}).get("emails") or []],
         "custom_fields": matched,
@@ -273,6 +275,10 @@ def _hits(
     for key, value in (("person_id", person_id), (org_key, org_id), ("status", status)):
         if value is not None:
             where[key] = value
+    for param, list_field in searchable.list_filters.items():
+        wanted = query_int(request, param)
+        if wanted is not None:
+            where[list_field] = Includes(wanted)
     hits: list[tuple[float, Record, list[str]]] = []
     for record in state.store.query(searchable.kind, where=where, order_by=None):
         texts = searchable.texts(state, record)
