@@ -26,9 +26,9 @@ def person_created(person_id: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-def state(tmp_path: Path) -> Path:
-    """Events 1 and 2 done, 3 dead, 4 pending (received while `serve` was down)."""
-    path = tmp_path / "t.db"
+def filled(state: str) -> str:
+    """Events 1 and 2 done, 3 dead, 4 pending (received while `serve` was down), on each backend."""
+    path = state
     app = TriggerApp(state_path=path, retry_delays=())
     sub, _ = app.store.create_subscription("newPerson", {}, "2.0", "")
     fail = {"now": False}
@@ -50,7 +50,7 @@ def state(tmp_path: Path) -> Path:
     return path
 
 
-def replay(state: Path, *args: str) -> Any:
+def replay(state: str, *args: str) -> Any:
     return CliRunner().invoke(cli, ["triggers", "replay", "--state", str(state), *args])
 
 
@@ -59,17 +59,17 @@ def statuses(app: TriggerApp) -> dict[int, str]:
 
 
 def test_replay_with_a_sink_runs_only_the_named_event_and_leaves_it_to_serve(
-    state: Path, tmp_path: Path
+    filled: str, tmp_path: Path
 ) -> None:
     out = tmp_path / "again.jsonl"
-    result = replay(state, "1", "--out", str(out), "--json")
+    result = replay(filled, "1", "--out", str(out), "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["requeued"] == 1
     assert [json.loads(line)["entity_id"] for line in out.read_text().splitlines()] == [1]
 
     # `serve` with its own handler and the same sink: the handler sees the replayed event and the
     # pending one; the sink, which already ran for event 1, does not write it twice.
-    app = TriggerApp(state_path=state)
+    app = TriggerApp(state_path=filled)
     assert statuses(app) == {1: "pending", 2: "done", 3: "dead", 4: "pending"}
     seen: list[Any] = []
     app.add_handler("serve-handler", lambda event: seen.append(event.entity_id))
@@ -82,21 +82,21 @@ def test_replay_with_a_sink_runs_only_the_named_event_and_leaves_it_to_serve(
     app.close()
 
 
-def test_replay_without_sinks_only_requeues(state: Path) -> None:
-    result = replay(state, "2")
+def test_replay_without_sinks_only_requeues(filled: str) -> None:
+    result = replay(filled, "2")
     assert result.exit_code == 0 and "requeued 1 event(s)" in result.stdout
-    app = TriggerApp(state_path=state)
+    app = TriggerApp(state_path=filled)
     assert statuses(app) == {1: "done", 2: "pending", 3: "dead", 4: "pending"}
     app.close()
 
 
-def test_replay_dead_through_a_sink_and_report_a_sink_failure(state: Path, tmp_path: Path) -> None:
+def test_replay_dead_through_a_sink_and_report_a_sink_failure(filled: str, tmp_path: Path) -> None:
     out = tmp_path / "dead.jsonl"
-    result = replay(state, "--dead", "--out", str(out), "--json")
+    result = replay(filled, "--dead", "--out", str(out), "--json")
     assert result.exit_code == 0, result.output
     assert [json.loads(line)["entity_id"] for line in out.read_text().splitlines()] == [3]
-    failing = replay(state, "2", "--exec", "false")
+    failing = replay(filled, "2", "--exec", "false")
     assert failing.exit_code == 1 and "event 2" in failing.stderr and "exited with 1" in failing.stderr
-    app = TriggerApp(state_path=state)
+    app = TriggerApp(state_path=filled)
     assert statuses(app) == {1: "done", 2: "pending", 3: "pending", 4: "pending"}
     app.close()

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
-from pathlib import Path
 from typing import Any
 
-from triggers_helpers import wait_for
+from triggers_helpers import run_sql, wait_for
 from typer.testing import CliRunner
 
 from pipedrive_connector.cli.main import app as cli
@@ -28,7 +26,7 @@ def person_created(person_id: int) -> dict[str, Any]:
     return {"meta": meta, "data": {"id": person_id, "name": f"Person {person_id}"}, "previous": None}
 
 
-def fill(path: Path) -> None:
+def fill(path: str) -> None:
     """Person 1 done 40 days ago, 2 done 10 days ago, 3 dead 40 days ago, 4 pending since 40 days."""
     app = TriggerApp(state_path=path, retry_delays=())
     sub, _ = app.store.create_subscription("newPerson", {}, "2.0", "")
@@ -44,25 +42,24 @@ def fill(path: Path) -> None:
     app.store.insert_event(sub, parse_webhook(person_created(4)), None)
     app.close()
     now = time.time()
-    with sqlite3.connect(path) as db:  # age the events as if time had passed
-        for person_id, days in ((1, 40), (2, 10), (3, 40), (4, 40)):
-            db.execute(
-                "UPDATE inbox SET finished_at = CASE WHEN finished_at IS NULL THEN NULL ELSE ? END,"
-                " received_at = ? WHERE event_key = ?",
-                (now - days * DAY, now - days * DAY, f"v2:evt-{person_id}"),
-            )
+    for person_id, days in ((1, 40), (2, 10), (3, 40), (4, 40)):  # age the events as if time had passed
+        run_sql(
+            path,
+            "UPDATE inbox SET finished_at = CASE WHEN finished_at IS NULL THEN NULL ELSE ? END,"
+            " received_at = ? WHERE event_key = ?",
+            (now - days * DAY, now - days * DAY, f"v2:evt-{person_id}"),
+        )
 
 
-def remaining(path: Path) -> dict[Any, str]:
-    with sqlite3.connect(path) as db:
-        handler_runs = {seq for (seq,) in db.execute("SELECT seq FROM handler_runs")}
-        rows = db.execute("SELECT seq, event_key, status FROM inbox ORDER BY seq").fetchall()
+def remaining(path: str) -> dict[Any, str]:
+    handler_runs = {seq for (seq,) in run_sql(path, "SELECT seq FROM handler_runs")}
+    rows = run_sql(path, "SELECT seq, event_key, status FROM inbox ORDER BY seq")
     assert handler_runs <= {seq for seq, _, _ in rows}, "handler records of deleted events remain"
     return {key.removeprefix("v2:evt-"): status for _, key, status in rows}
 
 
-def test_prune_keeps_recent_done_dead_and_pending(tmp_path: Path) -> None:
-    path = tmp_path / "t.db"
+def test_prune_keeps_recent_done_dead_and_pending(state: str) -> None:
+    path = state
     fill(path)
     app = TriggerApp(state_path=path)
     assert app.store.prune_done(time.time() - 30 * DAY) == 1
@@ -70,8 +67,8 @@ def test_prune_keeps_recent_done_dead_and_pending(tmp_path: Path) -> None:
     assert remaining(path) == {"2": "done", "3": "dead", "4": "pending"}
 
 
-def test_dispatcher_prunes_while_running(tmp_path: Path) -> None:
-    path = tmp_path / "t.db"
+def test_dispatcher_prunes_while_running(state: str) -> None:
+    path = state
     fill(path)
     app = TriggerApp(state_path=path, keep_days=30)
     app.add_handler("h", lambda event: None)
@@ -81,8 +78,8 @@ def test_dispatcher_prunes_while_running(tmp_path: Path) -> None:
     assert remaining(path) == {"2": "done", "3": "dead", "4": "done"}
 
 
-def test_prune_command(tmp_path: Path) -> None:
-    path = tmp_path / "t.db"
+def test_prune_command(state: str) -> None:
+    path = state
     fill(path)
     runner = CliRunner()
     result = runner.invoke(cli, ["triggers", "prune", "--state", str(path), "--keep-days", "5", "--json"])

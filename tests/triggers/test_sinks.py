@@ -33,8 +33,8 @@ def person_created(person_id: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Any:
-    trigger_app = TriggerApp(state_path=tmp_path / "t.db", retry_delays=(0.01, 0.01))
+def app(state: str) -> Any:
+    trigger_app = TriggerApp(state_path=state, retry_delays=(0.01, 0.01))
     yield trigger_app
     trigger_app.close()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 from pipedrive_connector.triggers import parse_webhook
 from pipedrive_connector.triggers.state import open_state

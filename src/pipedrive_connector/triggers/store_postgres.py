@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg.rows import dict_row
@@ -101,6 +101,7 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 _NOW = "extract(epoch from clock_timestamp())::float8"
 _CONNECT_TIMEOUT = 5
+_T = TypeVar("_T")
 
 
 class PostgresTriggerStore:
@@ -164,13 +165,27 @@ class PostgresTriggerStore:
             raise
 
     def _read(self, query: str, params: Any = None) -> list[dict[str, Any]]:
-        conn = self._conn()
+        def read() -> list[dict[str, Any]]:
+            conn = self._conn()
+            try:
+                return conn.execute(query, params).fetchall()
+            except psycopg.OperationalError:
+                if conn.broken or conn.closed:
+                    self._forget(conn)
+                raise
+
+        return self._once_more_on_a_new_connection(read)
+
+    def _once_more_on_a_new_connection(self, work: Callable[[], _T]) -> _T:
+        """Run ``work``; if this thread's connection turns out dead (the database restarted since
+        it was last used), run it once more on a fresh one. Only idempotent work comes here."""
+        had_connection = getattr(self._local, "conn", None) is not None
         try:
-            return conn.execute(query, params).fetchall()
+            return work()
         except psycopg.OperationalError:
-            if conn.broken or conn.closed:
-                self._forget(conn)
-            raise
+            if not had_connection or getattr(self._local, "conn", None) is not None:
+                raise
+            return work()
 
     def close(self) -> None:
         self._writer.stop()
@@ -320,6 +335,10 @@ class PostgresTriggerStore:
         return pending
 
     def _commit_batch(self, batch: list[PendingInsert]) -> None:
+        # Retrying is safe even if the lost connection had committed: the insert is idempotent.
+        self._once_more_on_a_new_connection(lambda: self._insert_batch(batch))
+
+    def _insert_batch(self, batch: list[PendingInsert]) -> None:
         keys = sorted(
             {_lock_key(item.sub.id, item.event.event_key) for item in batch}
             | {_lock_key(item.sub.id, item.event.content_key) for item in batch}

@@ -1,0 +1,165 @@
+"""What only the PostgreSQL state has: migrations, claims by several stores at once, leases that
+expire, readiness, and a database that goes away under a running receiver (503, then nothing lost)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from test_receiver import deal_created
+from triggers_helpers import TcpProxy, basic, run_sql
+
+from conftest import postgres_schema_dsn
+from pipedrive_connector.triggers import TriggerApp, parse_webhook
+from pipedrive_connector.triggers.state import StateUnavailable, open_state
+from pipedrive_connector.triggers.store_postgres import SCHEMA_VERSION, PostgresTriggerStore
+
+
+@pytest.fixture
+def stores(pg_state: str) -> Iterator[list[PostgresTriggerStore]]:
+    """Two stores on one database, as two processes would have."""
+    opened = [PostgresTriggerStore(pg_state), PostgresTriggerStore(pg_state)]
+    yield opened
+    for store in opened:
+        store.close()
+
+
+def fill(store: PostgresTriggerStore, count: int) -> Any:
+    sub, _ = store.create_subscription("newDeal", {}, "2.0", "http://x")
+    for number in range(1, count + 1):
+        assert store.insert_event(sub, parse_webhook(deal_created(number, f"e-{number}")), None) == "stored"
+    return sub
+
+
+def test_migrations_run_once_even_when_processes_start_together(pg_state: str) -> None:
+    errors: list[BaseException] = []
+    opened: list[PostgresTriggerStore] = []
+
+    def start() -> None:
+        try:
+            opened.append(PostgresTriggerStore(pg_state))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert run_sql(pg_state, "SELECT version FROM trigger_schema_version") == [(SCHEMA_VERSION,)]
+    assert opened[0].migrate() == 0  # nothing left to do
+    for store in opened:
+        store.check_ready()
+        store.close()
+
+
+def test_claims_by_two_stores_skip_each_others_rows_and_a_dead_claimers_lease_expires(
+    stores: list[PostgresTriggerStore],
+) -> None:
+    first, second = stores
+    fill(first, 3)
+    a = first.claim_next(lease_seconds=0.5)
+    b = second.claim_next(lease_seconds=60)
+    assert a is not None and b is not None and (a.seq, b.seq) == (1, 2)
+    # `first` "dies" holding event 1: nobody may take it until the lease ends, then someone does.
+    c = second.claim_next(lease_seconds=60)
+    assert c is not None and c.seq == 3
+    assert second.claim_next(lease_seconds=60) is None
+    time.sleep(0.6)
+    again = second.claim_next(lease_seconds=60)
+    assert again is not None and again.seq == 1 and again.attempts == 2
+    # The handler bookkeeping of the first claimer survives: a retry skips what succeeded.
+    first.mark_handler_done(1, "sink")
+    assert second.handlers_done(1) == {"sink"}
+
+
+def test_concurrent_claimers_take_every_event_exactly_once(stores: list[PostgresTriggerStore]) -> None:
+    fill(stores[0], 60)
+    taken: list[int] = []
+    lock = threading.Lock()
+
+    def claimer(store: PostgresTriggerStore) -> None:
+        while (row := store.claim_next(lease_seconds=60)) is not None:
+            store.mark_done(row.seq)
+            with lock:
+                taken.append(row.seq)
+
+    threads = [threading.Thread(target=claimer, args=(store,)) for store in stores * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(taken) == list(range(1, 61))
+    assert stores[1].counts() == {"done": 60}
+
+
+def test_a_webhook_and_a_poll_of_the_same_change_race_from_two_receivers(
+    stores: list[PostgresTriggerStore],
+) -> None:
+    sub, _ = stores[0].create_subscription("newDeal", {}, "2.0", "http://x")
+    hooked = parse_webhook(deal_created(5, "e-5"))
+    polled = hooked.__class__(**{**hooked.__dict__, "event_key": "poll:deal:5", "source": "poll"})
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def insert(store: PostgresTriggerStore, event: Any) -> None:
+        barrier.wait()
+        outcomes.append(store.insert_event(sub, event, None))
+
+    threads = [
+        threading.Thread(target=insert, args=(stores[0], hooked)),
+        threading.Thread(target=insert, args=(stores[1], polled)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["duplicate", "stored"]
+    assert sum(stores[0].counts().values()) == 1
+
+
+def test_readiness_names_an_old_schema_and_an_unreachable_database(pg_state: str) -> None:
+    store = PostgresTriggerStore(pg_state)
+    store.check_ready()
+    run_sql(pg_state, "DELETE FROM trigger_schema_version")
+    with pytest.raises(StateUnavailable, match=f"schema version 0, this release needs {SCHEMA_VERSION}"):
+        store.check_ready()
+    store.close()
+    with pytest.raises(StateUnavailable) as caught:
+        open_state("postgresql://someone:s3cret-pw@127.0.0.1:1/test?connect_timeout=2")
+    assert "127.0.0.1" in str(caught.value) and "s3cret-pw" not in str(caught.value)
+
+
+def test_receiver_answers_503_while_the_database_is_away_and_loses_nothing_acknowledged(
+    postgres_dsn: str, pg_state: str, serve: Any
+) -> None:
+    parts = urlsplit(postgres_dsn)
+    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    schema = pg_state.rsplit("%3D", 1)[1]
+    proxied = postgres_schema_dsn(
+        parts._replace(netloc=f"{parts.username or 'postgres'}@127.0.0.1:{proxy.port}").geturl(), schema
+    )
+    proxied += "&connect_timeout=2"
+    app = TriggerApp(state_path=proxied)
+    sub, password = app.store.create_subscription("newDeal", {}, "2.0", "http://hooks.example")
+    served = serve(app.asgi)
+    url, auth = f"{served.url}/webhooks/{sub.id}", basic(sub.auth_user, password)
+    assert httpx.post(url, json=deal_created(1, "up-1"), headers=auth, timeout=10).status_code == 200
+    proxy.cut()
+    down = httpx.post(url, json=deal_created(2, "down-2"), headers=auth, timeout=10)
+    assert down.status_code == 503 and "unavailable" in down.json()["error"]
+    proxy.restore()
+    # Pipedrive's retry of the refused delivery, and a new one: both stored once the database is back.
+    for number, event_id in ((2, "down-2"), (3, "up-3")):
+        again = httpx.post(url, json=deal_created(number, event_id), headers=auth, timeout=10)
+        assert again.status_code == 200 and again.json() == {"ok": True, "duplicate": False}
+    keys = [key for (key,) in run_sql(pg_state, "SELECT event_key FROM inbox ORDER BY seq")]
+    assert keys == ["v2:up-1", "v2:down-2", "v2:up-3"]
+    app.close()
+    proxy.cut()
