@@ -11,7 +11,7 @@ from _extras_fixtures import ExtrasSandbox, Receiver, _extras_server, extras, re
 from sandbox_testkit import Api
 
 # The demo seed: board 1 "Customer delivery" with phases 1-3, template 1, project 1 on deal 1
-# (person 1, organization 1) in phase 2 with groups 1-2 and tasks 1 (done) and 2.
+# (person 1, organization 1) in phase 2 with groups 1-2, tasks 1 (done) and 2, and activity 1.
 
 
 def _add(api: Api, **body: Any) -> dict[str, Any]:
@@ -259,6 +259,7 @@ def test_plan_groups_tasks_and_activities_of_a_project(api: Api) -> None:
     assert plan == [
         {"item_id": 1, "item_type": "task", "phase_id": 1, "group_id": 1},
         {"item_id": 2, "item_type": "task", "phase_id": 2, "group_id": 2},
+        {"item_id": 1, "item_type": "activity", "phase_id": 1, "group_id": None},
     ]
     moved = api.put("/v1/projects/1/plan/tasks/2", json={"phase_id": 3, "group_id": 1})
     assert moved.status_code == 200
@@ -267,7 +268,7 @@ def test_plan_groups_tasks_and_activities_of_a_project(api: Api) -> None:
     activity = api.post("/v1/activities", json={"subject": "Kick-off call", "type": "call", "project_id": 1})
     assert activity.status_code == 201, activity.text
     activity_id = activity.json()["data"]["id"]
-    assert [a["id"] for a in api.get("/v1/projects/1/activities").json()["data"]] == [activity_id]
+    assert [a["id"] for a in api.get("/v1/projects/1/activities").json()["data"]] == [1, activity_id]
     placed = api.put(f"/v1/projects/1/plan/activities/{activity_id}", json={"phase_id": 1})
     assert placed.json()["data"] == {
         "item_id": activity_id,
@@ -275,7 +276,7 @@ def test_plan_groups_tasks_and_activities_of_a_project(api: Api) -> None:
         "phase_id": 1,
         "group_id": None,
     }
-    assert len(api.get("/v1/projects/1/plan").json()["data"]) == 3
+    assert len(api.get("/v1/projects/1/plan").json()["data"]) == 4
 
     other = _add(api)
     assert api.put(f"/v1/projects/{other['id']}/plan/tasks/1", json={"phase_id": 1}).status_code == 404

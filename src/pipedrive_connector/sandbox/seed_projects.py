@@ -1,5 +1,5 @@
 """The demo seed's project: a board with three phases, a template, and an onboarding project for
-deal 1 with two plan groups and two tasks (one done)."""
+deal 1 with two plan groups, two tasks (one done) and deal 1's first activity in its plan."""
 
 from __future__ import annotations
 
@@ -106,3 +106,5 @@ def seed_demo_projects(store: Store, at: Callable[[float], str]) -> None:
             **stamps,
         },
     )
+    for activity in store.query("activity", where={"deal_id": 1}, order_by="id", limit=1):
+        store.put("activity", {**activity, "project_id": project_id, "plan_phase_id": phase_ids[0]})
