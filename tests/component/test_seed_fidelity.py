@@ -44,7 +44,7 @@ def test_every_connection_with_its_properties(seed: dict, manifest: dict) -> Non
 
 
 def test_every_trigger_is_a_dynamic_webhook(seed: dict, manifest: dict) -> None:
-    by_title = {t["title"]: t for t in manifest["triggers"]}
+    by_title = {t["title"]: t for t in manifest["triggers"] if not t["extra"]}
     assert len(by_title) == len(seed["Triggers"])
     for item in seed["Triggers"]:
         assert item.type == "DYNAMIC_WEBHOOK"
@@ -77,6 +77,15 @@ def test_extras_are_marked_and_seed_actions_are_not(manifest: dict) -> None:
     ):
         assert names[extra] is True
     assert sum(1 for v in names.values() if not v) == 20
+
+
+def test_extra_triggers_come_after_the_seed_ones(manifest: dict) -> None:
+    extra = [t["extra"] for t in manifest["triggers"]]
+    assert extra == sorted(extra) and extra.count(False) == 7
+    by_name = {t["name"]: t for t in manifest["triggers"]}
+    assert by_name["dealMatchingFilter"]["type"] == "POLLING"
+    assert [p["name"] for p in by_name["dealMatchingFilter"]["properties"]] == ["filter_id"]
+    assert [p["name"] for p in by_name["dealStageChanged"]["properties"]] == ["stage_id"]
 
 
 def test_manifest_is_json_and_stable(manifest: dict) -> None:

@@ -72,8 +72,8 @@ def test_enable_reuse_list_disable(run: Any, pd: Pipedrive) -> None:
 
 def test_errors_are_one_line_with_exit_code(run: Any, tmp_path: Path) -> None:
     # Usage errors (a wrong name, a missing or invalid option value) exit 2, other failures 1.
-    unknown = run("enable", "newLead", "--public-url", "https://x.example")
-    assert unknown.exit_code == 2 and "newLead" in unknown.stderr and "Traceback" not in unknown.output
+    unknown = run("enable", "newInvoice", "--public-url", "https://x.example")
+    assert unknown.exit_code == 2 and "newInvoice" in unknown.stderr and "Traceback" not in unknown.output
     no_token = run(
         "enable", "newDeal", "--public-url", "https://x.example", env_override={"PIPEDRIVE_API_TOKEN": ""}
     )

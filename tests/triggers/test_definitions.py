@@ -108,8 +108,8 @@ def test_field_change_on_custom_field_in_v2_typed_form() -> None:
 
 def test_unknown_trigger_names_the_known_ones() -> None:
     try:
-        get_trigger("newLead")
+        get_trigger("newInvoice")
     except KeyError as exc:
-        assert "newLead" in str(exc) and "newDeal" in str(exc)
+        assert "newInvoice" in str(exc) and "newDeal" in str(exc)
     else:
         raise AssertionError("expected an error")

@@ -78,20 +78,22 @@ def connection_entry(connection: ConnectionDefinition) -> dict[str, Any]:
 
 
 def trigger_entries() -> list[dict[str, Any]]:
-    from pipedrive_connector.triggers import TRIGGERS
+    """The seed's 7 triggers, then the others marked ``extra`` (as extra actions are)."""
+    from pipedrive_connector.triggers.definitions import ALL_TRIGGERS
 
     entries = []
-    for definition in TRIGGERS.values():
+    for definition in ALL_TRIGGERS.values():
         entries.append(
             {
                 "name": definition.name,
                 "title": definition.title,
                 "description": definition.description,
                 "type": definition.type,
+                "extra": not definition.seed,
                 "event_object": definition.event_object,
                 "event_action": definition.v2_event_action,
                 "v1_event_action": definition.v1_event_action,
-                "properties": [],
+                "properties": definition.properties,
                 "sample_output": definition.sample_output,
             }
         )

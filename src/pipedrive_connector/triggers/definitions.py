@@ -1,8 +1,11 @@
-"""The triggers: the 7 seed triggers, deleted-entity triggers and the field-change trigger.
+"""The triggers: the 7 seed triggers; new/updated/deleted for every object Pipedrive's webhooks emit
+(generated from one table); dealStageChanged, dealWon and dealLost; the field-change trigger; and the
+polling "new or updated record matching a saved filter" triggers.
 
 Each definition knows its event object and action, the webhook ``event_action`` to register, which
 deliveries it accepts (``matches``) and what it emits (``output``). Titles, descriptions and the
-sample outputs are the seed's (``seed_outputs.json`` is extracted verbatim from the seed document).
+sample outputs of the seed's triggers are the seed's (``seed_outputs.json`` is extracted verbatim from
+the seed document).
 """
 
 from __future__ import annotations
@@ -16,14 +19,23 @@ from typing import Any, Literal
 
 from pipedrive_connector.triggers.events import Action, Event
 
-EntityObject = Literal["deal", "person", "organization", "activity"]
+EntityObject = Literal[
+    "activity", "deal", "lead", "note", "organization", "person", "product", "pipeline", "stage", "user"
+]
+# Every object Pipedrive's webhooks emit (the webhooks spec's event_object, without "*").
+WEBHOOK_OBJECTS: tuple[EntityObject, ...] = (
+    "activity", "deal", "lead", "note", "organization", "person", "product", "pipeline", "stage", "user",
+)  # fmt: skip
 
-# Where the v2 API lists and fetches each object (polling and enrichment).
+# Where the v2 API lists and fetches each object (polling and enrichment); the others have no v2 list.
 COLLECTIONS: dict[str, str] = {
     "deal": "deals",
     "person": "persons",
     "organization": "organizations",
     "activity": "activities",
+    "product": "products",
+    "pipeline": "pipelines",
+    "stage": "stages",
 }
 # The management API's event_action names (spec enum: create, change, delete, *); v1-era names in brackets.
 V2_EVENT_ACTIONS: dict[Action, str] = {
@@ -72,7 +84,22 @@ class TriggerDefinition:
 
     @property
     def collection(self) -> str:
-        return COLLECTIONS[self.event_object]
+        try:
+            return COLLECTIONS[self.event_object]
+        except KeyError:
+            raise ValueError(
+                f"{self.name}: {self.event_object} records have no API v2 list to poll"
+            ) from None
+
+    @property
+    def poll_params(self) -> dict[str, Any]:
+        """Query parameters a poll of this trigger adds to the list request (a saved filter)."""
+        return {}
+
+    @property
+    def properties(self) -> list[dict[str, Any]]:
+        """The trigger's own inputs, as manifest property entries (none for most)."""
+        return []
 
     @property
     def sample_output(self) -> dict[str, Any]:
@@ -111,13 +138,12 @@ class TriggerDefinition:
 
 
 def _seed_twin(definition: TriggerDefinition) -> str:
-    """Deleted triggers show the same entity as the seed's new/updated trigger of that object."""
-    return {
-        "deal": "newDeal",
-        "person": "newPerson",
-        "organization": "newOrganization",
-        "activity": "newActivity",
-    }[definition.event_object]
+    """Other triggers of a seed object show the same entity as the seed's new trigger of that object."""
+    return f"new{_title(definition.event_object)}"
+
+
+def _title(obj: str) -> str:
+    return obj[0].upper() + obj[1:]
 
 
 # "No condition" for a field-change trigger's from/to (None is a real value: the field was empty).
@@ -274,20 +300,147 @@ TRIGGERS: dict[str, TriggerDefinition] = {
     )
 }
 
-# Beyond the seed.
-DELETED_TRIGGERS: dict[str, TriggerDefinition] = {
-    f"deleted{obj.capitalize()}": TriggerDefinition(
-        name=f"deleted{obj.capitalize()}",
-        title=f"Deleted {obj.capitalize()}",
-        description=f"Trigger off whenever {'an' if obj[0] in 'aeiou' else 'a'} {obj} is deleted.",
-        event_object=obj,
-        action="deleted",
-        seed=False,
-    )
-    for obj in ("deal", "person", "organization", "activity")
+# Beyond the seed: new/updated/deleted for every webhook object, from this table (an update trigger
+# also fires for the surviving side of a merge, like the seed's).
+_ACTION_WORDS: dict[Action, tuple[str, str]] = {
+    "added": ("new", "a new {obj} is added"),
+    "updated": ("updated", "an existing {obj} is updated"),
+    "deleted": ("deleted", "{article} {obj} is deleted"),
 }
 
-ALL_TRIGGERS: dict[str, TriggerDefinition] = {**TRIGGERS, **DELETED_TRIGGERS}
+
+def _object_trigger(obj: EntityObject, action: Action) -> TriggerDefinition:
+    prefix, sentence = _ACTION_WORDS[action]
+    name = f"{prefix}{_title(obj)}"
+    article = "an" if obj[0] in "aeiou" else "a"
+    return TriggerDefinition(
+        name=name,
+        title=f"{prefix.capitalize()} {_title(obj)}",
+        description=f"Trigger off whenever {sentence.format(obj=obj, article=article)}.",
+        event_object=obj,
+        action=action,
+        seed=False,
+        also=("merged",) if action == "updated" else (),
+    )
+
+
+OBJECT_TRIGGERS: dict[str, TriggerDefinition] = {
+    d.name: d
+    for d in (_object_trigger(obj, action) for obj in WEBHOOK_OBJECTS for action in _ACTION_WORDS)
+    if d.name not in TRIGGERS
+}
+DELETED_TRIGGERS: dict[str, TriggerDefinition] = {
+    name: d for name, d in OBJECT_TRIGGERS.items() if d.action == "deleted"
+}
+
+DEAL_STAGE_CHANGED = "dealStageChanged"
+
+
+@dataclass(frozen=True)
+class DealStageChanged(FieldChangeTrigger):
+    """A deal moved to another stage; with ``stage_id`` only moves into that stage."""
+
+    @property
+    def properties(self) -> list[dict[str, Any]]:
+        return [_integer_property("stage_id", "Stage ID", "Only moves into this stage.", required=False)]
+
+
+def deal_stage_changed(stage_id: int | None = None) -> DealStageChanged:
+    into = f" into stage {stage_id}" if stage_id is not None else ""
+    return DealStageChanged(
+        name=DEAL_STAGE_CHANGED,
+        title="Deal Stage Changed",
+        description=f"Trigger off whenever a deal moves to another stage{into}.",
+        event_object="deal",
+        action="updated",
+        seed=False,
+        params={} if stage_id is None else {"stage_id": stage_id},
+        field_key="stage_id",
+        to_value=_MISSING if stage_id is None else stage_id,
+    )
+
+
+def _status_trigger(status: str) -> FieldChangeTrigger:
+    return FieldChangeTrigger(
+        name=f"deal{status.capitalize()}",
+        title=f"Deal {status.capitalize()}",
+        description=f"Trigger off whenever a deal is marked as {status}.",
+        event_object="deal",
+        action="updated",
+        seed=False,
+        field_key="status",
+        to_value=status,
+    )
+
+
+DEAL_TRIGGERS: dict[str, TriggerDefinition] = {
+    d.name: d for d in (deal_stage_changed(), _status_trigger("won"), _status_trigger("lost"))
+}
+
+# Polling: records of a saved filter that are new or changed since the last poll. Pipedrive's webhooks
+# know nothing of filters, so these never fire from a webhook delivery.
+FILTER_OBJECTS: tuple[EntityObject, ...] = ("deal", "person", "organization", "activity")
+
+
+@dataclass(frozen=True)
+class MatchingFilterTrigger(TriggerDefinition):
+    filter_id: int | None = None
+
+    @property
+    def poll_params(self) -> dict[str, Any]:
+        return {} if self.filter_id is None else {"filter_id": self.filter_id}
+
+    @property
+    def properties(self) -> list[dict[str, Any]]:
+        return [_integer_property("filter_id", "Filter ID", "The saved filter the records must match.")]
+
+    def matches(self, event: Event) -> bool:
+        return (
+            event.source == "poll"
+            and event.object == self.event_object
+            and event.action in ("added", "updated")
+        )
+
+
+def matching_filter_trigger(obj: EntityObject, filter_id: int | None = None) -> MatchingFilterTrigger:
+    if obj not in FILTER_OBJECTS:
+        raise ValueError(f"matching-filter triggers support {', '.join(FILTER_OBJECTS)}, not {obj!r}")
+    if filter_id is not None and (
+        isinstance(filter_id, bool) or not isinstance(filter_id, int) or filter_id < 1
+    ):
+        raise ValueError(f"filter_id must be a positive integer, got {filter_id!r}")
+    return MatchingFilterTrigger(
+        name=f"{obj}MatchingFilter",
+        title=f"New or Updated {_title(obj)} Matching a Filter",
+        description=f"Polls for {obj}s of a saved filter that are new or changed since the last poll.",
+        event_object=obj,
+        action="updated",
+        type="POLLING",
+        seed=False,
+        also=("added",),
+        params={} if filter_id is None else {"filter_id": filter_id},
+        filter_id=filter_id,
+    )
+
+
+FILTER_TRIGGERS: dict[str, TriggerDefinition] = {
+    d.name: d for d in (matching_filter_trigger(obj) for obj in FILTER_OBJECTS)
+}
+
+
+def _integer_property(name: str, label: str, description: str, required: bool = True) -> dict[str, Any]:
+    return {
+        "name": name,
+        "label": label,
+        "type": "INTEGER",
+        "control_type": "INTEGER",
+        "required": required,
+        "description": description,
+    }
+
+
+EXTRA_TRIGGERS: dict[str, TriggerDefinition] = {**OBJECT_TRIGGERS, **DEAL_TRIGGERS, **FILTER_TRIGGERS}
+ALL_TRIGGERS: dict[str, TriggerDefinition] = {**TRIGGERS, **EXTRA_TRIGGERS}
 
 
 class UnknownTriggerError(KeyError):
@@ -295,10 +448,17 @@ class UnknownTriggerError(KeyError):
         return str(self.args[0]) if self.args else "unknown trigger"
 
 
-def get_trigger(name: str) -> TriggerDefinition:
-    """A trigger by name (seed or deleted*); build field-change triggers with ``field_change_trigger``."""
+def get_trigger(name: str, params: Mapping[str, Any] | None = None) -> TriggerDefinition:
+    """A trigger by name and its stored parameters (``stage_id`` of dealStageChanged, ``filter_id`` of
+    the matching-filter triggers); build field-change triggers with ``field_change_trigger``."""
+    params = params or {}
     try:
-        return ALL_TRIGGERS[name]
+        definition = ALL_TRIGGERS[name]
     except KeyError:
         known = ", ".join([*ALL_TRIGGERS, FIELD_CHANGED])
         raise UnknownTriggerError(f"unknown trigger {name!r}; known triggers: {known}") from None
+    if name == DEAL_STAGE_CHANGED and params.get("stage_id") is not None:
+        return deal_stage_changed(params["stage_id"])
+    if isinstance(definition, MatchingFilterTrigger) and params.get("filter_id") is not None:
+        return matching_filter_trigger(definition.event_object, params["filter_id"])
+    return definition

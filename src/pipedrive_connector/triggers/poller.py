@@ -124,7 +124,11 @@ def event_from_record(trigger: TriggerDefinition, record: dict[str, Any], since:
     entity_id = record.get("id")
     action: Action
     is_new = added is not None and added.timestamp() >= since
-    if trigger.action == "added" or ("added" in trigger.also and is_new):
+    # A "new or updated" trigger (also=added) reports a record changed after its creation as updated.
+    untouched = (
+        updated is None or added is None or math.floor(updated.timestamp()) <= math.floor(added.timestamp())
+    )
+    if trigger.action == "added" or ("added" in trigger.also and is_new and untouched):
         if added is None or not is_new:
             return None
         action = "added"
