@@ -72,6 +72,7 @@ class Dispatcher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._lease = LeaseKeeper(store, lease_seconds)
 
     def wake(self) -> None:
         self._wake.set()
@@ -82,7 +83,11 @@ class Dispatcher:
         row = self.store.claim_next(self.lease_seconds)
         if row is None:
             return False
-        self._process(row)
+        self._lease.hold(row.seq)
+        try:
+            self._process(row)
+        finally:
+            self._lease.release()
         return True
 
     def drain(self, timeout: float = 10.0) -> None:
@@ -144,11 +149,13 @@ class Dispatcher:
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Finish the event in hand (its handlers and bookkeeping), then end the thread."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        self._lease.close()
 
     def _loop(self) -> None:
         failures = 0
@@ -179,3 +186,56 @@ class Dispatcher:
         if due is None:
             return self.idle_wait
         return min(self.idle_wait, max(0.005, due - time.time()))
+
+
+class LeaseKeeper:
+    """Renews the lease of the event being handled every third of the lease, so that a slow
+    handler keeps its event while its process lives, and the lease runs out soon after it dies."""
+
+    def __init__(self, store: TriggerState, lease_seconds: float) -> None:
+        self.store = store
+        self.lease_seconds = lease_seconds
+        self._seq: int | None = None
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def hold(self, seq: int) -> None:
+        with self._lock:
+            self._seq = seq
+            self._closed = False
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="pipedrive-lease", daemon=True)
+                self._thread.start()
+            self._changed.notify()
+
+    def release(self) -> None:
+        with self._lock:
+            self._seq = None
+            self._changed.notify()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._seq = None
+            self._changed.notify()
+
+    def _loop(self) -> None:
+        with self._lock:
+            while not self._closed:
+                seq = self._seq
+                if seq is None:
+                    self._changed.wait()
+                    continue
+                # Renew only when the same event is still in hand a third of a lease later.
+                self._changed.wait(self.lease_seconds / 3)
+                if self._seq != seq or self._closed:
+                    continue
+                self._lock.release()  # hold() and release() must not wait for the database
+                try:
+                    self.store.extend_lease(seq, self.lease_seconds)
+                except Exception as exc:
+                    log.warning("could not renew the lease of event %s: %s", seq, exc)
+                finally:
+                    self._lock.acquire()

@@ -379,6 +379,14 @@ class TriggerStore:
         claimed = self._conn().execute("SELECT * FROM inbox WHERE seq = ?", (seq,)).fetchone()
         return inbox_row_from_row(claimed)
 
+    def extend_lease(self, seq: int, lease_seconds: float) -> None:
+        """Keep a running event's lease for another ``lease_seconds`` (its handler is still busy)."""
+        with self._write(durable=False) as db:
+            db.execute(
+                "UPDATE inbox SET lease_until = ? WHERE seq = ? AND status = 'running'",
+                (time.time() + lease_seconds, seq),
+            )
+
     def next_due(self) -> float | None:
         """When the earliest pending event becomes ready (epoch seconds), or None."""
         row = (

@@ -388,6 +388,14 @@ class PostgresTriggerStore:
             ).fetchone()
         return inbox_row_from_row(row) if row else None
 
+    def extend_lease(self, seq: int, lease_seconds: float) -> None:
+        """Keep a running event's lease for another ``lease_seconds`` (its handler is still busy)."""
+        with self._tx(durable=False) as db:
+            db.execute(
+                f"UPDATE trigger_inbox SET lease_until = {_NOW} + %s WHERE seq = %s AND status = 'running'",
+                (lease_seconds, seq),
+            )
+
     def next_due(self) -> float | None:
         rows = self._read("SELECT min(next_attempt_at) AS due FROM trigger_inbox WHERE status = 'pending'")
         due = rows[0]["due"]
