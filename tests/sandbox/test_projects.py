@@ -322,3 +322,35 @@ def test_projects_tasks_and_boards_emit_no_webhooks(extras: ExtrasSandbox, recei
     extras.flush()
     events = [b.get("event") or f"{b['meta']['action']}.{b['meta']['entity']}" for b in receiver.bodies()]
     assert sorted(events) == ["added.deal", "create.deal"]
+
+
+def test_changelog_lists_changed_fields_newest_first(api: Api) -> None:
+    project = _add(api, title="Logged")
+    assert api.get(f"/api/v2/projects/{project['id']}/changelog").json()["data"] == []
+    api.patch(f"/api/v2/projects/{project['id']}", json={"title": "Logged 2", "phase_id": 2})
+    api.put(
+        f"/v1/projects/{project['id']}",
+        json={"status": "completed"},
+        headers={**api.headers, "user-agent": "ua/1"},
+    )
+    api.patch(f"/api/v2/projects/{project['id']}", json={"title": "Logged 2"})  # no change, no entry
+    body = api.get(f"/api/v2/projects/{project['id']}/changelog").json()
+    first, second = body["data"]
+    assert first["old_values"] == {"status": "open"} and first["new_values"] == {"status": "completed"}
+    assert first["change_source"] == "api" and first["change_source_user_agent"] == "ua/1"
+    assert second["old_values"] == {"title": "Logged", "phase_id": 1}
+    assert second["new_values"] == {"title": "Logged 2", "phase_id": 2} and second["actor_user_id"] == 1
+    paged = api.get(f"/api/v2/projects/{project['id']}/changelog", params={"limit": 1}).json()
+    assert paged["data"] == [first]
+    rest = api.get(
+        f"/api/v2/projects/{project['id']}/changelog",
+        params={"limit": 1, "cursor": paged["additional_data"]["next_cursor"]},
+    ).json()
+    assert rest["data"] == [second] and rest["additional_data"]["next_cursor"] is None
+    assert api.get("/api/v2/projects/999/changelog").status_code == 404
+
+
+def test_demo_project_has_a_changelog_entry(api: Api) -> None:
+    (entry,) = api.get("/api/v2/projects/1/changelog").json()["data"]
+    assert entry["old_values"] == {"phase_id": 1} and entry["new_values"] == {"phase_id": 2}
+    assert entry["change_source"] == "app" and entry["actor_user_id"] == 1

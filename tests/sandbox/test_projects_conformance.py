@@ -26,6 +26,7 @@ KNOWN_GOOD: list[tuple[str, str, str, dict[str, Any], dict[str, Any], Any, int]]
     ("v2", "GET", "/projects/archived", {}, {}, None, 200),
     ("v2", "GET", "/projects/search", {}, {"term": "acme"}, None, 200),
     ("v2", "GET", "/projects/{id}/permittedUsers", {"id": 1}, {}, None, 200),
+    ("v2", "GET", "/projects/{id}/changelog", {"id": 1}, {"limit": 5}, None, 200),
     ("v2", "GET", "/boards", {}, {}, None, 200),
     ("v2", "GET", "/boards/{id}", {"id": 1}, {}, None, 200),
     ("v2", "POST", "/boards", {}, {}, {"name": "Internal"}, 200),

@@ -1,5 +1,6 @@
 """The demo seed's project: a board with three phases, a template, and an onboarding project for
-deal 1 with two plan groups, two tasks (one done) and deal 1's first activity in its plan."""
+deal 1 (moved from the first phase to the second: one changelog entry) with two plan groups, two
+tasks (one done) and deal 1's first activity in its plan."""
 
 from __future__ import annotations
 
@@ -60,6 +61,20 @@ def seed_demo_projects(store: Store, at: Callable[[float], str]) -> None:
             "archive_time": None,
             "is_archived": False,
             **stamps,
+            "update_time": at(10),  # the phase change below
+        },
+    )
+    _put(
+        store,
+        "projectChange",
+        {
+            "project_id": project_id,
+            "time": at(10),
+            "actor_user_id": 1,
+            "change_source": "app",
+            "change_source_user_agent": None,
+            "old_values": {"phase_id": phase_ids[0]},
+            "new_values": {"phase_id": phase_ids[1]},
         },
     )
     group_ids = [

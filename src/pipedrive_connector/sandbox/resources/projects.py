@@ -1,5 +1,5 @@
-"""Projects (v1 and v2 CRUD, archive, archived list, permitted users; v1 tasks, activities, groups and
-plan of a project) and project templates (v1 and v2 reads).
+"""Projects (v1 and v2 CRUD, archive, archived list, permitted users, changelog; v1 tasks, activities,
+groups and plan of a project) and project templates (v1 and v2 reads).
 
 A project sits on a board and in one of that board's phases: given only a phase, the board is the
 phase's; given only a board (or neither: the template's board, else the first board), the phase is
@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute
 from pipedrive_connector.sandbox import custom_fields, timefmt
 from pipedrive_connector.sandbox.engine.declared import Ctx, Declaration, DeclaredResource, Filter, Hooks
 from pipedrive_connector.sandbox.errors import bad_request, not_found
+from pipedrive_connector.sandbox.pagination import CursorWindow, cursor_result, decode_cursor, limit_param
 from pipedrive_connector.sandbox.resources import activities, search
 from pipedrive_connector.sandbox.resources.common import ok, sandbox, v1_routes, v2_route
 from pipedrive_connector.sandbox.resources.project_boards import BOARD, PHASE, live
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
 KIND = "project"
 TEMPLATE = "projectTemplate"
 GROUP = "projectGroup"
+CHANGE = "projectChange"
+# Bookkeeping that is no field change of its own.
+NOT_LOGGED = frozenset({"update_time", "status_change_time", "is_archived", "is_deleted"})
 STATUSES = ("open", "completed", "canceled")
 LISTED_STATUSES = (*STATUSES, "deleted")
 # v1 single links → the record's lists
@@ -92,6 +96,10 @@ class ProjectRules(Hooks):
         if before is None or record["status"] != before["status"]:
             record["status_change_time"] = ctx.now
 
+    def after_save(self, ctx: Ctx, record: Record, before: Record | None, action: str) -> None:
+        if action == "change" and before is not None:
+            log_change(ctx, before, record)
+
     def extra_v1(self, state: SandboxState, record: Record) -> dict[str, Any]:
         persons, orgs = record.get("person_ids") or [], record.get("org_ids") or []
         return {
@@ -105,6 +113,32 @@ class ProjectRules(Hooks):
     def extra_v2(self, state: SandboxState, record: Record) -> dict[str, Any]:
         defs = custom_fields.custom_definitions(state.store, KIND)
         return {"custom_fields": custom_fields.to_v2(defs, record.get("custom_fields") or {})}
+
+
+def log_change(ctx: Ctx, before: Record, after: Record) -> None:
+    """One changelog entry with the old and new values of the fields the change touched."""
+    changed = [
+        key
+        for key in sorted(set(before) | set(after))
+        if key not in NOT_LOGGED and not key.startswith("_") and before.get(key) != after.get(key)
+    ]
+    if not changed:
+        return
+    agent = ctx.request.headers.get("user-agent") if ctx.request is not None else None
+    entry_id = ctx.state.store.next_id(CHANGE)
+    ctx.state.store.put(
+        CHANGE,
+        {
+            "id": entry_id,
+            "project_id": after["id"],
+            "time": ctx.now,
+            "actor_user_id": ctx.user_id,
+            "change_source": "api",
+            "change_source_user_agent": agent,
+            "old_values": {key: before.get(key) for key in changed},
+            "new_values": {key: after.get(key) for key in changed},
+        },
+    )
 
 
 def _id_list(name: str, raw: Any) -> list[int]:
@@ -290,6 +324,28 @@ async def v2_permitted_users(request: Request) -> Response:
     return ok([user["id"] for user in users if user.get("active_flag", True)])
 
 
+async def v2_changelog(request: Request) -> Response:
+    """Newest change first, cursor-paged."""
+    state, project = _project(request)
+    window = CursorWindow("id", True, limit_param(request), None)
+    cursor = request.query_params.get("cursor")
+    if cursor:
+        payload = decode_cursor(cursor)
+        window = CursorWindow("id", True, window.limit, (payload.get("fieldValue"), payload.get("id")))
+    rows = state.store.query(
+        CHANGE,
+        where={"project_id": project["id"]},
+        order_by="id",
+        descending=True,
+        after=window.after,
+        limit=window.limit + 1,
+    )
+    page, next_cursor = cursor_result(window, rows)
+    keys = ("time", "actor_user_id", "change_source", "change_source_user_agent", "old_values", "new_values")
+    entries = [{key: entry.get(key) for key in keys} for entry in page]
+    return ok(entries, additional_data={"next_cursor": next_cursor})
+
+
 async def v1_project_tasks(request: Request) -> Response:
     state, project = _project(request)
     return ok([TASKS.v1(state, task) for task in TASKS.rows(state, {"project_id": project["id"]})])
@@ -366,6 +422,7 @@ def routes() -> list[BaseRoute]:
         v2_route("/projects/archived", PROJECTS.v2_list, ["GET"]),
         v2_route("/projects/{id}/archive", PROJECTS.v2_archive, ["POST"]),
         v2_route("/projects/{id}/permittedUsers", v2_permitted_users, ["GET"]),
+        v2_route("/projects/{id}/changelog", v2_changelog, ["GET"]),
         *v1_routes("/projects/{id}/archive", PROJECTS.v1_archive, ["POST"]),
         *v1_routes("/projects/{id}/tasks", v1_project_tasks, ["GET"]),
         *v1_routes("/projects/{id}/activities", v1_project_activities, ["GET"]),
