@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipedrive_connector.sandbox import timefmt
 from pipedrive_connector.sandbox.custom_fields import field_key
+from pipedrive_connector.sandbox.resources import blobs
 from pipedrive_connector.sandbox.store import Record, Store
 
 if TYPE_CHECKING:
@@ -200,10 +201,12 @@ def seed(state: SandboxState, name: str) -> None:
     store = state.store
     with state.db_lock:
         store.wipe()
+        blobs.clear(state)
         now_dt = state.clock.now()
         _seed_account(state, now_dt)
         # Imported here: the catalog uses the resource modules, one of which imports this module.
         from pipedrive_connector.sandbox.resources.activity_types import seed_activity_types
+        from pipedrive_connector.sandbox.resources.files import seed_demo_file
         from pipedrive_connector.sandbox.seed_catalog import seed_demo_catalog
         from pipedrive_connector.sandbox.seed_projects import seed_demo_projects
 
@@ -215,6 +218,7 @@ def seed(state: SandboxState, name: str) -> None:
             _seed_demo(state, now_dt)
             seed_demo_catalog(store, at)
             seed_demo_projects(store, at)
+            seed_demo_file(state, 1, at(3))
         store.set_meta("seed", name)
 
 

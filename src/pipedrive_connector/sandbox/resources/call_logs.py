@@ -1,4 +1,4 @@
-"""Call logs (v1): list (the user's), get, add, delete. Recordings are not served (501).
+"""Call logs (v1): list (the user's), get, add, delete, and one audio recording per call log.
 
 Rules from the spec's descriptions: ``to_phone_number``, ``outcome``, ``start_time`` and ``end_time``
 are required (times ``YYYY-MM-DD HH:MM:SS`` UTC); a call log is on a deal or on a lead, not both;
@@ -15,7 +15,8 @@ from starlette.routing import BaseRoute
 
 from pipedrive_connector.sandbox import timefmt
 from pipedrive_connector.sandbox.engine.declared import Ctx, Declaration, DeclaredResource, Hooks
-from pipedrive_connector.sandbox.errors import bad_request
+from pipedrive_connector.sandbox.errors import ApiError, bad_request
+from pipedrive_connector.sandbox.resources import blobs
 from pipedrive_connector.sandbox.resources.common import sandbox, v1_routes
 from pipedrive_connector.sandbox.resources.entity import MERGE_LINKS, v1_time
 from pipedrive_connector.sandbox.store import Record
@@ -58,6 +59,10 @@ class CallLogRules(Hooks):
     def extra_v1(self, state: SandboxState, record: Record) -> dict[str, Any]:
         return {field: timefmt.v1(record.get(field)) for field in TIMES}
 
+    def after_save(self, ctx: Ctx, record: Record, before: Record | None, action: str) -> None:
+        if action == "delete" and record.get("_recording"):
+            blobs.blobs(ctx.state).remove(record["_recording"])
+
 
 CALL_LOGS = DeclaredResource(
     Declaration(
@@ -91,5 +96,29 @@ async def delete_call_log(request: Request) -> Response:
     return JSONResponse({"success": True})
 
 
+async def add_recording(request: Request) -> Response:
+    """``POST /v1/callLogs/{id}/recordings``: the multipart ``file`` (audio) becomes the call's
+    recording; a second one is a 409, as the spec documents."""
+    state = sandbox(request)
+    before = CALL_LOGS.load(state, request)
+    if before.get("has_recording"):
+        raise ApiError(409, "A recording for this call already exists")
+    form = await blobs.read_form(request)
+    try:
+        stored = await blobs.save_upload(request, form)
+    finally:
+        await form.close()
+    if not stored.mime_type.startswith("audio/"):
+        blobs.blobs(state).remove(stored.token)
+        raise bad_request(f"Invalid value for 'file': expected an audio file, got {stored.mime_type}")
+    changes = {"has_recording": True, "_recording": stored.token}
+    CALL_LOGS.update(CALL_LOGS.ctx(state, request), before, changes)
+    return JSONResponse({"success": True})
+
+
 def routes() -> list[BaseRoute]:
-    return [*CALL_LOGS.routes(), *v1_routes("/callLogs/{id}", delete_call_log, ["DELETE"])]
+    return [
+        *CALL_LOGS.routes(),
+        *v1_routes("/callLogs/{id}", delete_call_log, ["DELETE"]),
+        *v1_routes("/callLogs/{id}/recordings", add_recording, ["POST"]),
+    ]

@@ -214,7 +214,7 @@ def _counts(store: Store, kind: str, record: Record) -> dict[str, Any]:
         "undone_activities_count": len(undone),
         "next_activity_id": undone[0]["id"] if undone else None,
         "last_activity_id": done[-1]["id"] if done else None,
-        "files_count": 0,
+        "files_count": store.count("file", where={link: record["id"], "is_deleted": False}),
         "notes_count": store.count("note", where={link: record["id"]}),
         "followers_count": 1,
         "email_messages_count": 0,
