@@ -174,3 +174,92 @@ def test_request_any_endpoint(cli: Any) -> None:
     assert bad.exit_code == 2
     not_json = cli("request", "POST", "/v1/leadLabels", "--data", "{x")
     assert not_json.exit_code == 2 and "not valid JSON" in not_json.stderr
+
+
+# --- notes, products and the resources' own verbs (all built from RESOURCES) --------------------
+
+
+def test_notes_commands(cli: Any) -> None:
+    deal = _json(cli("deals", "add", "--set", "title=Noted deal", "--json"))
+    note = _json(
+        cli("notes", "add", "--set", "content=Call back", "--set", f"deal_id={deal['id']}", "--json")
+    )
+    assert note["deal_id"] == deal["id"]
+    _json(cli("notes", "update", str(note["id"]), "--set", "content=Called", "--json"))
+    assert _json(cli("notes", "get", str(note["id"]), "--json"))["content"] == "Called"
+    listed = _json(cli("notes", "list", "--param", f"deal_id={deal['id']}", "--json"))
+    assert [n["id"] for n in listed] == [note["id"]]
+    assert cli("notes", "delete", str(note["id"])).exit_code == 0
+    assert _json(cli("notes", "list", "--param", f"deal_id={deal['id']}", "--json")) == []
+    orphan = cli("notes", "add", "--set", "content=Nowhere")
+    assert orphan.exit_code == 2 and "deal_id" in orphan.stderr and "Traceback" not in orphan.output
+
+
+def test_products_and_deal_product_verbs(cli: Any) -> None:
+    product = _json(cli("products", "add", "--set", "name=Sprocket", "--set", "code=SP-1", "--json"))
+    assert [
+        p["item"]["id"] if "item" in p else p["id"]
+        for p in _json(cli("products", "search", "Sprocket", "--json"))
+    ] == [product["id"]]
+    deal = _json(cli("deals", "add", "--set", "title=With products", "--json"))
+    line = _json(
+        cli(
+            "deals", "add-product", str(deal["id"]),
+            "-p", f"product_id={product['id']}", "-p", "item_price=9.5", "-p", "quantity=2", "--json",
+        )
+    )  # fmt: skip
+    assert line["product_id"] == product["id"]
+    rows = _json(cli("deals", "products", str(deal["id"]), "--json"))
+    assert [r["id"] for r in rows] == [line["id"]]
+    table = cli("deals", "products", str(deal["id"]))
+    assert table.exit_code == 0 and "getDealProducts" in table.stdout and str(line["id"]) in table.stdout
+    removed = cli("deals", "remove-product", str(deal["id"]), "-p", f"product_attachment_id={line['id']}")
+    assert removed.exit_code == 0, removed.stderr
+    assert _json(cli("deals", "products", str(deal["id"]), "--json")) == []
+
+
+def test_deal_verbs_and_followers(cli: Any) -> None:
+    deal = _json(cli("deals", "add", "--set", "title=Verbs", "--json"))
+    assert _json(cli("deals", "won", str(deal["id"]), "--json"))["status"] == "won"
+    lost = _json(cli("deals", "lost", str(deal["id"]), "-p", "lost_reason=Budget", "--json"))
+    assert (lost["status"], lost["lost_reason"]) == ("lost", "Budget")
+    product = _json(cli("products", "add", "--set", "name=Followed", "--json"))
+    me = _json(cli("run", "getCurrentUser"))["data"]
+    users = _json(cli("run", "getUsers"))["data"]
+    other = next(u["id"] for u in users if u["id"] != me["id"])
+    _json(cli("products", "follow", str(product["id"]), "-p", f"user_id={other}", "--json"))
+    followers = _json(cli("products", "followers", str(product["id"]), "--json"))
+    assert other in [f["user_id"] for f in followers]
+    bad = cli("deals", "won", "abc")
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+    unknown = cli("deals", "move", str(deal["id"]), "-p", "stage=3")
+    assert unknown.exit_code == 2 and "stage" in unknown.stderr
+
+
+def test_person_and_organization_lookups(cli: Any) -> None:
+    org = _json(cli("organizations", "add", "--set", "name=Lookup Ltd", "--json"))
+    assert _json(cli("organizations", "find", "Lookup Ltd", "--json"))["id"] == org["id"]
+    person = _json(
+        cli(
+            "persons", "add", "--data", '{"name": "Finn", "email": [{"value": "finn@example.com"}]}', "--json"
+        )
+    )
+    assert _json(cli("persons", "find", "finn@example.com", "--json"))["id"] == person["id"]
+    labels = _json(cli("leads", "labels", "--json"))
+    assert isinstance(labels, list)
+
+
+def test_actions_list_groups_by_resource(cli: Any) -> None:
+    listed = _json(cli("actions", "list", "--json"))
+    resources = [a["resource"] for a in listed]
+    # Grouped: each resource's actions are contiguous.
+    assert len({r for r in resources}) == sum(
+        1 for i, r in enumerate(resources) if i == 0 or r != resources[i - 1]
+    )
+    assert {"notes", "products", "followers", "reference", "custom"} <= set(resources)
+    notes = _json(cli("actions", "list", "--resource", "notes", "--json"))
+    assert {a["name"] for a in notes} == {"getNotes", "addNote", "getNote", "updateNote", "deleteNote"}
+    assert next(a for a in notes if a["name"] == "deleteNote")["destructive"] is True
+    table = cli("actions", "list")
+    assert table.exit_code == 0 and "notes (5 actions" in table.stdout and "destructive" in table.stdout
+    assert cli("actions", "list", "--resource", "planets").exit_code == 2

@@ -8,10 +8,11 @@ import typer
 
 from pipedrive_connector.cli._connect import ConnectionFlags, connection_options
 from pipedrive_connector.cli._inputs import read_json_object, typed_pairs
-from pipedrive_connector.cli._output import errors_as_messages, print_json, print_table
+from pipedrive_connector.cli._output import errors_as_messages, fail, print_json, print_table
 
 if TYPE_CHECKING:
     from pipedrive_connector.component import Component
+    from pipedrive_connector.component.model import Action
 
 actions_app = typer.Typer(help="The component's actions.", no_args_is_help=True)
 
@@ -31,13 +32,30 @@ def manifest(
     typer.echo(json.dumps(_component().manifest(), indent=indent or None, ensure_ascii=False))
 
 
+def _flags(action: Action) -> str:
+    marks = ["extra"] if action.extra else []
+    if action.read_only:
+        marks.append("read-only")
+    if action.destructive:
+        marks.append("destructive")
+    return ", ".join(marks)
+
+
 @actions_app.command("list")
 def list_actions(
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
     seed_only: bool = typer.Option(False, "--seed", help="Only the seed's 20 actions."),
+    resource: str | None = typer.Option(None, "--resource", "-r", help="Only this resource (e.g. notes)."),
 ) -> None:
-    """List the actions: name, title, resource, properties."""
+    """List the actions grouped by resource: name, title, properties, flags."""
     actions = [a for a in _component().actions if not (seed_only and a.extra)]
+    groups: dict[str, list[Action]] = {}
+    for action in actions:
+        groups.setdefault(action.resource or "other", []).append(action)
+    if resource is not None:
+        if resource not in groups:
+            fail(f"no resource {resource!r} (resources: {', '.join(groups)})", 2)
+        groups = {resource: groups[resource]}
     if as_json:
         print_json(
             [
@@ -46,27 +64,29 @@ def list_actions(
                     "title": a.title,
                     "resource": a.resource,
                     "extra": a.extra,
+                    "read_only": a.read_only,
+                    "destructive": a.destructive,
                     "properties": [p.name for p in a.properties],
                 }
-                for a in actions
+                for group in groups.values()
+                for a in group
             ]
         )
         return
-    rows = [{"a": a} for a in actions]
-    print_table(
-        rows,
-        [
-            ("name", lambda r: r["a"].name),
-            ("title", lambda r: r["a"].title),
-            ("resource", lambda r: r["a"].resource),
-            (
-                "properties",
-                lambda r: ", ".join(p.name + ("*" if p.required else "") for p in r["a"].properties),
-            ),
-            ("extra", lambda r: "extra" if r["a"].extra else ""),
-        ],
-        title="Pipedrive actions (* = required)",
-    )
+    for name, group in groups.items():
+        print_table(
+            [{"a": a} for a in group],
+            [
+                ("name", lambda r: r["a"].name),
+                ("title", lambda r: r["a"].title),
+                (
+                    "properties",
+                    lambda r: ", ".join(p.name + ("*" if p.required else "") for p in r["a"].properties),
+                ),
+                ("flags", lambda r: _flags(r["a"])),
+            ],
+            title=f"{name} ({len(group)} actions, * = required)",
+        )
 
 
 @actions_app.command("show")

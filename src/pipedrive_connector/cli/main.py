@@ -33,6 +33,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "organizations": ("resources_cmd", "List, read, create, change, delete and search organizations."),
     "persons": ("resources_cmd", "List, read, create, change, delete and search persons."),
     "activities": ("resources_cmd", "List, read, create, change and delete activities."),
+    "notes": ("resources_cmd", "List, read, create, change and delete notes."),
+    "products": ("resources_cmd", "List, read, create, change, delete and search products."),
     "triggers": (
         "triggers_cmd",
         "React to Pipedrive events: webhooks with a durable inbox, polling, catch-up and replay.",

@@ -1,6 +1,7 @@
-"""``pipedrive deals|leads|organizations|persons|activities list|get|add|update|delete|search`` and
-``pipedrive request METHOD PATH``. Each command runs a component action, so inputs are validated the
-same way as ``pipedrive run``."""
+"""``pipedrive deals|leads|organizations|persons|activities|notes|products list|get|add|update|delete``
+and ``search``, each resource's own verbs (``pipedrive deals won 7``, ``pipedrive deals add-product 7``)
+and ``pipedrive request METHOD PATH``. Every command is built from the ``RESOURCES`` table and runs a
+component action, so inputs are validated the same way as ``pipedrive run``."""
 
 from __future__ import annotations
 
@@ -63,6 +64,26 @@ def _lead_value(row: dict[str, Any]) -> Any:
 
 
 @dataclass(frozen=True)
+class Verb:
+    """A command running one action: ``argument`` names the input the positional argument fills
+    (None: no argument); ``fixed`` inputs are always given (the object type of followers)."""
+
+    name: str
+    action: str
+    argument: str | None = "id"
+    fixed: tuple[tuple[str, Any], ...] = ()
+
+
+def _followers(object_type: str) -> tuple[Verb, ...]:
+    fixed = (("object_type", object_type),)
+    return (
+        Verb("followers", "getFollowers", fixed=fixed),
+        Verb("follow", "addFollower", fixed=fixed),
+        Verb("unfollow", "removeFollower", fixed=fixed),
+    )
+
+
+@dataclass(frozen=True)
 class ResourceCommands:
     name: str
     singular: str
@@ -74,6 +95,7 @@ class ResourceCommands:
     search_action: str | None
     columns: tuple[Column, ...]
     id_is_text: bool = False
+    verbs: tuple[Verb, ...] = ()
 
 
 RESOURCES = (
@@ -95,6 +117,22 @@ RESOURCES = (
             ("stage", _first("stage_id", "stage")),
             ("owner", _owner),
         ),
+        verbs=(
+            Verb("won", "markDealWon"),
+            Verb("lost", "markDealLost"),
+            Verb("move", "moveDealToStage"),
+            Verb("duplicate", "duplicateDeal"),
+            Verb("merge", "mergeDeals"),
+            Verb("activities", "getDealActivities"),
+            Verb("participants", "getDealParticipants"),
+            Verb("add-participant", "addDealParticipant"),
+            Verb("products", "getDealProducts", "deal_id"),
+            Verb("add-product", "addProductToDeal", "deal_id"),
+            Verb("update-product", "updateDealProduct", "deal_id"),
+            Verb("remove-product", "removeProductFromDeal", "deal_id"),
+            Verb("to-lead", "convertDealToLead"),
+            *_followers("deal"),
+        ),
     ),
     ResourceCommands(
         "leads",
@@ -114,6 +152,11 @@ RESOURCES = (
             ("owner", _owner),
         ),
         id_is_text=True,
+        verbs=(
+            Verb("to-deal", "convertLeadToDeal"),
+            Verb("labels", "getLeadLabels", None),
+            Verb("add-label", "addLeadLabel", "name"),
+        ),
     ),
     ResourceCommands(
         "organizations",
@@ -129,6 +172,11 @@ RESOURCES = (
             ("name", lambda r: r.get("name")),
             ("owner", _owner),
             ("address", lambda r: r.get("address")),
+        ),
+        verbs=(
+            Verb("find", "findOrganizationByName", "name"),
+            Verb("merge", "mergeOrganizations"),
+            *_followers("organization"),
         ),
     ),
     ResourceCommands(
@@ -147,6 +195,11 @@ RESOURCES = (
             ("phone", _primary("phone", "phones")),
             ("organization", _first("org_id", "organization")),
             ("owner", _owner),
+        ),
+        verbs=(
+            Verb("find", "findPersonByEmail", "email"),
+            Verb("merge", "mergePersons"),
+            *_followers("person"),
         ),
     ),
     ResourceCommands(
@@ -168,6 +221,43 @@ RESOURCES = (
             ("owner", _owner),
         ),
     ),
+    ResourceCommands(
+        "notes",
+        "note",
+        "getNotes",
+        "getNote",
+        "addNote",
+        "updateNote",
+        "deleteNote",
+        None,
+        (
+            ("id", lambda r: r.get("id")),
+            ("content", lambda r: r.get("content")),
+            ("deal", lambda r: r.get("deal_id")),
+            ("person", lambda r: r.get("person_id")),
+            ("organization", lambda r: r.get("org_id")),
+            ("lead", lambda r: r.get("lead_id")),
+            ("added", lambda r: r.get("add_time")),
+        ),
+    ),
+    ResourceCommands(
+        "products",
+        "product",
+        "getProducts",
+        "getProduct",
+        "addProduct",
+        "updateProduct",
+        "deleteProduct",
+        "searchProducts",
+        (
+            ("id", lambda r: r.get("id")),
+            ("name", lambda r: r.get("name")),
+            ("code", lambda r: r.get("code")),
+            ("unit", lambda r: r.get("unit")),
+            ("owner", _owner),
+        ),
+        verbs=_followers("product"),
+    ),
 )
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
@@ -178,6 +268,7 @@ PARAM = typer.Option(
 )
 DATA = typer.Option(None, "--data", "-d", help="The body as JSON or @file.json.")
 SET = typer.Option(None, "--set", "-s", help="A body field as key=value (repeatable), e.g. title=Acme.")
+INPUT = typer.Option(None, "--data", "-d", help="The action's inputs as JSON or @file.json.")
 
 
 def _format(as_json: bool, as_jsonl: bool, as_csv: bool) -> str:
@@ -419,7 +510,87 @@ def _build(resource: ResourceCommands) -> typer.Typer:
 
         search.__doc__ = f"Search {resource.name}."
 
+    for verb in resource.verbs:
+        _add_verb(app, verb, parse_id)
     return app
+
+
+# The columns a verb's list shows first (its rows have whatever shape the action returns).
+PREFERRED_COLUMNS = (
+    "id",
+    "name",
+    "title",
+    "subject",
+    "content",
+    "product_id",
+    "user_id",
+    "status",
+    "quantity",
+)
+
+
+def _getter(key: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda row: row.get(key)
+
+
+def _add_verb(app: typer.Typer, verb: Verb, parse_id: Callable[[str], Any]) -> None:
+    argument_help = f"The {verb.argument} input of {verb.action}." if verb.argument else ""
+
+    def run_verb(
+        value: str | None, param: list[str] | None, data: str | None, fmt: str, conn: ConnectionFlags
+    ) -> None:
+        with errors_as_messages():
+            component = _component()
+            action = component.action(verb.action)
+            inputs = read_json_object(data, "--data") if data else {}
+            inputs = merge(inputs, typed_pairs(param, action.properties, "--param"))
+            inputs.update(dict(verb.fixed))
+            if verb.argument is not None and value is not None:
+                declared = action.property(verb.argument)
+                numeric = declared is not None and declared.type == "INTEGER"
+                inputs[verb.argument] = parse_id(value) if numeric else value
+            component.validate(verb.action, inputs, conn.api_version)  # type: ignore[arg-type]
+            output = component.run(verb.action, inputs, conn.connection())
+        result = output.get("data")
+        if isinstance(result, list):
+            rows = [row for row in result if isinstance(row, dict)]
+            seen = {key for row in rows[:50] for key in row}
+            keys = [key for key in PREFERRED_COLUMNS if key in seen]
+            keys += sorted(seen - set(keys))
+            columns: tuple[Column, ...] = tuple((key, _getter(key)) for key in keys[:7])
+            _emit_rows(rows, columns, fmt, verb.action)
+        else:
+            _emit_one(result, fmt)
+
+    def without_argument(
+        param: list[str] | None = PARAM,
+        data: str | None = INPUT,
+        as_json: bool = JSON,
+        as_jsonl: bool = JSONL,
+        as_csv: bool = CSV,
+        *,
+        conn: ConnectionFlags,
+    ) -> None:
+        run_verb(None, param, data, _format(as_json, as_jsonl, as_csv), conn)
+
+    def with_argument(
+        value: str = typer.Argument(..., help=argument_help, metavar=(verb.argument or "").upper()),
+        param: list[str] | None = PARAM,
+        data: str | None = INPUT,
+        as_json: bool = JSON,
+        as_jsonl: bool = JSONL,
+        as_csv: bool = CSV,
+        *,
+        conn: ConnectionFlags,
+    ) -> None:
+        run_verb(value, param, data, _format(as_json, as_jsonl, as_csv), conn)
+
+    command: Callable[..., None] = with_argument if verb.argument is not None else without_argument
+    command.__doc__ = (
+        f"Run {verb.action} (--param key=value and --data JSON pass its inputs; "
+        f"see `pipedrive actions show {verb.action}`)."
+    )
+    app.command(verb.name)(connection_options()(command))
 
 
 def request(
