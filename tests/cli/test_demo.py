@@ -8,8 +8,22 @@ import sys
 
 import pytest
 
+from pipedrive_connector.cli._demo_receivers import DEMO_TRIGGERS
 from pipedrive_connector.component import Component
 from pipedrive_connector.triggers import TRIGGERS
+
+# The demo's actions beyond the seed's 20: updateDeal, updateOrganization, updatePerson, addActivity,
+# then a note, a product and a stage change on the deal.
+DEMO_EXTRAS = (
+    "addNote",
+    "getNotes",
+    "addProduct",
+    "addProductToDeal",
+    "getDealProducts",
+    "getStages",
+    "moveDealToStage",
+)
+EXTRAS = 4 + len(DEMO_EXTRAS)
 
 
 def _demo(*args: str) -> subprocess.CompletedProcess[str]:
@@ -28,15 +42,20 @@ def test_demo_runs_every_action_and_fires_every_trigger() -> None:
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     report = json.loads(done.stdout)
     assert report["ok"] is True and report["failed"] == []
-    assert (report["seed_actions"], report["extra_actions"]) == (2 * 20, 2 * 4)  # v2 and v1
+    assert (report["seed_actions"], report["extra_actions"]) == (2 * 20, 2 * EXTRAS)  # v2 and v1
     assert report["seconds"] < 60
     actions = [s for s in report["steps"] if s["kind"] == "action"]
     seed_actions = {a.name for a in Component().actions if not a.extra}
     for version in ("v2", "v1"):
         ran = {s["name"] for s in actions if s["api_version"] == version and s["ok"]}
         assert seed_actions <= ran, seed_actions - ran
+        assert set(DEMO_EXTRAS) <= ran, set(DEMO_EXTRAS) - ran
     triggers = {s["name"]: s for s in report["steps"] if s["kind"] == "trigger"}
-    assert set(triggers) == set(TRIGGERS)
+    assert set(triggers) == set(DEMO_TRIGGERS) == {*TRIGGERS, "newNote", "newProduct", "dealStageChanged"}
+    assert (
+        triggers["dealStageChanged"]["detail"].startswith("deal ")
+        and "updated" in triggers["dealStageChanged"]["detail"]
+    )
     assert all(s["ok"] for s in triggers.values())
     assert "api_token" not in done.stdout and "sandbox-token" not in done.stdout + done.stderr
 
@@ -45,7 +64,10 @@ def test_demo_runs_every_action_and_fires_every_trigger() -> None:
 def test_demo_table_output_and_loopback_receiver() -> None:
     done = _demo("--receiver", "loopback", "--quiet")
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert "PASSED" in done.stdout and "Triggers: 7/7 passed" in done.stdout
+    assert (
+        "PASSED" in done.stdout
+        and f"Triggers: {len(DEMO_TRIGGERS)}/{len(DEMO_TRIGGERS)} passed" in done.stdout
+    )
     assert done.stderr == ""
 
 
@@ -86,8 +108,10 @@ def test_demo_in_a_terminal_prints_each_step_once_with_honest_counts() -> None:
         assert screen.count(step) == 1, (step, screen.count(step))
     seed = sum(1 for a in Component().actions if not a.extra)
     assert seed == 20
-    assert screen.count(f"Actions: {seed}/{seed} seed actions + 4/4 extras passed") == 1
-    assert f"PASSED: {seed}/{seed} seed actions + 4/4 extras, 7/7 triggers" in _plain(screen)
+    extras = f"{EXTRAS}/{EXTRAS} extras"
+    assert screen.count(f"Actions: {seed}/{seed} seed actions + {extras} passed") == 1
+    n = len(DEMO_TRIGGERS)
+    assert f"PASSED: {seed}/{seed} seed actions + {extras}, {n}/{n} triggers" in _plain(screen)
 
 
 def test_demo_counts_seed_actions_and_extras_apart() -> None:

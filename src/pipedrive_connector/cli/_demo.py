@@ -271,6 +271,8 @@ def run_actions(s: Scenario, tag: str) -> dict[str, Any]:
         _is("subject", f"Call {person_name}"),
     )
 
+    ids.update(run_deal_extras(s, deal, tag))
+
     s.run("getLeads", {"limit": 5}, _listed)
     lead = s.run(
         "addLead",
@@ -295,6 +297,53 @@ def run_actions(s: Scenario, tag: str) -> dict[str, Any]:
     return ids
 
 
+def _other_stage(deal: dict[str, Any]) -> Callable[[dict[str, Any]], str]:
+    def check(output: dict[str, Any]) -> str:
+        stages = [stage["id"] for stage in _data(output) if stage["id"] != deal.get("stage_id")]
+        if not stages:
+            raise AssertionError("the pipeline has no other stage")
+        deal["next_stage"] = stages[0]
+        return f"{len(stages) + 1} stages, moving to {stages[0]}"
+
+    return check
+
+
+def run_deal_extras(s: Scenario, added_deal: dict[str, Any], tag: str) -> dict[str, Any]:
+    """A note on the deal, a product on the deal, and a stage change (fires dealStageChanged)."""
+    ids: dict[str, Any] = {}
+    deal_id = _id(added_deal)
+    needs = (("deal", deal_id),)
+    content = f"Demo note {tag}"
+    note = s.run(
+        "addNote", {"note": {"content": content, "deal_id": deal_id}}, _is("content", content), needs
+    )
+    ids["note"] = _id(note)
+    s.run("getNotes", {"deal_id": deal_id}, _listed, needs)
+    product_name = f"Demo Product {tag}"
+    product = s.run(
+        "addProduct",
+        {"product": {"name": product_name, "prices": [{"price": 99, "currency": "EUR"}]}},
+        _is("name", product_name),
+    )
+    ids["product"] = _id(product)
+    s.run(
+        "addProductToDeal",
+        {"deal_id": deal_id, "product": {"product_id": ids["product"], "item_price": 99, "quantity": 3}},
+        _is("quantity", 3),
+        (*needs, ("product", ids["product"])),
+    )
+    s.run("getDealProducts", {"deal_id": deal_id}, _listed, needs)
+    deal = dict(added_deal.get("data") or {})
+    s.run("getStages", {"pipeline_id": deal.get("pipeline_id")}, _other_stage(deal), needs)
+    s.run(
+        "moveDealToStage",
+        {"id": deal_id, "stage_id": deal.get("next_stage")},
+        _is("stage_id", deal.get("next_stage")),
+        (*needs, ("stage", deal.get("next_stage"))),
+    )
+    return ids
+
+
 TRIGGER_ENTITY = {
     "newActivity": "activity",
     "newDeal": "deal",
@@ -303,6 +352,9 @@ TRIGGER_ENTITY = {
     "updatedDeal": "deal",
     "updatedOrganization": "organization",
     "updatedPerson": "person",
+    "newNote": "note",
+    "newProduct": "product",
+    "dealStageChanged": "deal",
 }
 
 
@@ -314,10 +366,10 @@ def _wait_for_triggers(
     report: DemoReport,
     on_step: OnStep,
 ) -> None:
-    from pipedrive_connector.triggers import TRIGGERS
+    from pipedrive_connector.cli._demo_receivers import DEMO_TRIGGERS
 
     deadline = time.monotonic() + timeout
-    for name, definition in TRIGGERS.items():
+    for name, definition in DEMO_TRIGGERS.items():
         entity = TRIGGER_ENTITY.get(name, definition.event_object)
         expected = ids.get(entity)
 
@@ -368,9 +420,9 @@ def run_demo(
     receiver_kind: str = "trigger-app",
     on_step: OnStep | None = None,
 ) -> DemoReport:
-    """Start a seeded sandbox and a receiver, enable the 7 triggers, run the actions, wait, report."""
+    """Start a seeded sandbox and a receiver, enable the triggers, run the actions, wait, report."""
+    from pipedrive_connector.cli._demo_receivers import DEMO_TRIGGERS
     from pipedrive_connector.sandbox import SandboxSettings, run_sandbox
-    from pipedrive_connector.triggers import TRIGGERS
 
     notify = on_step or (lambda step: None)
     report = DemoReport()
@@ -398,7 +450,7 @@ def run_demo(
         )
         with contextlib.ExitStack() as stack:
             t0 = time.perf_counter()
-            title = f"Enable the {len(TRIGGERS)} triggers (POST /v1/webhooks)"
+            title = f"Enable the {len(DEMO_TRIGGERS)} triggers (POST /v1/webhooks)"
             receiver: DemoReceiver | None = None
             try:
                 receiver = stack.enter_context(open_receiver(receiver_kind, connection))

@@ -1,5 +1,5 @@
 """Where ``pipedrive demo`` receives its webhooks: the triggers' ``TriggerApp`` (default) or a
-minimal loopback receiver. Both enable the 7 seed triggers and let the demo wait for an event."""
+minimal loopback receiver. Both enable the demo's triggers and let the demo wait for an event."""
 
 from __future__ import annotations
 
@@ -16,7 +16,13 @@ from pipedrive_connector.cli._loopback import LoopbackReceiver, serve_loopback
 from pipedrive_connector.client.paths import build_path, entity_id
 from pipedrive_connector.component import Connection
 from pipedrive_connector.serving import serve_in_thread
-from pipedrive_connector.triggers import TRIGGERS, Event
+from pipedrive_connector.triggers import ALL_TRIGGERS, TRIGGERS, Event
+
+# The seed's 7 triggers and the ones the demo's note, product and stage-change steps fire.
+DEMO_TRIGGERS = {
+    **TRIGGERS,
+    **{name: ALL_TRIGGERS[name] for name in ("newNote", "newProduct", "dealStageChanged")},
+}
 
 Predicate = Callable[[Event], bool]
 
@@ -62,13 +68,13 @@ class TriggerAppReceiver:
         self.app = app
         self.url = url
         self.seen = _Seen()
-        for name in TRIGGERS:
+        for name in DEMO_TRIGGERS:
             app.add_handler(f"demo@{name}", lambda event, name=name: self.seen.add(name, event), trigger=name)
 
     def enable_all(self) -> int:
-        for name in TRIGGERS:
+        for name in DEMO_TRIGGERS:
             self.app.enable(name)
-        return len(TRIGGERS)
+        return len(DEMO_TRIGGERS)
 
     def wait_for(self, trigger: str, predicate: Predicate, deadline: float) -> tuple[float, Event] | None:
         return self.seen.wait_for(trigger, predicate, deadline)
@@ -85,7 +91,7 @@ class LoopbackDemoReceiver:
 
     def enable_all(self) -> int:
         with self.connection.client() as client:
-            for name, definition in TRIGGERS.items():
+            for name, definition in DEMO_TRIGGERS.items():
                 body = client.request(
                     "POST",
                     "/v1/webhooks",
@@ -110,7 +116,7 @@ class LoopbackDemoReceiver:
                         client.request("DELETE", build_path("/v1/webhooks/{id}", id=entity_id(webhook_id)))
 
     def wait_for(self, trigger: str, predicate: Predicate, deadline: float) -> tuple[float, Event] | None:
-        definition = TRIGGERS[trigger]
+        definition = DEMO_TRIGGERS[trigger]
         return self.receiver.wait_for(lambda e: definition.matches(e) and predicate(e), deadline)
 
 
@@ -137,7 +143,7 @@ def open_receiver(kind: str, connection: Connection) -> Iterator[DemoReceiver]:
                 try:
                     yield app_receiver
                 finally:
-                    for name in TRIGGERS:
+                    for name in DEMO_TRIGGERS:
                         with contextlib.suppress(Exception):
                             app.disable(name)
         finally:
