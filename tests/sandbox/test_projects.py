@@ -354,3 +354,14 @@ def test_demo_project_has_a_changelog_entry(api: Api) -> None:
     (entry,) = api.get("/api/v2/projects/1/changelog").json()["data"]
     assert entry["old_values"] == {"phase_id": 1} and entry["new_values"] == {"phase_id": 2}
     assert entry["change_source"] == "app" and entry["actor_user_id"] == 1
+
+
+def test_notes_attach_to_projects_and_tasks_and_are_searched(api: Api) -> None:
+    on_project = api.post("/v1/notes", json={"content": "Steering committee weekly", "project_id": 1})
+    assert on_project.status_code in (200, 201), on_project.text
+    assert on_project.json()["data"]["project"] == {"title": "Acme onboarding"}
+    on_task = api.post("/v1/notes", json={"content": "Slides ready", "task_id": 2})
+    assert on_task.json()["data"]["task"] == {"title": "Train the sales team"}
+    assert api.post("/v1/notes", json={"content": "x", "project_id": 999}).status_code == 400
+    found = api.get("/api/v2/projects/search", params={"term": "steering", "fields": "notes"}).json()
+    assert [hit["item"]["id"] for hit in found["data"]["items"]] == [1]
