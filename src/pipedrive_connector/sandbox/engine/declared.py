@@ -8,9 +8,11 @@ How to serve the next entity (see ``resources/notes.py`` and ``resources/product
    ``webhook`` object name (``None`` if Pipedrive emits none; add the name to
    ``contracts.EntityName`` first), the v1 and/or v2 collection paths with the operations each
    serves (``list``, ``get``, ``add``, ``update`` — v1 PUT / v2 PATCH —, ``delete``, ``search``),
-   ``refs`` (body field → kind that must exist: ``{"deal_id": "deal"}``), list ``filters`` (query
-   parameter → ``Filter``), ``v2_sort`` fields and a ``searchable`` (``resources.search.Searchable``:
-   what ``{path}/search`` and ``itemSearch`` match and the hit's shape). Nested resources (comments of a
+   ``refs`` (body field → kind that must exist: ``{"deal_id": "deal"}``; an id list field checks
+   each id), list ``filters`` (query parameter → ``Filter``), ``v2_sort`` fields, ``v1_cursor``
+   (v1 lists paged by cursor, as projects and tasks are) and a ``searchable``
+   (``resources.search.Searchable``: what ``{path}/search`` and ``itemSearch`` match and the hit's
+   shape). Nested resources (comments of a
    note) name their ``parent`` and ``item_param`` (the spec's name of the item's path parameter);
    ``id_type`` is ``int`` (Pipedrive's counters), ``uuid`` or ``hex``; ``soft_delete`` keeps deleted
    records (``is_deleted``, purged after 30 days) instead of removing them; ``own_field`` limits
