@@ -178,16 +178,48 @@ def test_organizations_find_upsert_merge(connection: Connection) -> None:
 # --- followers (one declaration for every object type) -------------------------------------------
 
 
-def test_followers_of_a_product(connection: Connection) -> None:
-    product = _product(connection)
+def _record_of(connection: Connection, object_type: str) -> Any:
+    if object_type == "product":
+        return _product(connection)["id"]
+    if object_type == "organization":
+        return _org(connection, f"Followed {uuid.uuid4().hex[:6]}")["id"]
+    if object_type == "person":
+        return _ok(run("addPerson", {"person": {"name": "Followed Fay"}}, connection))["id"]
+    return _ok(run("addDeal", {"deal": {"title": "Followed deal"}}, connection))["id"]
+
+
+@pytest.mark.parametrize("object_type", ["deal", "person", "organization", "product"])
+def test_followers(connection: Connection, object_type: str) -> None:
     user = _ok(run("getCurrentUser", {}, connection))
     others = [u for u in _ok(run("getUsers", {}, connection)) if u["id"] != user["id"]]
-    target = {"object_type": "product", "id": product["id"]}
+    target = {"object_type": object_type, "id": _record_of(connection, object_type)}
     _ok(run("addFollower", {**target, "user_id": others[0]["id"]}, connection))
     followers = _ok(run("getFollowers", target, connection))
     assert others[0]["id"] in [f["user_id"] for f in followers]
     _ok(run("removeFollower", {**target, "user_id": others[0]["id"]}, connection))
     assert others[0]["id"] not in [f["user_id"] for f in _ok(run("getFollowers", target, connection))]
+
+
+def test_remove_follower_who_does_not_follow(connection: Connection, api_version: str) -> None:
+    target = {"object_type": "deal", "id": _record_of(connection, "deal"), "user_id": 987654}
+    if api_version == "v1":  # v1 deletes by follower record: the lookup names the user
+        with pytest.raises(ValidationError, match="987654"):
+            run("removeFollower", target, connection)
+    else:
+        with pytest.raises(Exception) as caught:
+            run("removeFollower", target, connection)
+        assert "404" in str(caught.value) or "not" in str(caught.value).lower()
+
+
+def test_deal_participants_and_duplicate(
+    connection: Connection, deal: dict[str, Any], person: dict[str, Any]
+) -> None:
+    added = _ok(run("addDealParticipant", {"id": deal["id"], "person_id": person["id"]}, connection))
+    assert _ref(added["person_id"]) == person["id"]
+    participants = _ok(run("getDealParticipants", {"id": deal["id"]}, connection))
+    assert person["id"] in [_ref(p["person_id"]) for p in participants]
+    copy = _ok(run("duplicateDeal", {"id": deal["id"]}, connection))
+    assert copy["id"] != deal["id"] and copy["title"].startswith(deal["title"])
 
 
 # --- leads ---------------------------------------------------------------------------------------
