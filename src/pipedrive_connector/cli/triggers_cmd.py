@@ -40,6 +40,7 @@ from pipedrive_connector.triggers import (
 )
 from pipedrive_connector.triggers.dispatch import DEFAULT_KEEP_DAYS, Handler
 from pipedrive_connector.triggers.fields import FieldNotFound, resolve_field_change
+from pipedrive_connector.triggers.logs import configure_logging
 from pipedrive_connector.triggers.sinks import ExecSink, ForwardSink, JsonlSink
 from pipedrive_connector.triggers.state import describe_state, is_dsn
 from pipedrive_connector.triggers.state_lock import StateInUse
@@ -408,6 +409,16 @@ def _run_server(
     serve_forever(app.asgi, sock, limits)
 
 
+def _serve_metrics(app: TriggerApp, host: str, port: int) -> None:
+    from prometheus_client import start_http_server
+
+    try:
+        start_http_server(port, addr=host, registry=app.metrics.registry)
+    except OSError as exc:
+        app.close()
+        _fail(f"cannot serve metrics on {host}:{port}: {exc.strerror or exc}")
+
+
 def _run_dispatcher(app: TriggerApp, catch_up: bool) -> None:
     """Dispatch (and catch up) without a receiver until SIGTERM or Ctrl-C; in-flight work finishes."""
     import threading
@@ -457,6 +468,15 @@ def serve(
         "dispatcher: only run the sinks, no HTTP port. Split roles need a postgresql:// --state "
         "(or SQLite with one dispatcher).",
     ),
+    log_format: str = typer.Option(
+        "text", "--log-format", help="text, or json: one JSON object per line, with the event key."
+    ),
+    metrics_port: int | None = typer.Option(
+        None,
+        "--metrics-port",
+        help="--role dispatcher: serve Prometheus /metrics on this port (receivers serve it "
+        "beside /webhooks, /healthz and /readyz).",
+    ),
     header_timeout: float = HEADER_TIMEOUT,
     body_timeout: float = BODY_TIMEOUT,
     keep_alive_timeout: float = KEEP_ALIVE_TIMEOUT,
@@ -464,9 +484,14 @@ def serve(
     *,
     conn: ConnectionFlags,
 ) -> None:
-    """Run the webhook receiver (POST /webhooks/{subscription}) and dispatch events to the sinks."""
+    """Run the webhook receiver (POST /webhooks/{subscription}, GET /healthz, /readyz, /metrics)
+    and dispatch events to the sinks."""
     if role not in ROLES:
         _fail(f"--role must be one of {', '.join(ROLES)}, not {role!r}", USAGE_ERROR)
+    if metrics_port is not None and role != "dispatcher":
+        _fail("--metrics-port is for --role dispatcher (receivers serve /metrics on --port)", USAGE_ERROR)
+    with _errors():
+        configure_logging(log_format)
     limits = server_limits(header_timeout, body_timeout, keep_alive_timeout, max_connections)
     # Bind before the state is opened: a taken port changes nothing.
     sock = bind_or_exit(host, port) if role != "dispatcher" else None
@@ -488,6 +513,8 @@ def serve(
     try:
         if sock is None:
             _err.print(f"dispatching from {describe_state(state)} ({count} subscriptions)")
+            if metrics_port is not None:
+                _serve_metrics(app, host, metrics_port)
             _run_dispatcher(app, catch_up and client is not None)
         else:
             _err.print(f"receiving on {listening_url(sock)}/webhooks/<subscription> ({count} subscriptions)")

@@ -22,6 +22,7 @@ from pipedrive_connector.triggers.definitions import (
 from pipedrive_connector.triggers.dispatch import DEFAULT_KEEP_DAYS, DEFAULT_RETRY_DELAYS, Dispatcher, Handler
 from pipedrive_connector.triggers.events import Event
 from pipedrive_connector.triggers.lifecycle import EnableResult, RequestClient, WebhookManager
+from pipedrive_connector.triggers.metrics import TriggerMetrics
 from pipedrive_connector.triggers.poller import PollResult, check_pollable, poll_subscription
 from pipedrive_connector.triggers.receiver import DEFAULT_MAX_BODY_BYTES, Receiver, ReceiverApp
 from pipedrive_connector.triggers.sinks import event_document
@@ -77,6 +78,7 @@ class TriggerApp:
         self.public_url = public_url.rstrip("/") if public_url else None
         self.version = version
         self.store: TriggerState = open_state(str(state_path))
+        self.metrics = TriggerMetrics(self.store)
         self._handlers: list[Handler] = []
         self.dispatcher = Dispatcher(
             self.store,
@@ -85,12 +87,14 @@ class TriggerApp:
             retry_delays=retry_delays,
             lease_seconds=lease_seconds,
             keep_days=keep_days,
+            metrics=self.metrics,
         )
         self.receiver = Receiver(
             self.store,
             lambda sub: resolve_trigger(sub.trigger, sub.params),
             max_body_bytes=max_body_bytes,
             on_stored=self.dispatcher.wake,
+            metrics=self.metrics,
         )
         self.asgi = ReceiverApp(self.receiver, on_startup=self.start, on_shutdown=self.stop)
         self._poll_stop = threading.Event()

@@ -22,6 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pipedrive_connector.triggers.events import Event
+from pipedrive_connector.triggers.logs import event_context
+from pipedrive_connector.triggers.metrics import TriggerMetrics
 from pipedrive_connector.triggers.state import InboxRow, TriggerState
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,7 @@ class Dispatcher:
         keep_days: float | None = DEFAULT_KEEP_DAYS,
         prune_interval: float = PRUNE_INTERVAL,
         backoff: tuple[float, float] = (0.05, 30.0),
+        metrics: TriggerMetrics | None = None,
     ) -> None:
         """``keep_days``: done events older than this are deleted every ``prune_interval`` seconds
         (None keeps them forever). ``backoff``: first and largest wait after a database failure."""
@@ -68,6 +71,7 @@ class Dispatcher:
         self.keep_days = keep_days
         self.prune_interval = prune_interval
         self.backoff = backoff
+        self.metrics = metrics
         self._next_prune = 0.0
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -97,6 +101,10 @@ class Dispatcher:
             pass
 
     def _process(self, row: InboxRow) -> None:
+        with event_context(row.event_key):
+            self._run_handlers(row)
+
+    def _run_handlers(self, row: InboxRow) -> None:
         done = self.store.handlers_done(row.seq)
         errors: list[str] = []
         try:
@@ -114,7 +122,11 @@ class Dispatcher:
                     log.warning("handler %s failed on event %s: %s", handler.name, row.seq, exc)
                     log.debug("%s", traceback.format_exc())
                     errors.append(f"{handler.name}: {type(exc).__name__}: {exc}")
+                    if self.metrics is not None:
+                        self.metrics.handler(handler.name, ok=False)
                     continue
+                if self.metrics is not None:
+                    self.metrics.handler(handler.name, ok=True)
                 self.store.mark_handler_done(row.seq, handler.name)
         if not errors:
             self.store.mark_done(row.seq)
@@ -125,6 +137,8 @@ class Dispatcher:
         else:
             log.error("event %s dead-lettered after %s attempts", row.seq, failures)
             self.store.mark_failed(row.seq, "; ".join(errors), None)
+            if self.metrics is not None:
+                self.metrics.dead_lettered.inc()
 
     # -- background thread -------------------------------------------------------------------
     def prune(self) -> int:

@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,9 @@ import anyio.to_thread
 
 from pipedrive_connector.triggers.definitions import TriggerDefinition
 from pipedrive_connector.triggers.events import Event, WebhookParseError, parse_time, parse_webhook
+from pipedrive_connector.triggers.logs import event_context
+from pipedrive_connector.triggers.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from pipedrive_connector.triggers.metrics import TriggerMetrics
 from pipedrive_connector.triggers.state import InsertOutcome, PendingInsert, Subscription, TriggerState
 
 log = logging.getLogger(__name__)
@@ -50,11 +54,13 @@ class Receiver:
         *,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         on_stored: Callable[[], None] | None = None,
+        metrics: TriggerMetrics | None = None,
     ) -> None:
         self.store = store
         self.resolve_trigger = resolve_trigger
         self.max_body_bytes = max_body_bytes
         self.on_stored = on_stored
+        self.metrics = metrics
 
     def authenticate(self, subscription_id: str, authorization: str | None) -> Subscription | None:
         credentials = _basic_credentials(authorization)
@@ -117,7 +123,8 @@ class Receiver:
         self.store.submit_event(sub, event, changed_at, on_done)
         item = await committed
         if item.error is not None:
-            return _unavailable(item.error)
+            with event_context(event.event_key):
+                return _unavailable(item.error)
         return self._stored(item.outcome)
 
     def _check(
@@ -172,7 +179,8 @@ def _basic_credentials(header: str | None) -> tuple[str, str] | None:
 
 
 class ReceiverApp:
-    """ASGI app: ``POST {prefix}/{subscription_id}`` plus ``GET /healthz``. Mount it anywhere.
+    """ASGI app: ``POST {prefix}/{subscription_id}`` plus ``GET /healthz``, ``/readyz`` and
+    ``/metrics`` (when the receiver has metrics). Mount it anywhere.
 
     ``on_startup``/``on_shutdown`` run on ASGI lifespan events when served directly (a mounted
     sub-app gets no lifespan from Starlette: call ``TriggerApp.start()`` from the host's lifespan).
@@ -190,6 +198,7 @@ class ReceiverApp:
         self.prefix = prefix.rstrip("/")
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
+        self.shutting_down = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -201,8 +210,7 @@ class ReceiverApp:
         root = scope.get("root_path", "")
         if root and path.startswith(root):
             path = path[len(root) :]
-        if path in ("/healthz", "/health") and scope["method"] in ("GET", "HEAD"):
-            await _respond(send, ReceiverResponse(200, {"ok": True}))
+        if scope["method"] in ("GET", "HEAD") and await self._ops(path, send):
             return
         if not path.startswith(self.prefix + "/"):
             await _respond(send, ReceiverResponse(404, {"error": "not found"}))
@@ -217,26 +225,56 @@ class ReceiverApp:
         await self._post(scope, receive, send, subscription_id)
 
     async def _post(self, scope: Scope, receive: Receive, send: Send, subscription_id: str) -> None:
+        started = time.perf_counter()
+        response, extra = await self._answer(receive, scope, subscription_id)
+        await _respond(send, response, extra)
+        metrics = self.receiver.metrics
+        if metrics is not None:
+            metrics.delivery(delivery_outcome(response), time.perf_counter() - started)
+
+    async def _answer(
+        self, receive: Receive, scope: Scope, subscription_id: str
+    ) -> tuple[ReceiverResponse, dict[str, str] | None]:
         headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
         # A WAL read and one SHA-256: cheaper inline than a hop to a worker thread and back.
         try:
             sub = self.receiver.authenticate(subscription_id, headers.get("authorization"))
         except Exception as exc:
-            await _respond(send, _unavailable(exc), {"retry-after": "5"})
-            return
+            return _unavailable(exc), {"retry-after": "5"}
         if sub is None:
-            await _respond(send, UNAUTHORIZED, {"www-authenticate": 'Basic realm="pipedrive-webhooks"'})
-            return
+            return UNAUTHORIZED, {"www-authenticate": 'Basic realm="pipedrive-webhooks"'}
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.receiver.max_body_bytes:
-            await _respond(send, self.receiver.too_large(), {"connection": "close"})
-            return
+            return self.receiver.too_large(), {"connection": "close"}
         body = await _read_body(receive, self.receiver.max_body_bytes)
         if body is None:
-            await _respond(send, self.receiver.too_large(), {"connection": "close"})
-            return
+            return self.receiver.too_large(), {"connection": "close"}
         response = await self.receiver.accept_async(sub, body, headers)
-        await _respond(send, response)
+        return response, ({"retry-after": "5"} if response.status == 503 else None)
+
+    async def _ops(self, path: str, send: Send) -> bool:
+        """``/healthz`` (the process answers), ``/readyz`` (the state database answers and its
+        schema is current; 503 otherwise and while shutting down), ``/metrics`` (Prometheus)."""
+        if path in ("/healthz", "/health"):
+            await _respond(send, ReceiverResponse(200, {"ok": True}))
+            return True
+        if path == "/readyz":
+            problem = "shutting down" if self.shutting_down else None
+            if problem is None:
+                try:
+                    await anyio.to_thread.run_sync(self.receiver.store.check_ready)
+                except Exception as exc:
+                    problem = str(exc) or type(exc).__name__
+            if problem is None:
+                await _respond(send, ReceiverResponse(200, {"ok": True, "ready": True}))
+            else:
+                await _respond(send, ReceiverResponse(503, {"ready": False, "error": problem}))
+            return True
+        if path == "/metrics" and self.receiver.metrics is not None:
+            payload = await anyio.to_thread.run_sync(self.receiver.metrics.render)
+            await _send_raw(send, 200, payload, METRICS_CONTENT_TYPE)
+            return True
+        return False
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -250,10 +288,27 @@ class ReceiverApp:
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                self.shutting_down = True
                 if self.on_shutdown is not None:
                     await anyio.to_thread.run_sync(self.on_shutdown)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def delivery_outcome(response: ReceiverResponse) -> str:
+    """The metrics label of an answered delivery."""
+    by_status = {401: "unauthorized", 413: "too_large", 400: "invalid", 503: "unavailable"}
+    if response.status in by_status:
+        return by_status[response.status]
+    if response.body.get("ignored"):
+        return "ignored"
+    return "duplicate" if response.body.get("duplicate") else "stored"
+
+
+async def _send_raw(send: Send, status: int, payload: bytes, content_type: str) -> None:
+    headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(payload)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:
