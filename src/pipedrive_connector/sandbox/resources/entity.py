@@ -67,6 +67,14 @@ MERGE_LINKS: dict[str, tuple[tuple[str, str], ...]] = {
         ("lead", "organization_id"),
     ),
 }
+# Effects of a saved record on records of other kinds (changelog, followers, participants):
+# ``hook(state, request, kind, before, record, action)`` after each create, change or delete.
+SaveHook = Callable[["SandboxState", Request, str, "Record | None", "Record", str], None]
+SAVE_HOOKS: list[SaveHook] = []
+# A v1 merge's effects beyond MERGE_LINKS: ``hook(state, request, kind, merged, survivor)`` before the
+# survivor is stored (it may change ``survivor`` in place).
+MergeHook = Callable[["SandboxState", Request, str, "Record", "Record"], None]
+MERGE_HOOKS: list[MergeHook] = []
 _NOT_INHERITED = ("id", "add_time", "update_time", "is_deleted", "_deleted_at", "custom_fields")
 _V1_SORT = re.compile(r"^\s*([A-Za-z0-9_]+)(?:\s+(ASC|DESC|asc|desc))?\s*$")
 
@@ -206,6 +214,8 @@ class EntityResource:
     ) -> Record:
         with state.db_lock:
             state.store.put(self.kind, record)
+            for hook in SAVE_HOOKS:
+                hook(state, request, self.kind, before, record, action)
         publish(
             state,
             request,
@@ -499,6 +509,8 @@ class EntityResource:
             for kind, field in MERGE_LINKS.get(self.kind, ()):
                 for record in state.store.query(kind, where={field: entity_id}, order_by=None):
                     state.store.put(kind, dict(record, **{field: target_id}))
+            for hook in MERGE_HOOKS:
+                hook(state, request, self.kind, merged, survivor)
             gone = dict(merged, is_deleted=True, update_time=now, _deleted_at=now)
             state.store.put(self.kind, survivor)
             state.store.put(self.kind, gone)

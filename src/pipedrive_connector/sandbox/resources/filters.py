@@ -12,7 +12,7 @@ from pipedrive_connector.sandbox import timefmt
 from pipedrive_connector.sandbox.errors import bad_request, not_found
 from pipedrive_connector.sandbox.resources.common import ok, principal, sandbox, v1_routes
 from pipedrive_connector.sandbox.store import Record
-from pipedrive_connector.sandbox.validation import path_int, query_choice, read_v1_body
+from pipedrive_connector.sandbox.validation import path_int, query_choice, query_int_list, read_v1_body
 
 FILTER_TYPES = ("deals", "leads", "org", "people", "products", "activity", "projects")
 OPERATORS = (
@@ -113,8 +113,71 @@ async def delete_filter(request: Request) -> Response:
     return ok({"id": record["id"]})
 
 
+async def delete_filters(request: Request) -> Response:
+    """``DELETE /v1/filters?ids=1,2``: marks every listed filter deleted (all must exist)."""
+    state = sandbox(request)
+    ids = query_int_list(request, "ids")
+    if not ids:
+        raise bad_request("Parameter 'ids' is required")
+    found = []
+    for filter_id in ids:
+        record = state.store.get("filter", filter_id)
+        if record is None or not record.get("active_flag", True):
+            raise not_found(f"Filter {filter_id} not found")
+        found.append(record)
+    with state.db_lock:
+        for record in found:
+            state.store.put("filter", dict(record, active_flag=False))
+    return ok({"id": [record["id"] for record in found]})
+
+
+_COMPARISONS = {"=": "is", "!=": "is not", ">": "is more than", "<": "is less than",
+                ">=": "is more or equal to", "<=": "is less or equal to"}  # fmt: skip
+_EMPTINESS = {"IS NULL": "is empty", "IS NOT NULL": "is not empty"}
+_TEXT = {"=": "is", "!=": "is not", "LIKE '$%'": "starts with", "LIKE '%$%'": "contains",
+         "NOT LIKE '$%'": "does not start with", **_EMPTINESS}  # fmt: skip
+_DATES = {"=": "is", "!=": "is not", "<": "is before", ">": "is after", ">=": "is exactly or after than",
+          "<=": "is exactly or before than", **_EMPTINESS}  # fmt: skip
+FILTER_HELPERS: dict[str, Any] = {
+    "operators": {
+        "int": {**_COMPARISONS, **_EMPTINESS},
+        "double": {**_COMPARISONS, **_EMPTINESS},
+        "monetary": {**_COMPARISONS, **_EMPTINESS},
+        "date": _DATES,
+        "time": _DATES,
+        "varchar": _TEXT,
+        "text": _TEXT,
+        "enum": {"=": "is", "!=": "is not", **_EMPTINESS},
+        "set": {"=": "is", "!=": "is not", **_EMPTINESS},
+        "user": {"=": "is", "!=": "is not", **_EMPTINESS},
+        "stage": {"=": "is", "!=": "is not"},
+        "status": {"=": "is", "!=": "is not"},
+    },
+    "deprecated_operators": {},
+    "relative_dates": {},  # saved filters here compare with fixed dates only
+    "address_field_components": {
+        "value": "Full/combined address",
+        "country": "Country",
+        "admin_area_level_1": "State/County",
+        "admin_area_level_2": "Region",
+        "locality": "City/town/village/locality",
+        "sublocality": "Sublocality",
+        "route": "Street/road name",
+        "street_number": "House number",
+        "postal_code": "ZIP/Postal code",
+    },
+}
+
+
+async def filter_helpers(request: Request) -> Response:
+    """``GET /v1/filters/helpers``: the operators each field type accepts (those the sandbox evaluates)."""
+    return ok(FILTER_HELPERS)
+
+
 def routes() -> list[BaseRoute]:
     return [
+        *v1_routes("/filters/helpers", filter_helpers, ["GET"]),
+        *v1_routes("/filters", delete_filters, ["DELETE"]),
         *v1_routes("/filters", list_filters, ["GET"]),
         *v1_routes("/filters", add_filter, ["POST"]),
         *v1_routes("/filters/{id}", get_filter, ["GET"]),

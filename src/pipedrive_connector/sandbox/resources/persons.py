@@ -9,6 +9,7 @@ from starlette.requests import Request
 from pipedrive_connector.sandbox.errors import bad_request, validation_failed
 from pipedrive_connector.sandbox.resources.entity import (
     CHILD_RESOURCES,
+    MERGE_HOOKS,
     EntityResource,
     ListQuery,
     check_ref,
@@ -145,3 +146,22 @@ class Persons(EntityResource):
 PERSONS = Persons()
 PERSONS.children = {"deals": ("deal", "person_id"), "activities": ("activity", "person_id")}
 CHILD_RESOURCES[PERSONS.kind] = PERSONS
+
+
+def combine_contacts(
+    state: SandboxState, request: Request, kind: str, merged: Record, survivor: Record
+) -> None:
+    """A person merge keeps both persons' emails, phones and IMs (the survivor's first and primary)."""
+    if kind != "person":
+        return
+    for field in ("emails", "phones", "im"):
+        kept = list(survivor.get(field) or [])
+        values = {item.get("value") for item in kept}
+        extra = [
+            dict(item, primary=False) for item in merged.get(field) or [] if item.get("value") not in values
+        ]
+        if extra:
+            survivor[field] = kept + extra if kept else [dict(extra[0], primary=True), *extra[1:]]
+
+
+MERGE_HOOKS.append(combine_contacts)
