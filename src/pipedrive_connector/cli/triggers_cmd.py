@@ -67,6 +67,17 @@ JSON_OUT = typer.Option(False, "--json", help="Machine-readable JSON output.")
 OUT = typer.Option(None, "--out", help="Append each event as a JSON line to this file (once per event).")
 EXEC = typer.Option(None, "--exec", help="Run this command for each event, with the event JSON on stdin.")
 FORWARD = typer.Option(None, "--forward", help="POST each event as JSON to this URL.")
+REDIS_STREAM = typer.Option(
+    None,
+    "--redis-stream",
+    help="XADD each event once to a Redis stream: redis://host:6379/0#stream (needs the redis extra).",
+)
+NATS = typer.Option(
+    None,
+    "--nats",
+    help="Publish each event once to a JetStream subject (Nats-Msg-Id = trigger:event key): "
+    "nats://host:4222#subject (needs the nats extra; the subject must belong to a stream).",
+)
 HOST = typer.Option("127.0.0.1", "--host", help="Interface to listen on.")
 PORT = typer.Option(8000, "--port", help="Port to listen on.")
 KEEP_DAYS = typer.Option(
@@ -173,7 +184,16 @@ def _require_state(state: str) -> None:
         _fail(f"no trigger state at {state!r} (pass --state)")
 
 
-def _sink_handlers(app: TriggerApp, out: str | None, exec_: str | None, forward: str | None) -> list[Handler]:
+def _sink_handlers(
+    app: TriggerApp,
+    out: str | None,
+    exec_: str | None,
+    forward: str | None,
+    redis_stream: str | None = None,
+    nats: str | None = None,
+) -> list[Handler]:
+    from pipedrive_connector.triggers.queue_sinks import NatsSink, RedisStreamSink
+
     sinks: list[Any] = []
     with _errors():
         if out:
@@ -182,12 +202,29 @@ def _sink_handlers(app: TriggerApp, out: str | None, exec_: str | None, forward:
             sinks.append(ExecSink(exec_, app.document))
         if forward:
             sinks.append(ForwardSink(forward, app.document))
+        for target, sink_type, option, extra in (
+            (redis_stream, RedisStreamSink, "--redis-stream", "redis"),
+            (nats, NatsSink, "--nats", "nats"),
+        ):
+            if not target:
+                continue
+            try:
+                sinks.append(sink_type(target, app.document))
+            except ImportError as exc:
+                _fail(f"{option} needs {exc.name}: pip install 'pipedrive-connector[{extra}]'", USAGE_ERROR)
     return [Handler(sink.name, sink) for sink in sinks]
 
 
-def _add_sinks(app: TriggerApp, out: str | None, exec_: str | None, forward: str | None) -> list[str]:
+def _add_sinks(
+    app: TriggerApp,
+    out: str | None,
+    exec_: str | None,
+    forward: str | None,
+    redis_stream: str | None = None,
+    nats: str | None = None,
+) -> list[str]:
     """Register the sinks as handlers; their names, e.g. ``out:/path/events.jsonl``."""
-    handlers = _sink_handlers(app, out, exec_, forward)
+    handlers = _sink_handlers(app, out, exec_, forward, redis_stream, nats)
     for handler in handlers:
         app.add_handler(handler.name, handler.func)
     return [handler.name for handler in handlers]
@@ -448,6 +485,8 @@ def serve(
     out: str | None = OUT,
     exec_: str | None = EXEC,
     forward: str | None = FORWARD,
+    redis_stream: str | None = REDIS_STREAM,
+    nats: str | None = NATS,
     catch_up: bool = typer.Option(
         True, "--catch-up/--no-catch-up", help="Poll for changes missed while down."
     ),
@@ -504,9 +543,9 @@ def serve(
     if dispatch:
         _claim(app)
     app.receiver.max_body_bytes = max_body
-    sinks = _add_sinks(app, out, exec_, forward)
+    sinks = _add_sinks(app, out, exec_, forward, redis_stream, nats)
     if dispatch and not sinks:
-        _err.print("warning: no --out/--exec/--forward: events are stored and marked done without a handler")
+        _err.print("warning: no sink given: events are stored and marked done without a handler")
     elif not dispatch and sinks:
         _err.print("warning: --role receiver runs no sinks: the dispatchers of this state run theirs")
     count = len(app.subscriptions())
@@ -535,6 +574,8 @@ def listen(
     out: str | None = OUT,
     exec_: str | None = EXEC,
     forward: str | None = FORWARD,
+    redis_stream: str | None = REDIS_STREAM,
+    nats: str | None = NATS,
     keep_days: float = KEEP_DAYS,
     as_json: bool = typer.Option(
         False, "--json", help="Without a sink: print each event as one JSON line (default: a short line)."
@@ -556,7 +597,7 @@ def listen(
     client = _client(conn)
     app = _app(state, client, public_url, keep_days=keep_days)
     _claim(app)
-    if not _add_sinks(app, out, exec_, forward):
+    if not _add_sinks(app, out, exec_, forward, redis_stream, nats):
         _add_printer(app, as_json)
     enabled: list[str] = []
     try:
@@ -586,6 +627,8 @@ def poll(
     out: str | None = OUT,
     exec_: str | None = EXEC,
     forward: str | None = FORWARD,
+    redis_stream: str | None = REDIS_STREAM,
+    nats: str | None = NATS,
     keep_days: float = KEEP_DAYS,
     as_json: bool = JSON_OUT,
     *,
@@ -597,7 +640,7 @@ def poll(
     client = _client(conn)
     app = _app(state, client, keep_days=keep_days)
     _claim(app)
-    _add_sinks(app, out, exec_, forward)
+    _add_sinks(app, out, exec_, forward, redis_stream, nats)
     interrupted = False
     try:
         with _errors():
@@ -690,6 +733,8 @@ def replay(
     out: str | None = OUT,
     exec_: str | None = EXEC,
     forward: str | None = FORWARD,
+    redis_stream: str | None = REDIS_STREAM,
+    nats: str | None = NATS,
     as_json: bool = JSON_OUT,
 ) -> None:
     """Queue the named (or dead) events again for the handlers `serve` runs.
@@ -704,7 +749,7 @@ def replay(
         missing = [seq for seq in seqs or [] if app.store.event(seq) is None]
         if missing:
             _fail(f"no event with number {', '.join(map(str, missing))} in {describe_state(state)}")
-        sinks = _sink_handlers(app, out, exec_, forward)
+        sinks = _sink_handlers(app, out, exec_, forward, redis_stream, nats)
         with _errors():
             result = app.replay(seqs or None, dead=dead, run_now=sinks)
         data = {
