@@ -187,11 +187,11 @@ def test_note_fields_list(api: Api) -> None:
 
 
 def test_operations_not_served_answer_501_naming_them(api: Api) -> None:
-    response = api.get("/v1/files")
+    response = api.get("/v1/legacyTeams")
     assert response.status_code == 501
-    assert response.json()["error"] == "Not implemented in the sandbox: GET /v1/files (getFiles)"
-    nested = api.post("/api/v1/callLogs/abc/recordings")
-    assert nested.status_code == 501 and "POST /v1/callLogs/{id}/recordings" in nested.json()["error"]
+    assert response.json()["error"] == "Not implemented in the sandbox: GET /v1/legacyTeams (getTeams)"
+    nested = api.get("/api/v1/legacyTeams/7/users")
+    assert nested.status_code == 501 and "GET /v1/legacyTeams/{id}/users" in nested.json()["error"]
     assert api.get("/v1/no-such-thing").status_code == 404
     assert api.put("/api/v2/activities").status_code == 405
 

@@ -21,6 +21,7 @@ from pipedrive_connector.sandbox.errors import (
     unexpected_error_handler,
 )
 from pipedrive_connector.sandbox.resources import (
+    account,
     activities,
     activity_types,
     call_logs,
@@ -50,6 +51,7 @@ from pipedrive_connector.sandbox.resources import (
     products,
     project_boards,
     projects,
+    roles,
     search,
     tasks,
     users,
@@ -76,6 +78,8 @@ def api_routes() -> list[BaseRoute]:
         *deal_products.routes(),  # "/deals/products" before "/deals/{id}"
         *deal_terms.routes(),  # "/deals/installments" before "/deals/{id}"
         *users.routes(),
+        *roles.routes(),
+        *account.routes(),
         *deal_tools.routes(),  # "/deals/summary", "/deals/timeline" before "/deals/{id}"
         *followers.routes(),
         *participants.routes(),

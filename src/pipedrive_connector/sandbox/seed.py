@@ -23,6 +23,11 @@ def seeded_uuid(name: str) -> str:
     return str(uuid.uuid5(SEED_NAMESPACE, name))
 
 
+def permission_set_id(app: str, admin: bool) -> str:
+    """The id of an app's admin or regular permission set (``resources/roles.py`` lists the sets)."""
+    return seeded_uuid(f"permissionSet:{app}:{'admin' if admin else 'regular'}")
+
+
 CURRENCIES = [
     ("EUR", "Euro", "€"),
     ("USD", "US Dollar", "$"),
@@ -187,7 +192,7 @@ def _user(user_id: int, name: str, email: str, *, admin: bool, currency: str, no
         "created": timefmt.v1(now),
         "modified": timefmt.v1(now),
         "has_created_company": admin,
-        "access": [{"app": "sales", "admin": admin, "permission_set_id": f"set-{user_id}"}],
+        "access": [{"app": "sales", "admin": admin, "permission_set_id": permission_set_id("sales", admin)}],
         "active_flag": True,
         "is_admin": 1 if admin else 0,
         "role_id": 1,
@@ -207,6 +212,7 @@ def seed(state: SandboxState, name: str) -> None:
         # Imported here: the catalog uses the resource modules, one of which imports this module.
         from pipedrive_connector.sandbox.resources.activity_types import seed_activity_types
         from pipedrive_connector.sandbox.resources.files import seed_demo_file
+        from pipedrive_connector.sandbox.resources.roles import seed_roles
         from pipedrive_connector.sandbox.seed_catalog import seed_demo_catalog
         from pipedrive_connector.sandbox.seed_projects import seed_demo_projects
 
@@ -214,6 +220,7 @@ def seed(state: SandboxState, name: str) -> None:
             return timefmt.iso(now_dt - timedelta(days=days_ago))
 
         seed_activity_types(store, at)
+        seed_roles(store)
         if name == "demo":
             _seed_demo(state, now_dt)
             seed_demo_catalog(store, at)
