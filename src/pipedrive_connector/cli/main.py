@@ -39,6 +39,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "triggers_cmd",
         "React to Pipedrive events: webhooks with a durable inbox, polling, catch-up and replay.",
     ),
+    "mcp": (
+        "mcp_cmd",
+        "Serve every action as an MCP tool for AI assistants (stdio or streamable HTTP).",
+    ),
     "auth": (
         "auth_cmd",
         "Connect to Pipedrive (OAuth app or API token), check the connection, manage profiles.",

@@ -1,0 +1,189 @@
+"""``pipedrive mcp`` over stdio, driven by the MCP SDK's own client against a sandbox.
+
+Each test spawns ``python -m pipedrive_connector.cli.main mcp`` as a subprocess (as an assistant would)
+with the sandbox's URL and token, and talks to it with ``mcp.Client``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
+from mcp.shared.exceptions import MCPError
+
+from pipedrive_connector.component import Component, Connection
+from pipedrive_connector.component.mcp import tool_kind
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def stdio_server(sandbox: Any, *flags: str) -> Client:
+    """A client that launches the MCP server over stdio; the token goes in the environment, not argv."""
+    return Client(
+        StdioServerParameters(
+            command=sys.executable,
+            args=["-m", "pipedrive_connector.cli.main", "mcp", "--base-url", sandbox.base_url, *flags],
+            env={**os.environ, "PIPEDRIVE_API_TOKEN": sandbox.api_token},
+        ),
+        read_timeout_seconds=60,
+    )
+
+
+def direct(sandbox: Any) -> Connection:
+    return Connection.api_key(sandbox.api_token, base_url=sandbox.base_url)
+
+
+async def test_every_action_is_a_tool_with_its_schemas_and_hints(pipedrive_sandbox: Any) -> None:
+    manifest = Component().manifest()
+    async with stdio_server(pipedrive_sandbox) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    assert set(tools) == {entry["name"] for entry in manifest["actions"]}
+    assert {"getDeals", "addNote", "deleteDeal", "mergeDeals"} <= set(tools)
+
+    get_deals, add_note = tools["getDeals"], tools["addNote"]
+    assert get_deals.description and get_deals.description.startswith(get_deals.title or "?")
+    assert get_deals.annotations is not None and get_deals.annotations.read_only_hint is True
+    assert get_deals.annotations.destructive_hint is False
+    # Paged: the seed's start becomes an opaque cursor, limit is capped at the page size.
+    props = get_deals.input_schema["properties"]
+    assert "start" not in props and props["cursor"]["type"] == "string"
+    assert props["limit"]["maximum"] == 100 and props["status"]["enum"]
+    assert get_deals.output_schema is not None and "next_cursor" in get_deals.output_schema["properties"]
+    # A write tool: the manifest's input schema as is, the action's output schema.
+    entry = next(e for e in manifest["actions"] if e["name"] == "addNote")
+    assert add_note.input_schema == entry["input_schema"]
+    assert add_note.output_schema == entry["output_schema"]
+    assert add_note.annotations is not None and add_note.annotations.read_only_hint is False
+    assert add_note.annotations.destructive_hint is False
+    for name in ("deleteDeal", "mergeDeals", "mergePersons", "removeFollower", "deleteNote"):
+        hints = tools[name].annotations
+        assert hints is not None and hints.destructive_hint is True and hints.read_only_hint is False, name
+
+
+async def test_read_only_hides_every_write(pipedrive_sandbox: Any) -> None:
+    manifest = Component().manifest()
+    async with stdio_server(pipedrive_sandbox, "--read-only") as client:
+        names = {tool.name for tool in (await client.list_tools()).tools}
+        with pytest.raises(MCPError, match="unknown tool 'deleteDeal' \\(hidden by --read-only\\)"):
+            await client.call_tool("deleteDeal", {"id": 1})
+    reads = {e["name"] for e in manifest["actions"] if tool_kind(e).read_only}
+    assert names == reads
+    assert {"getDeals", "getNotes", "searchDeals"} <= names
+    assert not names & {"deleteDeal", "addDeal", "mergeDeals", "customApiCall", "addNote"}
+    assert direct(pipedrive_sandbox).client().deals.get(1).id == 1  # not deleted
+
+
+def text_of(result: Any) -> str:
+    return " ".join(block.text for block in result.content if block.type == "text")
+
+
+async def test_read_and_write_tools_and_errors(pipedrive_sandbox: Any) -> None:
+    component = Component()
+    async with stdio_server(pipedrive_sandbox) as client:
+        deals = await client.call_tool("getDeals", {"status": "open", "limit": 2})
+        added = await client.call_tool("addNote", {"note": {"content": "Called from MCP", "deal_id": 2}})
+        bad = await client.call_tool("addNote", {"note": {"content": "x", "deal_id": "two"}})
+        unknown = await client.call_tool("getDeals", {"colour": "red"})
+        missing = await client.call_tool("getDealDetails", {"id": 987654})
+        still_alive = await client.call_tool("getCurrentUser", {})
+
+    assert not deals.is_error
+    assert len(deals.structured_content["data"]) == 2
+    assert all(deal["status"] == "open" for deal in deals.structured_content["data"])
+    assert json.loads(text_of(deals)) == deals.structured_content
+
+    assert not added.is_error, text_of(added)
+    note_id = added.structured_content["data"]["id"]
+    stored = component.run("getNote", {"id": note_id}, direct(pipedrive_sandbox))["data"]
+    assert stored["content"] == "Called from MCP" and stored["deal_id"] == 2
+
+    assert bad.is_error and "note.deal_id" in text_of(bad) and "integer" in text_of(bad)
+    assert unknown.is_error and "colour" in text_of(unknown)
+    assert missing.is_error and "404" in text_of(missing)
+    assert not still_alive.is_error  # errors came back as results; the server kept serving
+    assert pipedrive_sandbox.api_token not in text_of(missing)
+
+
+async def test_list_tools_page_with_a_cursor(pipedrive_sandbox: Any) -> None:
+    connection = direct(pipedrive_sandbox)
+    every = Component().run("getDeals", {"limit": 500}, connection)["data"]
+    users = Component().run("getUsers", {}, connection)["data"]
+    assert len(every) > 3 and len(users) >= 2
+    async with stdio_server(pipedrive_sandbox, "--page-size", "3") as client:
+        seen: list[int] = []
+        cursor = None
+        pages = 0
+        while True:
+            args: dict[str, Any] = {"cursor": cursor} if cursor else {}
+            page = await client.call_tool("getDeals", args)
+            assert not page.is_error, text_of(page)
+            assert len(page.structured_content["data"]) <= 3
+            seen += [deal["id"] for deal in page.structured_content["data"]]
+            pages += 1
+            cursor = page.structured_content["next_cursor"]
+            if cursor is None:
+                break
+        # A tool whose action returns the whole list is sliced here.
+        first_users = await client.call_tool("getUsers", {"limit": 1})
+        next_users = await client.call_tool(
+            "getUsers", {"cursor": first_users.structured_content["next_cursor"]}
+        )
+        too_many = await client.call_tool("getDeals", {"limit": 4})
+        forged = await client.call_tool("getDeals", {"cursor": "not-a-cursor"})
+
+    assert seen == [deal["id"] for deal in every]
+    assert pages == -(-len(every) // 3)
+    assert first_users.structured_content["data"] == users[:1]
+    assert next_users.structured_content["data"] == users[1:4]  # the page size, 3, without a limit
+    assert too_many.is_error and "limit" in text_of(too_many)
+    assert forged.is_error and "cursor" in text_of(forged)
+
+
+async def test_resources_give_ids_to_pick(pipedrive_sandbox: Any) -> None:
+    async with stdio_server(pipedrive_sandbox) as client:
+        listed = {str(r.uri) for r in (await client.list_resources()).resources}
+        pipelines = await client.read_resource("pipedrive://pipelines")
+        stages = await client.read_resource("pipedrive://stages")
+        deal_fields = await client.read_resource("pipedrive://fields/deal")
+    assert {"pipedrive://pipelines", "pipedrive://stages", "pipedrive://fields/deal"} <= listed
+    assert {"pipedrive://fields/person", "pipedrive://fields/organization"} <= listed
+    pipeline_ids = {p["id"] for p in json.loads(pipelines.contents[0].text)}
+    assert len(pipeline_ids) >= 2
+    assert {s["pipeline_id"] for s in json.loads(stages.contents[0].text)} == pipeline_ids
+    region = next(f for f in json.loads(deal_fields.contents[0].text) if f["name"] == "Region")
+    assert {o["label"] for o in region["options"]} == {"EMEA", "AMER", "APAC"}
+    assert len(region["key"]) == 40
+
+
+async def test_without_a_token_it_exits_with_one_line(pipedrive_sandbox: Any) -> None:
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIPEDRIVE_")}
+    env["PIPEDRIVE_CONFIG_DIR"] = "/nonexistent-pipedrive-config"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipedrive_connector.cli.main",
+            "mcp",
+            "--base-url",
+            pipedrive_sandbox.base_url,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode != 0
+    assert "credentials" in done.stderr and "Traceback" not in done.stderr
