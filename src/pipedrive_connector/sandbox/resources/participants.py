@@ -121,8 +121,7 @@ async def list_participants(request: Request) -> Response:
     start, limit = offset_window(request)
     rows = state.store.query(PARTICIPANT, where={"deal_id": deal["id"]}, offset=start, limit=limit + 1)
     page, pagination = offset_result(start, limit, rows)
-    people = [state.store.get("person", row["person_id"]) for row in page]
-    related = v1_shapes.related_objects(state.store, [p for p in people if p is not None])
+    related = v1_shapes.related_objects(state.store, page)  # the rows name their person and deal
     return ok(
         [v1_shape(state, row) for row in page],
         additional_data={"pagination": pagination},
