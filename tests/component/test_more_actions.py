@@ -3,6 +3,7 @@ reference data, customApiCall) through ``Component.run`` against the sandbox, in
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -222,6 +223,58 @@ def test_deal_participants_and_duplicate(
     assert copy["id"] != deal["id"] and copy["title"].startswith(deal["title"])
 
 
+# --- files ---------------------------------------------------------------------------------------
+
+
+def test_file_upload_download_update_delete(
+    connection: Connection, deal: dict[str, Any], tmp_path: Any
+) -> None:
+    payload = bytes(range(256)) * 40  # binary, not text
+    local = tmp_path / "quote.bin"
+    local.write_bytes(payload)
+    uploaded = _ok(run("uploadFile", {"file_path": str(local), "deal_id": deal["id"]}, connection))
+    assert (uploaded["deal_id"], uploaded["file_name"], uploaded["file_size"]) == (
+        deal["id"],
+        "quote.bin",
+        len(payload),
+    )
+    encoded = base64.b64encode(b"hello, note").decode()
+    note = _ok(run("addNote", {"note": {"content": "with a file", "deal_id": deal["id"]}}, connection))
+    second = _ok(
+        run(
+            "uploadFile",
+            {"content_base64": encoded, "file_name": "hello.txt", "note_id": note["id"]},
+            connection,
+        )
+    )
+    downloaded = _ok(run("downloadFile", {"id": uploaded["id"]}, connection))
+    assert base64.b64decode(downloaded["content_base64"]) == payload and downloaded["size"] == len(payload)
+    text = _ok(run("downloadFile", {"id": second["id"]}, connection))
+    assert base64.b64decode(text["content_base64"]) == b"hello, note"
+    assert _ok(run("getFile", {"id": second["id"]}, connection))["file_name"] == "hello.txt"
+    renamed = _ok(
+        run("updateFile", {"id": second["id"], "name": "Greeting", "description": "hi"}, connection)
+    )
+    assert renamed["name"] == "Greeting"
+    assert {uploaded["id"], second["id"]} <= set(_ids(run("getFiles", {"limit": 500}, connection)))
+    _ok(run("deleteFile", {"id": uploaded["id"]}, connection))
+    assert uploaded["id"] not in _ids(run("getFiles", {"limit": 500}, connection))
+
+
+@pytest.mark.anyio
+async def test_file_round_trip_on_the_async_client(pipedrive_sandbox: Any) -> None:
+    connection = Connection.api_key(pipedrive_sandbox.api_token, base_url=pipedrive_sandbox.base_url)
+    deal = await component.arun("addDeal", {"deal": {"title": "Async files"}}, connection)
+    encoded = base64.b64encode(b"\x00\xffasync").decode()
+    uploaded = await component.arun(
+        "uploadFile",
+        {"content_base64": encoded, "file_name": "a.bin", "deal_id": deal["data"]["id"]},
+        connection,
+    )
+    downloaded = await component.arun("downloadFile", {"id": uploaded["data"]["id"]}, connection)
+    assert downloaded["data"]["content_base64"] == encoded
+
+
 # --- leads ---------------------------------------------------------------------------------------
 
 
@@ -345,6 +398,17 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
     ("getCallLogs", {"limit": 0}, "limit"),
     ("addCallLog", {"to_phone_number": "1", "outcome": "connected", "start_time": "x"}, "end_time"),
     ("getGoals", {"type": "deals_lost"}, "type"),
+    ("uploadFile", {"deal_id": 1}, "file_path"),
+    ("uploadFile", {"file_path": "/tmp/x", "content_base64": "aGk=", "deal_id": 1}, "file_path"),
+    ("uploadFile", {"content_base64": "aGk=", "deal_id": 1}, "file_name"),
+    ("uploadFile", {"content_base64": "not base64!", "file_name": "a", "deal_id": 1}, "content_base64"),
+    ("uploadFile", {"content_base64": "aGk=", "file_name": "a"}, "deal_id"),
+    ("uploadFile", {"file_path": "/nonexistent/h14/file", "deal_id": 1}, "file_path"),
+    ("getFiles", {"include_deleted_files": "yes"}, "include_deleted_files"),
+    ("getFile", {"id": "../1"}, "id"),
+    ("downloadFile", {"id": 0}, "id"),
+    ("updateFile", {"id": 1, "name": ""}, "name"),
+    ("deleteFile", {"id": 1.5}, "id"),
     ("customApiCall", {"method": "GET", "path": "https://evil.example/v1/users"}, "path"),
     ("customApiCall", {"method": "GET", "path": "/v1/../../admin"}, "path"),
     ("customApiCall", {"method": "GET", "path": "/v1/%2e%2e/admin"}, "path"),

@@ -86,8 +86,14 @@ class AsyncPipedrive(AsyncResources):
         idempotent: bool | None = None,
         max_retries: int | None = None,
         timeout: TimeoutArg | object = DEFAULT,
+        files: Any = None,
+        raw: bool = False,
     ) -> dict[str, Any]:
-        """Send one API request (with waits and retries); returns Pipedrive's full JSON envelope."""
+        """Send one API request (with waits and retries); returns Pipedrive's full JSON envelope.
+
+        ``files`` sends a multipart upload (httpx's ``files=``, with ``data=`` as the other form
+        fields); with ``raw=True`` a success answer's ``data`` is the body's bytes (file downloads).
+        """
         core = self._core
         call = core.new_call(
             method,
@@ -99,6 +105,8 @@ class AsyncPipedrive(AsyncResources):
             idempotent=idempotent,
             max_retries=max_retries,
             timeout=timeout,
+            files=files,
+            raw=raw,
         )
         while True:
             wait = core.reserve(call)

@@ -77,6 +77,9 @@ class Call:
     waited: float = 0.0
     maybe_acted: bool = False
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # A multipart upload's files (httpx ``files=``), and whether a success answer is raw bytes (downloads).
+    files: Any = None
+    raw: bool = False
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,8 @@ class ClientCore:
         idempotent: bool | None,
         max_retries: int | None,
         timeout: TimeoutArg | object,
+        files: Any = None,
+        raw: bool = False,
     ) -> Call:
         verb = (method or "").strip().upper()
         if not verb.isalpha():
@@ -198,6 +203,8 @@ class ClientCore:
             idempotent=is_idempotent(verb, idempotent),
             policy=self.policy.with_overrides(max_retries=max_retries),
             timeout=timeout,
+            files=files,
+            raw=raw,
         )
 
     def build_request(self, http: httpx.Client | httpx.AsyncClient, call: Call) -> httpx.Request:
@@ -209,6 +216,7 @@ class ClientCore:
                 params=call.params,
                 json=call.json,
                 data=call.data,
+                files=call.files,
                 headers={"user-agent": USER_AGENT, "accept": "application/json"},
                 timeout=timeout,  # type: ignore[arg-type]
             )
@@ -234,6 +242,15 @@ class ClientCore:
         logger.debug("%s %s -> %s", call.method, redact_url(str(response.request.url)), status)
 
         if 200 <= status < 300:
+            if call.raw:
+                headers = response.headers
+                raw_info = {
+                    "content_type": headers.get("content-type"),
+                    "disposition": headers.get("content-disposition"),
+                }
+                return Decision(
+                    result={"success": True, "data": response.content, "additional_data": raw_info}
+                )
             if isinstance(body, dict):
                 if body.get("success") is False:
                     return Decision(

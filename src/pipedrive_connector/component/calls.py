@@ -17,6 +17,19 @@ class Call:
     path: str
     params: Mapping[str, Any] | None = None
     json: Any = None
+    # A multipart upload: form fields and files (httpx's ``data=``/``files=``); ``raw``: bytes back.
+    data: Mapping[str, Any] | None = None
+    files: Any = None
+    raw: bool = False
+
+    def transfer(self) -> dict[str, Any]:
+        """The client keywords of an upload or download (none for a JSON call)."""
+        extra: dict[str, Any] = {}
+        if self.files is not None:
+            extra.update(data=self.data, files=self.files)
+        if self.raw:
+            extra["raw"] = True
+        return extra
 
 
 @dataclass(frozen=True)
@@ -28,13 +41,29 @@ class Pause:
 
 class Requester(Protocol):
     def request(
-        self, method: str, path: str, *, params: dict[str, Any] | None = ..., json: Any = ...
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = ...,
+        json: Any = ...,
+        data: Any = ...,
+        files: Any = ...,
+        raw: bool = ...,
     ) -> dict[str, Any]: ...
 
 
 class AsyncRequester(Protocol):
     def request(
-        self, method: str, path: str, *, params: dict[str, Any] | None = ..., json: Any = ...
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = ...,
+        json: Any = ...,
+        data: Any = ...,
+        files: Any = ...,
+        raw: bool = ...,
     ) -> Awaitable[dict[str, Any]]: ...
 
 
@@ -62,7 +91,7 @@ def drive(flow: Flow[T], requester: Requester) -> T:
                 call = flow.send(None)
                 continue
             response = requester.request(
-                call.method, call.path, params=_clean_params(call.params), json=call.json
+                call.method, call.path, params=_clean_params(call.params), json=call.json, **call.transfer()
             )
             call = flow.send(response)
     except StopIteration as stop:
@@ -80,7 +109,11 @@ async def adrive(flow: Flow[T], requester: AsyncRequester) -> T:
                 continue
             try:
                 response = await requester.request(
-                    call.method, call.path, params=_clean_params(call.params), json=call.json
+                    call.method,
+                    call.path,
+                    params=_clean_params(call.params),
+                    json=call.json,
+                    **call.transfer(),
                 )
             except Exception as error:
                 call = flow.throw(error)

@@ -9,6 +9,7 @@ from pipedrive_connector.component.actions import (
     custom,
     deal_workflow,
     deals,
+    files,
     followers,
     leads,
     notes,
@@ -30,6 +31,7 @@ _ALL = (
     + activities.ACTIONS
     + notes.ACTIONS
     + products.ACTIONS
+    + files.ACTIONS
     + followers.ACTIONS
     + reference.ACTIONS
     + custom.ACTIONS

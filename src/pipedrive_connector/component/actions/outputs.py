@@ -120,3 +120,6 @@ def found(shape: dict[str, Any]) -> dict[str, Any]:
 def raw() -> dict[str, Any]:
     """Whatever Pipedrive answered (customApiCall)."""
     return _envelope(ANY)
+
+
+FILE = entity(("id", "integer"), ("name", "string"), ("file_name", "string"), ("file_size", "integer"))
