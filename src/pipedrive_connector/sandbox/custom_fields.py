@@ -17,6 +17,7 @@ FIELD_KIND = {
     "person": "personField",
     "organization": "organizationField",
     "product": "productField",
+    "project": "projectField",
 }
 FIELD_TYPES = (
     "address",
@@ -37,6 +38,7 @@ FIELD_TYPES = (
     "varchar_auto",
     "visible_to",
 )
+OPTION_TYPES = ("enum", "set")
 TEXT_TYPES = ("varchar", "varchar_auto", "text", "phone")
 ID_TYPES = ("user", "people", "org")
 SEARCHABLE_TYPES = ("address", "varchar", "text", "varchar_auto", "double", "monetary", "phone")
@@ -145,11 +147,22 @@ def merge(stored: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _current(definition: Record, value: Any) -> Any:
+    """``value`` without option ids the field no longer has (deleted options read as unset)."""
+    if value is None or definition["field_type"] not in OPTION_TYPES:
+        return value
+    known = _option_ids(definition)
+    if definition["field_type"] == "enum":
+        return value if value in known else None
+    kept = [item for item in value if item in known]
+    return kept or None
+
+
 def to_v2(defs: dict[str, Record], stored: dict[str, Any], *, option_labels: bool = False) -> dict[str, Any]:
     """Every custom field of the entity, null when unset (as API v2 answers)."""
     result: dict[str, Any] = {}
     for key, definition in defs.items():
-        value = stored.get(key)
+        value = _current(definition, stored.get(key))
         if value is not None and option_labels and definition["field_type"] in ("enum", "set"):
             labels = {int(option["id"]): option["label"] for option in definition.get("options") or []}
             if definition["field_type"] == "enum":
@@ -164,7 +177,7 @@ def to_v1(defs: dict[str, Record], stored: dict[str, Any], *, omit_unset: bool =
     """Flat v1 keys at the entity root (monetary adds ``<key>_currency``, ranges ``<key>_until``)."""
     result: dict[str, Any] = {}
     for key, definition in defs.items():
-        value = stored.get(key)
+        value = _current(definition, stored.get(key))
         field_type = definition["field_type"]
         if value is None:
             if omit_unset:

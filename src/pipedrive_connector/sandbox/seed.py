@@ -120,6 +120,22 @@ STANDARD_FIELDS: dict[str, list[tuple[str, str, str]]] = {
         ("add_time", "Add time", "date"),
         ("update_time", "Update time", "date"),
     ],
+    "projectField": [
+        ("title", "Title", "varchar"),
+        ("description", "Description", "text"),
+        ("status", "Status", "status"),
+        ("board_id", "Board", "projects_board"),
+        ("phase_id", "Phase", "projects_phase"),
+        ("owner_id", "Owner", "user"),
+        ("start_date", "Start date", "date"),
+        ("end_date", "End date", "date"),
+        ("deal_ids", "Deals", "deals"),
+        ("person_ids", "Contact persons", "people"),
+        ("org_ids", "Organizations", "org"),
+        ("label_ids", "Labels", "set"),
+        ("add_time", "Add time", "date"),
+        ("update_time", "Update time", "date"),
+    ],
 }
 FIELD_KIND_OF = {
     "deal": "dealField",
@@ -277,7 +293,7 @@ def _seed_account(state: SandboxState, now_dt: datetime) -> None:
         )
     for kind, fields in STANDARD_FIELDS.items():
         for key, label, field_type in fields:
-            options = ["open", "won", "lost", "deleted"] if key == "status" else None
+            options = ["open", "won", "lost", "deleted"] if (kind, key) == ("dealField", "status") else None
             make_field(
                 store,
                 kind,

@@ -1,10 +1,15 @@
-"""dealFields, personFields, organizationFields, productFields (v1): list (paginated), get, add, update,
-delete; v2 list and get."""
+"""The ``*Fields`` resources of every entity kind, from one table (FIELD_RESOURCES).
+
+v1: list (paginated), get, add, update, delete and bulk delete (``?ids=``) where the v1 spec has them;
+v2 (fields_v2.py): list, get, create, update, delete and options where the v2 spec has them.
+Standard fields come from the seed (seed.STANDARD_FIELDS); noteFields are served with the notes.
+"""
 
 from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -15,18 +20,53 @@ from pipedrive_connector.sandbox import timefmt
 from pipedrive_connector.sandbox.custom_fields import FIELD_TYPES
 from pipedrive_connector.sandbox.engine import spec_data
 from pipedrive_connector.sandbox.errors import ApiError, bad_request
-from pipedrive_connector.sandbox.pagination import cursor_page, offset_page
+from pipedrive_connector.sandbox.pagination import offset_page
+from pipedrive_connector.sandbox.resources import fields_v2
 from pipedrive_connector.sandbox.resources.common import ok, principal, sandbox, v1_routes, v2_route
+from pipedrive_connector.sandbox.resources.fields_v2 import V2Fields
 from pipedrive_connector.sandbox.seed import make_field
 from pipedrive_connector.sandbox.store import Record
 from pipedrive_connector.sandbox.validation import coerce_v1_bool, path_int, read_v1_body
 
-RESOURCES = {
-    "dealFields": "dealField",
-    "personFields": "personField",
-    "organizationFields": "organizationField",
-    "productFields": "productField",
-}
+V1_CRUD = ("list", "get", "add", "update", "delete", "bulk_delete")
+V2_CRUD = ("list", "get", "add", "update", "delete", "options")
+DEAL_NAMESPACES = ("ui_visibility", "important_fields", "required_fields")
+
+
+@dataclass(frozen=True)
+class FieldResource:
+    """One ``*Fields`` resource: its path, what v1 and v2 serve, and the v2 rules (with its kind)."""
+
+    path: str
+    v1: tuple[str, ...]
+    v2: tuple[str, ...]
+    v2_spec: V2Fields
+
+
+FIELD_RESOURCES = (
+    FieldResource(
+        "dealFields", V1_CRUD, V2_CRUD,
+        V2Fields(
+            "dealField", DEAL_NAMESPACES,
+            ui_keys=(
+                "add_visible_flag", "details_visible_flag",
+                "projects_detail_visible_flag", "show_in_pipelines",
+            ),
+            extra_body=("important_fields", "required_fields", "description"),
+        ),
+    ),
+    FieldResource("personFields", V1_CRUD, V2_CRUD, V2Fields("personField", DEAL_NAMESPACES)),
+    FieldResource("organizationFields", V1_CRUD, V2_CRUD, V2Fields("organizationField", DEAL_NAMESPACES)),
+    FieldResource(
+        "productFields", V1_CRUD, V2_CRUD, V2Fields("productField", ("ui_visibility",), extra_body=())
+    ),
+    # Served as definitions even where no project uses them yet.
+    FieldResource("projectFields", (), V2_CRUD, V2Fields("projectField", DEAL_NAMESPACES)),
+    # Activities have standard fields only.
+    FieldResource(
+        "activityFields", ("list",), ("list", "get"), V2Fields("activityField", ("ui_visibility",))
+    ),
+)  # fmt: skip
 FIELD_NOT_FOUND = ApiError(
     410, "The field is not found", body={"success": False, "error": "The field is not found"}
 )
@@ -137,43 +177,6 @@ def make_delete(kind: str) -> Any:
     return delete_field
 
 
-def field_v2(record: Record) -> dict[str, Any]:
-    """A field definition in the API v2 shape (``field_code``, ``field_name``, ``is_custom_field``...)."""
-    options = record.get("options")
-    return {
-        "field_name": record["name"],
-        "field_code": record["key"],
-        "description": None,
-        "field_type": record["field_type"],
-        "options": [{"id": o["id"], "label": o["label"], "color": None} for o in options]
-        if options
-        else None,
-        "subfields": None,
-        "is_custom_field": bool(record.get("edit_flag")),
-        "is_optional_response_field": False,
-    }
-
-
-def make_list_v2(kind: str) -> Any:
-    async def list_fields(request: Request) -> Response:
-        items = [f for f in sandbox(request).store.all(kind) if f.get("active_flag", True)]
-        page, cursor = cursor_page(request, items, sort_fields=("id",))
-        return ok([field_v2(f) for f in page], additional_data={"next_cursor": cursor})
-
-    return list_fields
-
-
-def make_get_v2(kind: str) -> Any:
-    async def get_field(request: Request) -> Response:
-        code = request.path_params["field_code"]
-        for field in sandbox(request).store.all(kind):
-            if field["key"] == code and field.get("active_flag", True):
-                return ok(field_v2(field))
-        raise ApiError(404, "Field not found", error_info="Object was not found.")
-
-    return get_field
-
-
 async def list_lead_fields(request: Request) -> Response:
     """Lead fields: the lead's own standard fields plus the deal custom fields leads inherit."""
     state = sandbox(request)
@@ -195,23 +198,65 @@ LEAD_STANDARD_KEYS = (
 )
 
 
-def routes() -> list[BaseRoute]:
-    result: list[BaseRoute] = [
-        *v1_routes("/leadFields", list_lead_fields, ["GET"]),
-        # Activity fields: standard ones only (activities have no custom fields here).
-        *v1_routes("/activityFields", make_list("activityField"), ["GET"]),
-    ]
-    for resource, kind in RESOURCES.items():
-        result += [
-            *v1_routes(f"/{resource}", make_list(kind), ["GET"]),
-            # The spec's status: 200 for deal/person/organization fields, 201 for product fields.
-            *v1_routes(
-                f"/{resource}", make_add(kind, spec_data.response_status(f"POST /v1/{resource}")), ["POST"]
-            ),
-            *v1_routes(f"/{resource}/{{id}}", make_get(kind), ["GET"]),
-            *v1_routes(f"/{resource}/{{id}}", make_update(kind), ["PUT"]),
-            *v1_routes(f"/{resource}/{{id}}", make_delete(kind), ["DELETE"]),
-            v2_route(f"/{resource}", make_list_v2(kind), ["GET"]),
-            v2_route(f"/{resource}/{{field_code}}", make_get_v2(kind), ["GET"]),
+def make_bulk_delete(kind: str) -> Any:
+    async def delete_fields(request: Request) -> Response:
+        state = sandbox(request)
+        raw = request.query_params.get("ids", "")
+        try:
+            ids = [int(part) for part in raw.split(",") if part.strip()]
+        except ValueError:
+            raise bad_request("Invalid value for 'ids': expected comma-separated field ids") from None
+        if not ids:
+            raise bad_request("Parameter 'ids' is required: comma-separated field ids")
+        records = [state.store.get(kind, field_id) for field_id in ids]
+        missing = [
+            i for i, r in zip(ids, records, strict=True) if r is None or not r.get("active_flag", True)
         ]
+        if missing:
+            raise ApiError(
+                404, f"Fields not found: {', '.join(map(str, missing))}", error_info="Object was not found."
+            )
+        system = [i for i, r in zip(ids, records, strict=True) if r is not None and not r.get("edit_flag")]
+        if system:
+            raise ApiError(403, f"Standard fields cannot be deleted: {', '.join(map(str, system))}")
+        for record in records:
+            if record is not None:
+                state.store.put(kind, dict(record, active_flag=False))
+        return ok({"id": ids})
+
+    return delete_fields
+
+
+V1_HANDLERS = {
+    "list": ("", ["GET"], make_list),
+    "bulk_delete": ("", ["DELETE"], make_bulk_delete),
+    "get": ("/{id}", ["GET"], make_get),
+    "update": ("/{id}", ["PUT"], make_update),
+    "delete": ("/{id}", ["DELETE"], make_delete),
+}
+V2_HANDLERS = {
+    "list": ("", ["GET"], fields_v2.make_list),
+    "add": ("", ["POST"], fields_v2.make_add),
+    "options": ("/{field_code}/options", ["POST", "PATCH", "DELETE"], fields_v2.make_options),
+    "get": ("/{field_code}", ["GET"], fields_v2.make_get),
+    "update": ("/{field_code}", ["PATCH"], fields_v2.make_update),
+    "delete": ("/{field_code}", ["DELETE"], fields_v2.make_delete),
+}
+
+
+def routes() -> list[BaseRoute]:
+    result: list[BaseRoute] = [*v1_routes("/leadFields", list_lead_fields, ["GET"])]
+    for resource in FIELD_RESOURCES:
+        kind = resource.v2_spec.kind
+        for operation in resource.v1:
+            if operation == "add":
+                # The spec's status: 200 for deal/person/organization fields, 201 for product fields.
+                status = spec_data.response_status(f"POST /v1/{resource.path}")
+                result += v1_routes(f"/{resource.path}", make_add(kind, status), ["POST"])
+            else:
+                suffix, methods, factory = V1_HANDLERS[operation]
+                result += v1_routes(f"/{resource.path}{suffix}", factory(kind), methods)
+        for operation in resource.v2:
+            suffix, methods, v2_factory = V2_HANDLERS[operation]
+            result.append(v2_route(f"/{resource.path}{suffix}", v2_factory(resource.v2_spec), methods))
     return result
