@@ -46,8 +46,10 @@ from pipedrive_connector.sandbox.resources import (
     participants,
     persons,
     pipeline_statistics,
+    permissions,
+    persons,
     pipelines,
-    product_images,
+    product_images,X
     products,
     project_boards,
     projects,
