@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# Fixtures are imported by name, so their use as test parameters "redefines" them.
+# ruff: noqa: F811
+from _extras_fixtures import ExtrasSandbox, Receiver, _extras_server, extras, receiver  # noqa: F401
 from sandbox_testkit import Api
 
 from pipedrive_connector.sandbox.engine import spec_data
@@ -198,3 +201,18 @@ def test_permission_sets_and_their_assignments(api: Api) -> None:
     assert len(_data(api.get(f"/v1/permissionSets/{SALES_REGULAR}/assignments"))) == 3
     assert api.get("/v1/permissionSets/nope").status_code == 404
     assert api.get("/v1/permissionSets/nope/assignments").status_code == 404
+
+
+def test_user_webhooks_on_add_and_deactivate(extras: ExtrasSandbox, receiver: Receiver) -> None:
+    extras.add_webhook(receiver.url, event_action="*", event_object="user", version="1.0")
+    extras.add_webhook(receiver.url, event_action="*", event_object="user", version="2.0")
+    user = _data(extras.api.post("/v1/users", json={"email": "hooked@sandbox.example"}))
+    assert extras.api.put(f"/v1/users/{user['id']}", json={"active_flag": False}).status_code == 200
+    extras.flush()
+    v1 = [b for b in receiver.bodies() if b.get("v") == 1]
+    v2 = [b for b in receiver.bodies() if b.get("meta", {}).get("version") == "2.0"]
+    assert [b["event"] for b in v1] == ["added.user", "updated.user"]
+    assert v1[0]["current"][0]["email"] == "hooked@sandbox.example"  # user events carry lists
+    assert v1[1]["previous"][0]["active_flag"] is True and v1[1]["current"][0]["active_flag"] is False
+    assert [b["meta"]["action"] for b in v2] == ["create", "change"]
+    assert v2[1]["data"]["active_flag"] is False and v2[1]["previous"]["active_flag"] is True

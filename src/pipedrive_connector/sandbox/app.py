@@ -44,12 +44,11 @@ from pipedrive_connector.sandbox.resources import (
     org_relationships,
     organizations,
     participants,
-    persons,
-    pipeline_statistics,
     permissions,
     persons,
+    pipeline_statistics,
     pipelines,
-    product_images,X
+    product_images,
     products,
     project_boards,
     projects,
@@ -81,6 +80,7 @@ def api_routes() -> list[BaseRoute]:
         *deal_terms.routes(),  # "/deals/installments" before "/deals/{id}"
         *users.routes(),
         *roles.routes(),
+        *permissions.routes(),
         *account.routes(),
         *deal_tools.routes(),  # "/deals/summary", "/deals/timeline" before "/deals/{id}"
         *followers.routes(),

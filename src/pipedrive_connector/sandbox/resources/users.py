@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -11,8 +11,9 @@ from starlette.routing import BaseRoute
 
 from pipedrive_connector.sandbox import timefmt
 from pipedrive_connector.sandbox.errors import ApiError, bad_request
-from pipedrive_connector.sandbox.resources.common import now_iso, ok, principal, sandbox, v1_routes
+from pipedrive_connector.sandbox.resources.common import now_iso, ok, principal, publish, sandbox, v1_routes
 from pipedrive_connector.sandbox.serializers.v1 import user_v1
+from pipedrive_connector.sandbox.store import Record
 from pipedrive_connector.sandbox.validation import (
     coerce_v1_bool,
     coerce_v1_str,
@@ -20,6 +21,9 @@ from pipedrive_connector.sandbox.validation import (
     query_choice,
     read_v1_body,
 )
+
+if TYPE_CHECKING:
+    from pipedrive_connector.sandbox.state import SandboxState
 
 USER_NOT_FOUND_MESSAGE = "User not found or not accessible."
 USER_NOT_FOUND: dict[str, object] = {"success": False, "error": USER_NOT_FOUND_MESSAGE}
@@ -31,11 +35,16 @@ async def list_users(request: Request) -> Response:
     return ok([dict(user_v1(user), is_you=user["id"] == me) for user in state.store.all("user")])
 
 
-async def get_user(request: Request) -> Response:
-    state = sandbox(request)
+def load_user(state: SandboxState, request: Request) -> Record:
+    """The user of the path's ``id``, or Pipedrive's 404 for users."""
     user = state.store.get("user", path_int(request))
     if user is None:
         raise ApiError(404, USER_NOT_FOUND_MESSAGE, body=dict(USER_NOT_FOUND))
+    return user
+
+
+async def get_user(request: Request) -> Response:
+    user = load_user(sandbox(request), request)
     return ok(dict(user_v1(user), is_you=user["id"] == principal(request).user_id))
 
 
@@ -74,7 +83,8 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 async def add_user(request: Request) -> Response:
     """``POST /v1/users``: a new (invited) user; ``access`` defaults to a regular sales user."""
-    from pipedrive_connector.sandbox.resources.roles import TOP_ROLE, access_entries
+    from pipedrive_connector.sandbox.resources.permissions import access_entries
+    from pipedrive_connector.sandbox.resources.roles import TOP_ROLE
 
     state = sandbox(request)
     body = await read_v1_body(request)
@@ -115,15 +125,25 @@ async def add_user(request: Request) -> Response:
             "is_deleted": False,
         }
         state.store.put("user", user)
-    return ok(dict(user_v1(user), is_you=False))
+    shaped = dict(user_v1(user), is_you=False)
+    publish(
+        state,
+        request,
+        "user",
+        "create",
+        user["id"],
+        current_v1=shaped,
+        previous_v1=None,
+        current_v2=shaped,
+        previous_v2=None,
+    )
+    return ok(shaped)
 
 
 async def update_user(request: Request) -> Response:
     """``PUT /v1/users/{id}``: (de)activate a user (``active_flag``, required)."""
     state = sandbox(request)
-    user = state.store.get("user", path_int(request))
-    if user is None:
-        raise ApiError(404, USER_NOT_FOUND_MESSAGE, body=dict(USER_NOT_FOUND))
+    user = load_user(state, request)
     body = await read_v1_body(request)
     active = coerce_v1_bool("active_flag", body.get("active_flag"))
     if active is None:
@@ -131,9 +151,22 @@ async def update_user(request: Request) -> Response:
     me = principal(request).user_id
     if not active and user["id"] == me:
         raise bad_request("You cannot deactivate yourself")
+    before = dict(user_v1(user), is_you=user["id"] == me)
     user = {**user, "active_flag": active, "modified": timefmt.v1(now_iso(state))}
     state.store.put("user", user)
-    return ok(dict(user_v1(user), is_you=user["id"] == me))
+    shaped = dict(user_v1(user), is_you=user["id"] == me)
+    publish(
+        state,
+        request,
+        "user",
+        "change",
+        user["id"],
+        current_v1=shaped,
+        previous_v1=before,
+        current_v2=shaped,
+        previous_v2=before,
+    )
+    return ok(shaped)
 
 
 def routes() -> list[BaseRoute]:
