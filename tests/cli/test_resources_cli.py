@@ -263,3 +263,25 @@ def test_actions_list_groups_by_resource(cli: Any) -> None:
     table = cli("actions", "list")
     assert table.exit_code == 0 and "notes (5 actions" in table.stdout and "destructive" in table.stdout
     assert cli("actions", "list", "--resource", "planets").exit_code == 2
+
+
+def test_files_upload_download_rename_delete(cli: Any, tmp_path: Path) -> None:
+    deal = _json(cli("deals", "add", "--set", "title=Filed deal", "--json"))
+    local = tmp_path / "contract.pdf"
+    local.write_bytes(b"%PDF-1.4\n" + bytes(range(256)))
+    uploaded = _json(cli("files", "upload", str(local), "-p", f"deal_id={deal['id']}", "--json"))
+    assert (uploaded["file_name"], uploaded["deal_id"]) == ("contract.pdf", deal["id"])
+    target = tmp_path / "back.pdf"
+    done = cli("files", "download", str(uploaded["id"]), "--output", str(target))
+    assert done.exit_code == 0, done.stderr
+    assert target.read_bytes() == local.read_bytes()
+    assert (
+        _json(cli("files", "rename", str(uploaded["id"]), "-p", "name=Signed", "--json"))["name"] == "Signed"
+    )
+    assert uploaded["id"] in [f["id"] for f in _json(cli("files", "list", "--json"))]
+    assert cli("files", "delete", str(uploaded["id"])).exit_code == 0
+    unattached = cli("files", "upload", str(local))
+    assert unattached.exit_code == 2 and "deal_id" in unattached.stderr
+    missing = cli("files", "upload", str(tmp_path / "nope.bin"), "-p", "deal_id=1")
+    assert missing.exit_code == 2 and "no such file" in missing.stderr and "Traceback" not in missing.output
+    assert cli("files", "add").exit_code == 2  # files are uploaded, not added

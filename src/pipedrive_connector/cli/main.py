@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "persons": ("resources_cmd", "List, read, create, change, delete and search persons."),
     "activities": ("resources_cmd", "List, read, create, change and delete activities."),
     "notes": ("resources_cmd", "List, read, create, change and delete notes."),
+    "files": ("resources_cmd", "Upload, download, list, read, rename and delete files."),
     "products": ("resources_cmd", "List, read, create, change, delete and search products."),
     "triggers": (
         "triggers_cmd",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -87,6 +88,7 @@ def _followers(object_type: str) -> tuple[Verb, ...]:
 class ResourceCommands:
     name: str
     singular: str
+    # The actions behind list/get/add/update/delete; "" when the resource has no such command.
     list_action: str
     get_action: str
     add_action: str
@@ -96,6 +98,7 @@ class ResourceCommands:
     columns: tuple[Column, ...]
     id_is_text: bool = False
     verbs: tuple[Verb, ...] = ()
+    summary: str = ""  # the group's help, when "List, read, create ..." does not fit
 
 
 RESOURCES = (
@@ -241,6 +244,27 @@ RESOURCES = (
         ),
     ),
     ResourceCommands(
+        "files",
+        "file",
+        "getFiles",
+        "getFile",
+        "",
+        "",
+        "deleteFile",
+        None,
+        (
+            ("id", lambda r: r.get("id")),
+            ("name", lambda r: r.get("name")),
+            ("file", lambda r: r.get("file_name")),
+            ("size", lambda r: r.get("file_size")),
+            ("deal", lambda r: r.get("deal_id")),
+            ("person", lambda r: r.get("person_id")),
+            ("organization", lambda r: r.get("org_id")),
+        ),
+        verbs=(Verb("upload", "uploadFile", "file_path"), Verb("rename", "updateFile")),
+        summary="Upload, download, list, read, rename and delete files.",
+    ),
+    ResourceCommands(
         "products",
         "product",
         "getProducts",
@@ -347,7 +371,7 @@ def _build(resource: ResourceCommands) -> typer.Typer:
         if resource.search_action
         else ("List, read, create, change and delete")
     )
-    app = typer.Typer(help=f"{verbs} {resource.name}.", no_args_is_help=True)
+    app = typer.Typer(help=resource.summary or f"{verbs} {resource.name}.", no_args_is_help=True)
     id_help = f"The {resource.singular}'s id" + (" (UUID)." if resource.id_is_text else ".")
 
     def parse_id(value: str) -> Any:
@@ -512,7 +536,44 @@ def _build(resource: ResourceCommands) -> typer.Typer:
 
     for verb in resource.verbs:
         _add_verb(app, verb, parse_id)
+    missing = {
+        command
+        for command, action in (
+            ("list", resource.list_action),
+            ("get", resource.get_action),
+            ("add", resource.add_action),
+            ("update", resource.update_action),
+            ("delete", resource.delete_action),
+        )
+        if not action
+    }
+    app.registered_commands = [c for c in app.registered_commands if c.name not in missing]
+    if resource.name == "files":
+        app.command("download")(connection_options()(download))
     return app
+
+
+def download(
+    file_id: int = typer.Argument(..., min=1, help="The file's id."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Where to write the bytes (default: the file's name in this folder)."
+    ),
+    *,
+    conn: ConnectionFlags,
+) -> None:
+    """Download a file's bytes (downloadFile) and write them to a local file."""
+    import base64
+
+    with errors_as_messages():
+        component = _component()
+        connection = conn.connection()
+        details = component.run("getFile", {"id": file_id}, connection).get("data") or {}
+        data = component.run("downloadFile", {"id": file_id}, connection).get("data") or {}
+        content = base64.b64decode(data.get("content_base64") or "")
+        name = Path(str(details.get("file_name") or f"file-{file_id}")).name  # never a path from the server
+        target = output if output is not None else Path(name)
+        target.write_bytes(content)
+    typer.echo(f"wrote {len(content)} bytes to {target}")
 
 
 # The columns a verb's list shows first (its rows have whatever shape the action returns).
