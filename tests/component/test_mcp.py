@@ -17,7 +17,7 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.shared.exceptions import MCPError
 
 from pipedrive_connector.component import Component, Connection
-from pipedrive_connector.component.mcp import tool_kind
+from pipedrive_connector.component.mcp import ActionTool, ToolKind, tool_kind
 
 pytestmark = pytest.mark.anyio
 
@@ -187,3 +187,38 @@ async def test_without_a_token_it_exits_with_one_line(pipedrive_sandbox: Any) ->
     )
     assert done.returncode != 0
     assert "credentials" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_kinds_come_from_the_attributes_else_from_the_name() -> None:
+    assert tool_kind({"name": "getThing", "read_only": False, "destructive": False}) == ToolKind(False, False)
+    assert tool_kind({"name": "addThing", "read_only": False, "destructive": True}) == ToolKind(False, True)
+    # An entry without the attributes: delete/remove/merge destroy, get/search/find read.
+    assert tool_kind({"name": "deleteThing"}) == ToolKind(read_only=False, destructive=True)
+    assert tool_kind({"name": "mergeThings"}) == ToolKind(read_only=False, destructive=True)
+    assert tool_kind({"name": "removeThing"}) == ToolKind(read_only=False, destructive=True)
+    assert tool_kind({"name": "searchThings"}) == ToolKind(read_only=True, destructive=False)
+    assert tool_kind({"name": "findThing"}) == ToolKind(read_only=True, destructive=False)
+    assert tool_kind({"name": "addThing"}) == ToolKind(read_only=False, destructive=False)
+    assert tool_kind({"name": "getaway"}) == ToolKind(read_only=False, destructive=False)
+
+
+async def test_an_output_that_breaks_its_schema_is_reported_not_dropped() -> None:
+    entry = {
+        "name": "deleteThing",
+        "title": "Delete a thing",
+        "description": "",
+        "input_schema": {"type": "object", "properties": {"id": {"type": "integer"}}},
+        "output_schema": {
+            "type": "object",
+            "properties": {"data": {"type": "object", "properties": {"id": {"type": "integer"}}}},
+        },
+    }
+    tool = ActionTool.from_entry(entry)
+
+    async def run(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        return {"success": True, "data": {"id": True}}
+
+    result = await tool.call({"id": 1}, run)
+    assert result.is_error and result.structured_content is None
+    text = text_of(result)
+    assert "deleteThing ran" in text and "data.id" in text and '"id":true' in text

@@ -15,10 +15,11 @@ import copy
 import json
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import mcp_types as types
+from jsonschema import Draft202012Validator
 
 from pipedrive_connector.client.errors import PipedriveError
 from pipedrive_connector.component.errors import ComponentError, ValidationError
@@ -137,6 +138,8 @@ class ActionTool:
     paging: Paging
     page_size: int
     tool: types.Tool
+    # A jsonschema validator of tool.output_schema (None without one).
+    output_checker: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_entry(cls, entry: Mapping[str, Any], page_size: int = PAGE_SIZE) -> ActionTool:
@@ -158,7 +161,8 @@ class ActionTool:
                 open_world_hint=True,
             ),
         )
-        return cls(entry["name"], kind, paging, page_size, tool)
+        checker = Draft202012Validator(tool.output_schema) if tool.output_schema is not None else None
+        return cls(entry["name"], kind, paging, page_size, tool, checker)
 
     def _limit(self, arguments: dict[str, Any]) -> int:
         limit = arguments.pop("limit", None)
@@ -180,9 +184,26 @@ class ActionTool:
         except ComponentError as error:
             return _error(str(error))
         text = json.dumps(output, ensure_ascii=False, separators=(",", ":"))
+        mismatch = self._output_mismatch(output)
+        if mismatch:
+            # Clients reject structured content that breaks the declared schema; the agent must still
+            # learn that the action ran (a delete must not be retried), so the output goes in the text.
+            return _error(
+                f"{self.name} ran, but its output does not match its output schema ({mismatch}): {text}"
+            )
         return types.CallToolResult(
             content=[types.TextContent(type="text", text=text)], structured_content=output
         )
+
+    def _output_mismatch(self, output: dict[str, Any]) -> str | None:
+        """Where ``output`` breaks the tool's output schema (``data.id: ...``), or None."""
+        if self.output_checker is None:
+            return None
+        error = next(iter(self.output_checker.iter_errors(output)), None)
+        if error is None:
+            return None
+        where = ".".join(str(part) for part in error.absolute_path) or "output"
+        return f"{where}: {error.message}"
 
     async def _run(self, arguments: dict[str, Any], run: Run) -> dict[str, Any]:
         if self.paging == "none":
