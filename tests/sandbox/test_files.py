@@ -12,6 +12,7 @@ from sandbox_testkit import Api, make_api
 
 from pipedrive_connector.sandbox.engine import spec_data
 from pipedrive_connector.sandbox.resources import blobs
+from pipedrive_connector.sandbox.seed import seeded_uuid
 
 # Spans several stored chunks and ends inside one.
 BIG = os.urandom(2 * blobs.CHUNK_BYTES + 12345)
@@ -270,3 +271,12 @@ def test_call_log_recording(empty_api: Api) -> None:
     rows = _blob_rows(api)
     api.delete(f"/v1/callLogs/{log['id']}")
     assert _blob_rows(api) == rows - 1
+
+
+def test_reset_drops_uploaded_bytes(api: Api) -> None:
+    seeded = _blob_rows(api)
+    assert _upload(api, BIG, lead_id=seeded_uuid("lead:Hooli data team")).json()["data"]["lead_name"]
+    assert _blob_rows(api) > seeded
+    assert api.client.post("/_sandbox/reset", json={"seed": "demo"}).status_code == 200
+    assert _blob_rows(api) == seeded
+    assert len(api.get("/v1/files").json()["data"]) == 1
