@@ -13,13 +13,15 @@ from pipedrive_connector.component import Component
 from pipedrive_connector.triggers import TRIGGERS
 
 # The demo's actions beyond the seed's 20: updateDeal, updateOrganization, updatePerson, addActivity,
-# then a note, a product and a stage change on the deal.
+# then a note, a product, a file (up and down) and a stage change on the deal.
 DEMO_EXTRAS = (
     "addNote",
     "getNotes",
     "addProduct",
     "addProductToDeal",
     "getDealProducts",
+    "uploadFile",
+    "downloadFile",
     "getStages",
     "moveDealToStage",
 )

@@ -6,6 +6,7 @@ No account and no network beyond loopback: the sandbox and the webhook receiver 
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import secrets
 import time
@@ -309,7 +310,8 @@ def _other_stage(deal: dict[str, Any]) -> Callable[[dict[str, Any]], str]:
 
 
 def run_deal_extras(s: Scenario, added_deal: dict[str, Any], tag: str) -> dict[str, Any]:
-    """A note on the deal, a product on the deal, and a stage change (fires dealStageChanged)."""
+    """A note, a product and a file on the deal (uploaded, then downloaded), and a stage change
+    (fires dealStageChanged)."""
     ids: dict[str, Any] = {}
     deal_id = _id(added_deal)
     needs = (("deal", deal_id),)
@@ -333,6 +335,16 @@ def run_deal_extras(s: Scenario, added_deal: dict[str, Any], tag: str) -> dict[s
         (*needs, ("product", ids["product"])),
     )
     s.run("getDealProducts", {"deal_id": deal_id}, _listed, needs)
+    quote = f"Quote for deal {deal_id} ({tag})".encode()
+    encoded = base64.b64encode(quote).decode("ascii")
+    uploaded = s.run(
+        "uploadFile",
+        {"content_base64": encoded, "file_name": f"quote-{tag}.txt", "deal_id": deal_id},
+        _is("file_size", len(quote)),
+        needs,
+    )
+    ids["file"] = _id(uploaded)
+    s.run("downloadFile", {"id": ids["file"]}, _is("content_base64", encoded), (("file", ids["file"]),))
     deal = dict(added_deal.get("data") or {})
     s.run("getStages", {"pipeline_id": deal.get("pipeline_id")}, _other_stage(deal), needs)
     s.run(
