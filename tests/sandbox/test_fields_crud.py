@@ -321,3 +321,21 @@ def test_v1_field_created_is_usable_as_a_hash_key_on_a_deal(api: Api) -> None:
     deal = api.post("/v1/deals", json={"title": "Gate", key: option}).json()["data"]
     assert deal[key] == str(option)
     assert api.get(f"/api/v2/deals/{deal['id']}").json()["data"]["custom_fields"][key] == option
+
+
+def test_v2_only_settings_stay_out_of_v1_shapes(api: Api) -> None:
+    stage = api.get("/api/v2/stages").json()["data"][0]["id"]
+    field = _create(
+        api, "dealFields", field_name="Gate", field_type="text",
+        ui_visibility={"projects_detail_visible_flag": True},
+        required_fields={"enabled": True, "stage_ids": [stage]},
+    )  # fmt: skip
+    v1 = next(
+        f
+        for f in api.get("/v1/dealFields", params={"limit": 500}).json()["data"]
+        if f["key"] == field["field_code"]
+    )
+    assert v1["mandatory_flag"] is True and not [key for key in v1 if key.startswith("_")]
+    assert api.get(f"/v1/dealFields/{v1['id']}").json()["data"] == v1
+    leads = api.get("/v1/leadFields", params={"limit": 500}).json()["data"]
+    assert next(f for f in leads if f["key"] == field["field_code"]) == v1

@@ -98,18 +98,23 @@ def _options(raw: Any) -> list[str]:
     return labels
 
 
+def field_v1(record: Record) -> Record:
+    """The stored definition without the v2-only settings (``_``-prefixed keys; see fields_v2)."""
+    return {key: value for key, value in record.items() if not key.startswith("_")}
+
+
 def make_list(kind: str) -> Any:
     async def list_fields(request: Request) -> Response:
         items = [f for f in sandbox(request).store.all(kind) if f.get("active_flag", True)]
         page, pagination = offset_page(request, items)
-        return ok(page, additional_data={"pagination": pagination})
+        return ok([field_v1(f) for f in page], additional_data={"pagination": pagination})
 
     return list_fields
 
 
 def make_get(kind: str) -> Any:
     async def get_field(request: Request) -> Response:
-        return ok(_load(request, kind))
+        return ok(field_v1(_load(request, kind)))
 
     return get_field
 
@@ -132,7 +137,7 @@ def make_add(kind: str, status: int = 200) -> Any:
         if "add_visible_flag" in body:
             record["add_visible_flag"] = bool(coerce_v1_bool("add_visible_flag", body["add_visible_flag"]))
             state.store.put(kind, record)
-        return ok(record, status=status)
+        return ok(field_v1(record), status=status)
 
     return add_field
 
@@ -158,7 +163,7 @@ def make_update(kind: str) -> Any:
             record["add_visible_flag"] = bool(coerce_v1_bool("add_visible_flag", body["add_visible_flag"]))
         record["update_time"] = timefmt.v1(timefmt.iso(state.clock.now()))
         state.store.put(kind, record)
-        return ok(record)
+        return ok(field_v1(record))
 
     return update_field
 
@@ -183,7 +188,7 @@ async def list_lead_fields(request: Request) -> Response:
     standard = [f for f in state.store.all("dealField") if f["key"] in LEAD_STANDARD_KEYS]
     custom = [f for f in state.store.all("dealField") if f.get("edit_flag") and f.get("active_flag", True)]
     page, pagination = offset_page(request, standard + custom)
-    return ok(page, additional_data={"pagination": pagination})
+    return ok([field_v1(f) for f in page], additional_data={"pagination": pagination})
 
 
 LEAD_STANDARD_KEYS = (
