@@ -5,15 +5,24 @@ and search endpoints to 10 per 2 s. The limiter hands out send slots so that no 
 start in any window, pauses everyone until ``x-ratelimit-reset`` when ``x-ratelimit-remaining`` hits
 0, and after a 429 until the server's ``Retry-After``. ``reserve`` only computes a delay under a
 lock; the caller sleeps (``time.sleep`` or ``anyio.sleep``), so threads and tasks share one state.
+
+With ``PIPEDRIVE_LIMITER_URL=redis://...`` (or ``use_shared_limiter(url)``) the windows live in
+Redis instead, so that several processes using one credential share them: each reservation, learned
+limit and pause is one Lua script (atomic, on Redis's clock, as process clocks differ). A reservation
+is then one Redis round trip, made synchronously (an async client blocks its loop for that long). If
+Redis cannot be reached, the process falls back to its own windows and says so once in the log.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -21,6 +30,8 @@ WINDOW_SECONDS = 2.0
 # Requests are counted where the server receives them; leave room for latency differences.
 WINDOW_SLACK = 0.15
 SEARCH_LIMIT = 10
+LIMITER_URL_ENV = "PIPEDRIVE_LIMITER_URL"
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -109,12 +120,96 @@ class WindowLimiter:
             self._blocked_until = max(self._blocked_until, self._clock() + seconds)
 
 
+# KEYS: starts (list), learned limit, blocked-until. ARGV: window seconds, default limit (0: none).
+# Returns the wait in seconds, as a string (Lua numbers returned to Redis become integers).
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local window = tonumber(ARGV[1])
+local limit = tonumber(redis.call('GET', KEYS[2]) or ARGV[2])
+local start = math.max(now, tonumber(redis.call('GET', KEYS[3]) or '0'))
+while true do
+  local first = redis.call('LINDEX', KEYS[1], 0)
+  if first and tonumber(first) <= now - window then redis.call('LPOP', KEYS[1]) else break end
+end
+local n = redis.call('LLEN', KEYS[1])
+if n > 0 then start = math.max(start, tonumber(redis.call('LINDEX', KEYS[1], -1))) end
+if limit > 0 and n >= limit then
+  start = math.max(start, tonumber(redis.call('LINDEX', KEYS[1], -limit)) + window)
+end
+redis.call('RPUSH', KEYS[1], string.format('%.6f', start))
+redis.call('PEXPIRE', KEYS[1], math.ceil((start - now + window) * 1000) + 1000)
+return string.format('%.6f', start - now)
+"""
+# KEYS: blocked-until. ARGV: seconds from now (Redis's clock).
+_BLOCK = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local until_ = now + tonumber(ARGV[1])
+if until_ > tonumber(redis.call('GET', KEYS[1]) or '0') then
+  redis.call('SET', KEYS[1], string.format('%.6f', until_), 'PX', math.ceil(tonumber(ARGV[1]) * 1000) + 1000)
+end
+return 1
+"""
+
+
+class RedisWindowLimiter(WindowLimiter):
+    """A ``WindowLimiter`` whose slots, learned limit and pauses live in Redis under ``prefix``,
+    shared by every process that uses the same prefix (one credential, one window)."""
+
+    def __init__(self, client: Any, prefix: str, limit: int | None = None) -> None:
+        super().__init__(limit)
+        self._client = client
+        self._keys = [f"{prefix}:starts", f"{prefix}:limit", f"{prefix}:blocked"]
+        self._reserve_script = client.register_script(_RESERVE)
+        self._block_script = client.register_script(_BLOCK)
+        self._failed = False
+
+    def _shared(self, work: Callable[[], Any]) -> Any:
+        """Run ``work`` against Redis; None (and this process's own windows) when it fails."""
+        try:
+            result = work()
+        except Exception as exc:
+            if not self._failed:
+                logger.warning("shared rate limiter unavailable, pacing this process alone: %s", exc)
+            self._failed = True
+            return None
+        if self._failed:
+            logger.warning("shared rate limiter reachable again")
+            self._failed = False
+        return result
+
+    def reserve(self) -> float:
+        limit = self.limit if self.limit is not None and self.limit > 0 else 0
+        wait = self._shared(
+            lambda: self._reserve_script(keys=self._keys, args=[WINDOW_SECONDS + WINDOW_SLACK, limit])
+        )
+        return float(wait) if wait is not None else super().reserve()
+
+    def observe(self, headers: httpx.Headers, status_code: int) -> RateSnapshot:
+        snap = super().observe(headers, status_code)
+        if snap.limit is not None and snap.limit > 0:
+            # Kept for a day: a plan change shows up in the next response's headers anyway.
+            self._shared(lambda: self._client.set(self._keys[1], snap.limit, ex=86400))
+        if snap.remaining is not None and snap.remaining <= 0 and status_code != 429:
+            pause = snap.reset if snap.reset is not None else WINDOW_SECONDS
+            self._block(min(pause, WINDOW_SECONDS))
+        return snap
+
+    def block_for(self, seconds: float) -> None:
+        super().block_for(seconds)
+        self._block(seconds)
+
+    def _block(self, seconds: float) -> None:
+        self._shared(lambda: self._block_script(keys=[self._keys[2]], args=[max(0.0, seconds)]))
+
+
 class CredentialLimiter:
     """The general window and the search window of one credential."""
 
-    def __init__(self) -> None:
-        self.general = WindowLimiter()
-        self.search = WindowLimiter(limit=SEARCH_LIMIT)
+    def __init__(self, general: WindowLimiter | None = None, search: WindowLimiter | None = None) -> None:
+        self.general = general or WindowLimiter()
+        self.search = search or WindowLimiter(limit=SEARCH_LIMIT)
 
     def for_path(self, path: str) -> WindowLimiter:
         """The window whose headers a response on ``path`` reports."""
@@ -135,6 +230,35 @@ def is_search_path(path: str) -> bool:
 
 _registry: dict[str, CredentialLimiter] = {}
 _registry_lock = threading.Lock()
+_shared_url: str | None = None
+
+
+def use_shared_limiter(url: str | None) -> None:
+    """Keep every credential's windows in Redis at ``url`` (``redis://...``), shared by all the
+    processes that do the same; None goes back to per-process windows. Default: $PIPEDRIVE_LIMITER_URL.
+    """
+    global _shared_url
+    if url is not None and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError(f"{LIMITER_URL_ENV} must be a redis:// URL")
+    with _registry_lock:
+        _shared_url = url
+        _registry.clear()
+
+
+def _new_limiter(credential_key: str) -> CredentialLimiter:
+    url = _shared_url if _shared_url is not None else os.environ.get(LIMITER_URL_ENV) or None
+    if url is None:
+        return CredentialLimiter()
+    try:
+        import redis
+    except ImportError:
+        raise ValueError(f"{LIMITER_URL_ENV} needs redis: pip install 'pipedrive-connector[redis]'") from None
+    client = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+    prefix = f"pipedrive:limiter:{credential_key}"
+    return CredentialLimiter(
+        RedisWindowLimiter(client, f"{prefix}:general"),
+        RedisWindowLimiter(client, f"{prefix}:search", limit=SEARCH_LIMIT),
+    )
 
 
 def limiter_for(credential_key: str) -> CredentialLimiter:
@@ -142,7 +266,7 @@ def limiter_for(credential_key: str) -> CredentialLimiter:
     with _registry_lock:
         limiter = _registry.get(credential_key)
         if limiter is None:
-            limiter = _registry[credential_key] = CredentialLimiter()
+            limiter = _registry[credential_key] = _new_limiter(credential_key)
         return limiter
 
 
