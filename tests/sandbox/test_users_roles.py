@@ -216,3 +216,20 @@ def test_user_webhooks_on_add_and_deactivate(extras: ExtrasSandbox, receiver: Re
     assert v1[1]["previous"][0]["active_flag"] is True and v1[1]["current"][0]["active_flag"] is False
     assert [b["meta"]["action"] for b in v2] == ["create", "change"]
     assert v2[1]["data"]["active_flag"] is False and v2[1]["previous"]["active_flag"] is True
+
+
+def test_only_admins_manage_users_and_roles(extras: ExtrasSandbox) -> None:
+    with extras.user_client(2) as regular:  # user 2 is not an admin
+        writes = [
+            regular.post("/v1/users", json={"email": "sneaky@sandbox.example"}),
+            regular.put("/v1/users/3", json={"active_flag": False}),
+            regular.post("/v1/roles", json={"name": "Mine"}),
+            regular.put("/v1/roles/1", json={"name": "Mine"}),
+            regular.post("/v1/roles/1/settings", json={"setting_key": "deal_default_visibility", "value": 1}),
+            regular.put("/v1/roles/1/pipelines", json={"visible_pipeline_ids": {"remove": "[1]"}}),
+            regular.post("/v1/roles/1/assignments", json={"user_id": 2}),
+        ]
+        assert [r.status_code for r in writes] == [403] * len(writes)
+        assert writes[0].json()["error"] == "Only admins can manage users and roles"
+        assert regular.get("/v1/roles").status_code == 200  # reading is for everyone
+    assert extras.api.get("/v1/users/3").json()["data"]["active_flag"] is True

@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute
 from pipedrive_connector.sandbox.errors import bad_request, not_found
 from pipedrive_connector.sandbox.pagination import offset_page
 from pipedrive_connector.sandbox.resources.common import ok, sandbox, v1_routes
-from pipedrive_connector.sandbox.resources.users import load_user
+from pipedrive_connector.sandbox.resources.users import load_user, require_admin
 from pipedrive_connector.sandbox.store import Record, Store
 from pipedrive_connector.sandbox.validation import (
     coerce_v1_int,
@@ -138,6 +138,7 @@ async def get_role(request: Request) -> Response:
 
 async def add_role(request: Request) -> Response:
     state = sandbox(request)
+    require_admin(state, request)
     body = await read_v1_body(request)
     name = _name(body, required=True)
     parent_id = coerce_v1_int("parent_role_id", body.get("parent_role_id"))
@@ -151,6 +152,7 @@ async def add_role(request: Request) -> Response:
 
 async def update_role(request: Request) -> Response:
     state = sandbox(request)
+    require_admin(state, request)
     role = _load(state, path_int(request))
     body = await read_v1_body(request)
     name = _name(body, required=False)
@@ -166,6 +168,7 @@ async def update_role(request: Request) -> Response:
 
 async def delete_role(request: Request) -> Response:
     state = sandbox(request)
+    require_admin(state, request)
     role = _load(state, path_int(request))
     if role["id"] == TOP_ROLE:
         raise bad_request("The top role cannot be deleted")
@@ -198,6 +201,7 @@ async def list_assignments(request: Request) -> Response:
 
 async def _assigned_user(request: Request) -> tuple[SandboxState, Record, Record]:
     state = sandbox(request)
+    require_admin(state, request)
     role = _load(state, path_int(request))
     body = await read_v1_body(request)
     user_id = coerce_v1_int("user_id", body.get("user_id"))
@@ -232,6 +236,7 @@ async def get_settings(request: Request) -> Response:
 
 async def set_setting(request: Request) -> Response:
     state = sandbox(request)
+    require_admin(state, request)
     role = _load(state, path_int(request))
     body = await read_v1_body(request)
     key = body.get("setting_key")
@@ -272,6 +277,7 @@ def _id_list(name: str, raw: Any) -> list[int]:
 async def update_pipelines(request: Request) -> Response:
     """``PUT /roles/{id}/pipelines``: ``visible_pipeline_ids: {add: "[1]", remove: "[3, 4]"}``."""
     state = sandbox(request)
+    require_admin(state, request)
     role = _load(state, path_int(request))
     body = await read_v1_body(request)
     change = body.get("visible_pipeline_ids")

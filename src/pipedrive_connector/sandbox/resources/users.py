@@ -43,6 +43,13 @@ def load_user(state: SandboxState, request: Request) -> Record:
     return user
 
 
+def require_admin(state: SandboxState, request: Request) -> None:
+    """Managing users and roles is for admins (users with ``is_admin``), as in Pipedrive."""
+    caller = state.store.get("user", principal(request).user_id)
+    if caller is None or not caller.get("is_admin"):
+        raise ApiError(403, "Only admins can manage users and roles")
+
+
 async def get_user(request: Request) -> Response:
     user = load_user(sandbox(request), request)
     return ok(dict(user_v1(user), is_you=user["id"] == principal(request).user_id))
@@ -87,6 +94,7 @@ async def add_user(request: Request) -> Response:
     from pipedrive_connector.sandbox.resources.roles import TOP_ROLE
 
     state = sandbox(request)
+    require_admin(state, request)
     body = await read_v1_body(request)
     email = coerce_v1_str("email", body.get("email"))
     if not email:
@@ -143,6 +151,7 @@ async def add_user(request: Request) -> Response:
 async def update_user(request: Request) -> Response:
     """``PUT /v1/users/{id}``: (de)activate a user (``active_flag``, required)."""
     state = sandbox(request)
+    require_admin(state, request)
     user = load_user(state, request)
     body = await read_v1_body(request)
     active = coerce_v1_bool("active_flag", body.get("active_flag"))
