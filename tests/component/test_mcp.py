@@ -222,3 +222,17 @@ async def test_an_output_that_breaks_its_schema_is_reported_not_dropped() -> Non
     assert result.is_error and result.structured_content is None
     text = text_of(result)
     assert "deleteThing ran" in text and "data.id" in text and '"id":true' in text
+
+
+def test_the_demo_step_calls_a_tool_through_the_sdk_client(pipedrive_sandbox: Any) -> None:
+    from pipedrive_connector.cli._demo_mcp import mcp_step
+
+    step = mcp_step(pipedrive_sandbox.base_url, pipedrive_sandbox.api_token)
+    assert step.ok, step.detail
+    assert step.kind == "mcp" and "getDeals returned 3 open deals" in step.detail
+    tools = len(Component().manifest()["actions"])
+    assert step.detail.startswith(f"{tools} tools;")
+
+    refused = mcp_step(pipedrive_sandbox.base_url, "wrong-token")
+    assert not refused.ok and "401" in refused.detail
+    assert "wrong-token" not in refused.detail

@@ -490,6 +490,9 @@ def run_demo(
             trigger_start = time.monotonic()
             ids = run_actions(Scenario(connection, "v2", report, notify), secrets.token_hex(3))
             _wait_for_triggers(receiver, ids, trigger_start, trigger_timeout, report, notify)
+        from pipedrive_connector.cli._demo_mcp import mcp_step
+
+        _step(report, notify, mcp_step(sandbox.base_url, sandbox.api_token))
         if legacy:
             legacy_connection = Connection.api_key(
                 sandbox.api_token, base_url=sandbox.base_url, api_version="v1"

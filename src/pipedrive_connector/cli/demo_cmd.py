@@ -73,6 +73,8 @@ def _summary(report: DemoReport) -> None:
             cells += [f"{s.seconds * 1000:.0f} ms", s.detail]
             table.add_row(*cells)
         console.print(table)
+    for s in (s for s in report.steps if s.kind == "mcp"):
+        console.print(f"MCP: {_mark(s.ok)} {s.title} ({s.seconds:.1f} s): {s.detail}", highlight=False)
     triggers = [s for s in report.steps if s.kind == "trigger"]
     verdict = "[bold green]PASSED[/bold green]" if report.ok else "[bold red]FAILED[/bold red]"
     console.print(
