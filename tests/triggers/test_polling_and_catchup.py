@@ -83,9 +83,8 @@ def test_polling_produces_the_same_events_as_webhooks(
 def test_catch_up_fills_the_gap_after_downtime(
     pd: Pipedrive,
     pipedrive_sandbox: Any,
-    tmp_path: Path,
+    state: str,
 ) -> None:
-    state = tmp_path / "t.db"
     first = TriggerApp(client=pd, state_path=state)
     before = Collector(first, ["newDeal", "updatedDeal"])
     with ServedApp(first.asgi) as served:
@@ -121,9 +120,9 @@ def test_catch_up_fills_the_gap_after_downtime(
 
 
 def test_periodic_catch_up_heals_a_gap_while_running(
-    pd: Pipedrive, pipedrive_sandbox: Any, tmp_path: Path
+    pd: Pipedrive, pipedrive_sandbox: Any, state: str
 ) -> None:
-    app = TriggerApp(client=pd, state_path=tmp_path / "t.db", catch_up_interval=0.2)
+    app = TriggerApp(client=pd, state_path=state, catch_up_interval=0.2)
     collector = Collector(app, ["newPerson"])
     with ServedApp(app.asgi) as served:
         result = app.enable("newPerson", public_url=served.url)
@@ -136,10 +135,9 @@ def test_periodic_catch_up_heals_a_gap_while_running(
 
 
 def test_catch_up_finds_a_missed_change_older_than_a_later_live_delivery(
-    pd: Pipedrive, pipedrive_sandbox: Any, tmp_path: Path
+    pd: Pipedrive, pipedrive_sandbox: Any, state: str
 ) -> None:
     """A change delivered live after a gap must not hide the changes lost in the gap."""
-    state = tmp_path / "t.db"
     first = TriggerApp(client=pd, state_path=state)
     with ServedApp(first.asgi) as served:
         port = served.port
