@@ -52,6 +52,23 @@ def test_summary_totals_by_currency_and_filters(empty_api: Api) -> None:
     assert api.get("/v1/deals/summary", params={"filter_id": 424242}).status_code == 404
 
 
+def test_archived_summary_and_timeline(empty_api: Api) -> None:
+    api = empty_api
+    _deal(api, value=10, currency="EUR", expected_close_date="2026-01-10")
+    _deal(api, value=70, currency="EUR", expected_close_date="2026-01-11", is_archived=True)
+    archived = api.get("/v1/deals/summary/archived").json()["data"]
+    assert archived["total_count"] == 1 and archived["values_total"]["EUR"]["value"] == 70
+    params = {
+        "start_date": "2026-01-01",
+        "interval": "month",
+        "amount": 1,
+        "field_key": "expected_close_date",
+    }
+    timeline = api.get("/v1/deals/timeline/archived", params=params).json()["data"]
+    assert timeline["totals"]["values"] == {"EUR": 70}
+    assert api.get("/v1/deals/timeline", params=params).json()["data"]["totals"]["values"] == {"EUR": 10}
+
+
 def test_summary_with_a_saved_filter(empty_api: Api) -> None:
     api = empty_api
     _deal(api, title="Big", value=1000)

@@ -1,4 +1,5 @@
-"""Deal reports and copies (v1): ``/deals/summary``, ``/deals/timeline``, ``/deals/{id}/duplicate``.
+"""Deal reports and copies (v1): ``/deals/summary``, ``/deals/timeline`` (and their deprecated
+``/archived`` twins over archived deals), ``/deals/{id}/duplicate``.
 
 Values "converted into the company default currency" are the requesting user's default currency at
 1:1: the sandbox has no exchange rates. A deal's weighted value is its value times its probability,
@@ -70,10 +71,10 @@ def _number(value: float) -> float | int:
     return int(value) if value.is_integer() else value
 
 
-def selected_deals(state: SandboxState, request: Request, query: ListQuery) -> list[Record]:
-    """Live, not archived deals matching ``query`` and, when given, the saved filter ``filter_id``."""
+def selected_deals(state: SandboxState, request: Request, query: ListQuery, archived: bool) -> list[Record]:
+    """Live deals, archived or not, matching ``query`` and, when given, the saved filter ``filter_id``."""
     query.add("is_deleted", False)
-    query.add("is_archived", False)
+    query.add("is_archived", archived)
     filter_id = query_int(request, "filter_id")
     if filter_id is not None:
         return DEALS.filtered_by_saved_filter(state, filter_id, query)
@@ -89,6 +90,15 @@ def selected_deals(state: SandboxState, request: Request, query: ListQuery) -> l
 async def summary(request: Request) -> Response:
     """``GET /v1/deals/summary``: totals by currency of the not archived deals (``status``, ``filter_id``,
     ``user_id``, ``pipeline_id``, ``stage_id``)."""
+    return _summary(request, archived=False)
+
+
+async def archived_summary(request: Request) -> Response:
+    """``GET /v1/deals/summary/archived`` (deprecated): the same over the archived deals."""
+    return _summary(request, archived=True)
+
+
+def _summary(request: Request, *, archived: bool) -> Response:
     state = sandbox(request)
     query = ListQuery()
     status = query_choice(request, "status", deals.STATUSES)
@@ -98,7 +108,7 @@ async def summary(request: Request) -> Response:
         value = query_int(request, name)
         if value is not None:
             query.add(name, value)
-    found = selected_deals(state, request, query)
+    found = selected_deals(state, request, query, archived)
     home = deals.default_currency(state, principal(request).user_id)
     values: dict[str, dict[str, Any]] = {}
     weighted: dict[str, dict[str, Any]] = {}
@@ -192,6 +202,15 @@ def _sums(state: SandboxState, found: list[Record]) -> dict[str, dict[str, float
 
 async def timeline(request: Request) -> Response:
     """``GET /v1/deals/timeline``: open and won deals whose ``field_key`` date falls in the period."""
+    return _timeline(request, archived=False)
+
+
+async def archived_timeline(request: Request) -> Response:
+    """``GET /v1/deals/timeline/archived`` (deprecated): the same over the archived deals."""
+    return _timeline(request, archived=True)
+
+
+def _timeline(request: Request, *, archived: bool) -> Response:
     state = sandbox(request)
     start = query_date(request, "start_date", required=True)
     assert start is not None
@@ -225,7 +244,7 @@ async def timeline(request: Request) -> Response:
         query.add("pipeline_id", pipeline_id)
     found = [
         deal
-        for deal in selected_deals(state, request, query)
+        for deal in selected_deals(state, request, query, archived)
         if (day := _field_date(deal, field_key, is_custom)) is not None
         and start.isoformat() <= day < end.isoformat()
     ]
@@ -275,7 +294,9 @@ def routes() -> list[BaseRoute]:
     """Before ``/deals/{id}``: ``summary`` and ``timeline`` would be taken for ids."""
     return [
         *v1_routes("/deals/summary", summary, ["GET"]),
+        *v1_routes("/deals/summary/archived", archived_summary, ["GET"]),
         *v1_routes("/deals/timeline", timeline, ["GET"]),
+        *v1_routes("/deals/timeline/archived", archived_timeline, ["GET"]),
         *v1_routes("/deals/{id}/duplicate", duplicate, ["POST"]),
     ]
 

@@ -52,8 +52,21 @@ V1_OBJECT_KEYS = {"organization": "org_id"}
 CREATOR_FOLLOWS = ("deal", "person", "organization")
 
 
+# The indexed store column that also holds the followed record's id, where the kind has one.
+INDEXED_LINKS = {"deal": "deal_id", "person": "person_id", "organization": "org_id"}
+
+
 def _where(kind: str, object_id: int) -> dict[str, Any]:
-    return {"object_type": kind, "object_id": object_id}
+    return {"object_type": kind, INDEXED_LINKS.get(kind, "object_id"): object_id}
+
+
+def _link(kind: str, object_id: int) -> dict[str, Any]:
+    """The fields naming the followed record on a follower or change record (lookups use ``_where``)."""
+    return {
+        "object_type": kind,
+        "object_id": object_id,
+        **({INDEXED_LINKS[kind]: object_id} if kind in INDEXED_LINKS else {}),
+    }
 
 
 def find_follower(state: SandboxState, kind: str, object_id: int, user_id: int) -> Record | None:
@@ -62,7 +75,7 @@ def find_follower(state: SandboxState, kind: str, object_id: int, user_id: int) 
 
 
 def _log(state: SandboxState, kind: str, object_id: int, action: str, actor: int, user_id: int) -> None:
-    change = {"id": state.store.next_id(CHANGE), **_where(kind, object_id)}
+    change = {"id": state.store.next_id(CHANGE), **_link(kind, object_id)}
     change.update(action=action, actor_user_id=actor, follower_user_id=user_id, time=now_iso(state))
     state.store.put(CHANGE, change)
 
@@ -70,7 +83,7 @@ def _log(state: SandboxState, kind: str, object_id: int, action: str, actor: int
 def follow(state: SandboxState, kind: str, object_id: int, user_id: int, actor: int) -> Record:
     """Make ``user_id`` follow the record (checked by the caller: it exists, the user is not following)."""
     with state.db_lock:
-        record = {"id": state.store.next_id(FOLLOWER), **_where(kind, object_id)}
+        record = {"id": state.store.next_id(FOLLOWER), **_link(kind, object_id)}
         record.update(user_id=user_id, add_time=now_iso(state))
         state.store.put(FOLLOWER, record)
         _log(state, kind, object_id, "added", actor, user_id)
