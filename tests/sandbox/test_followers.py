@@ -42,6 +42,9 @@ def test_v2_and_v1_followers_with_changelog(api: Api, plural: str, body: dict[st
     follower = v1_added.json()["data"]
     assert follower[v1_key] == entity_id and follower["user_id"] == 3 and len(follower["add_time"]) == 19
     assert [f["user_id"] for f in api.get(v1).json()["data"]] == [1, 2, 3]
+    assert api.get(f"/v1/{plural}/{entity_id}").json()["data"]["followers_count"] == 3
+    counted = api.get(f"/api/v2/{plural}/{entity_id}", params={"include_fields": "followers_count"})
+    assert counted.json()["data"]["followers_count"] == 3
     assert api.delete(f"{v2}/2").json() == {"success": True, "data": {"user_id": 2}}
     assert api.delete(f"{v2}/2").status_code == 404
     assert api.delete(f"{v1}/{follower['id']}").json()["data"] == {"id": follower["id"]}

@@ -51,6 +51,9 @@ def test_contact_person_add_list_delete_and_changelog(api: Api) -> None:
     carl = _person(api, "Carl Part")
     assert api.put(f"/v1/deals/{deal_id}", json={"person_id": carl}).status_code == 200
     assert _participants(api, deal_id) == [anna, ben, carl]
+    assert api.get(f"/v1/deals/{deal_id}").json()["data"]["participants_count"] == 3
+    counted = api.get(f"/api/v2/deals/{deal_id}", params={"include_fields": "participants_count"})
+    assert counted.json()["data"]["participants_count"] == 3
     removed = api.delete(f"/v1/deals/{deal_id}/participants/{item['id']}")
     assert removed.json() == {"success": True, "data": {"id": item["id"]}}
     assert _participants(api, deal_id) == [anna, carl]

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from pipedrive_connector.sandbox import timefmt
+from pipedrive_connector.sandbox import relations, timefmt
 from pipedrive_connector.sandbox.engine import spec_data
 from pipedrive_connector.sandbox.errors import bad_request, not_found, validation_failed
 from pipedrive_connector.sandbox.pagination import offset_result, offset_window, query_page
@@ -44,16 +44,15 @@ from pipedrive_connector.sandbox.validation import (
 if TYPE_CHECKING:
     from pipedrive_connector.sandbox.state import SandboxState
 
-FOLLOWER = "follower"
-CHANGE = "followerChange"
+FOLLOWER = relations.FOLLOWER
+CHANGE = relations.FOLLOWER_CHANGE
 # The v1 follower's key naming the followed record, where it is not "<kind>_id".
 V1_OBJECT_KEYS = {"organization": "org_id"}
 # Kinds whose creator follows a new record.
 CREATOR_FOLLOWS = ("deal", "person", "organization")
 
 
-# The indexed store column that also holds the followed record's id, where the kind has one.
-INDEXED_LINKS = {"deal": "deal_id", "person": "person_id", "organization": "org_id"}
+INDEXED_LINKS = relations.FOLLOWED_COLUMNS
 
 
 def _where(kind: str, object_id: int) -> dict[str, Any]:

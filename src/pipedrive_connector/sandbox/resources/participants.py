@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from pipedrive_connector.sandbox import timefmt
+from pipedrive_connector.sandbox import relations, timefmt
 from pipedrive_connector.sandbox.engine import spec_data
 from pipedrive_connector.sandbox.errors import bad_request, not_found
 from pipedrive_connector.sandbox.pagination import cursor_result, offset_result, offset_window
@@ -29,7 +29,7 @@ from pipedrive_connector.sandbox.validation import coerce_v1_int, path_int, read
 if TYPE_CHECKING:
     from pipedrive_connector.sandbox.state import SandboxState
 
-PARTICIPANT = "dealParticipant"
+PARTICIPANT = relations.PARTICIPANT
 CHANGE = "dealParticipantChange"
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pipedrive_connector.sandbox import custom_fields, timefmt
+from pipedrive_connector.sandbox import custom_fields, relations, timefmt
 from pipedrive_connector.sandbox.store import Record, Store
 
 
@@ -175,9 +175,9 @@ def deal_v1(store: Store, record: Record) -> dict[str, Any]:
         "products_count": record.get("products_count") or 0,
         "files_count": store.count("file", where={"deal_id": record["id"], "is_deleted": False}),
         "notes_count": store.count("note", where={"deal_id": record["id"]}),
-        "followers_count": 1,
+        "followers_count": relations.followers_count(store, "deal", record["id"]),
         "email_messages_count": 0,
-        "participants_count": 1 if record.get("person_id") else 0,
+        "participants_count": relations.participants_count(store, record["id"]),
         "expected_close_date": record.get("expected_close_date"),
         "last_incoming_mail_time": None,
         "last_outgoing_mail_time": None,
@@ -278,7 +278,7 @@ def person_v1(store: Store, record: Record) -> dict[str, Any]:
         "email_messages_count": 0,
         "files_count": store.count("file", where={"person_id": record["id"], "is_deleted": False}),
         "notes_count": store.count("note", where={"person_id": record["id"]}),
-        "followers_count": 1,
+        "followers_count": relations.followers_count(store, "person", record["id"]),
         "won_deals_count": deals.get("won", 0),
         "related_won_deals_count": 0,
         "lost_deals_count": deals.get("lost", 0),
@@ -338,7 +338,7 @@ def organization_v1(store: Store, record: Record) -> dict[str, Any]:
         "people_count": _people_count(store, record["id"]),
         "files_count": store.count("file", where={"org_id": record["id"], "is_deleted": False}),
         "notes_count": store.count("note", where={"org_id": record["id"]}),
-        "followers_count": 1,
+        "followers_count": relations.followers_count(store, "organization", record["id"]),
         "won_deals_count": deals.get("won", 0),
         "related_won_deals_count": 0,
         "lost_deals_count": deals.get("lost", 0),

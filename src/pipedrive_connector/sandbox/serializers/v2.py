@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipedrive_connector.sandbox import custom_fields
+from pipedrive_connector.sandbox import custom_fields, relations
 from pipedrive_connector.sandbox.store import Record, Store
 
 DEAL_KEYS = (
@@ -216,7 +216,7 @@ def _counts(store: Store, kind: str, record: Record) -> dict[str, Any]:
         "last_activity_id": done[-1]["id"] if done else None,
         "files_count": store.count("file", where={link: record["id"], "is_deleted": False}),
         "notes_count": store.count("note", where={link: record["id"]}),
-        "followers_count": 1,
+        "followers_count": relations.followers_count(store, kind, record["id"]),
         "email_messages_count": 0,
         "last_incoming_mail_time": None,
         "last_outgoing_mail_time": None,
@@ -225,7 +225,7 @@ def _counts(store: Store, kind: str, record: Record) -> dict[str, Any]:
     if kind == "deal":
         result.update(
             products_count=record.get("products_count") or 0,
-            participants_count=1 if record.get("person_id") else 0,
+            participants_count=relations.participants_count(store, record["id"]),
         )
         result["first_won_time"] = record.get("first_won_time")
         result["source_lead_id"] = record.get("source_lead_id")
