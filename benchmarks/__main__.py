@@ -25,6 +25,7 @@ BENCHMARKS = {
     "rate-limits": "benchmarks.rate_limits",
     "webhooks": "benchmarks.webhook_ingest",
     "drill-kill": "benchmarks.drill_receiver_kill",
+    "drill-postgres": "benchmarks.drill_postgres",
     "drill-faults": "benchmarks.drill_client_faults",
     "drill-malformed": "benchmarks.drill_malformed",
     "profiles": "benchmarks.profiles",

@@ -56,6 +56,7 @@ def test_bad_production_options_are_usage_errors(tmp_path: Path) -> None:
         ("--log-format", "xml"): "--log-format must be text or json",
         ("--limiter", "http://127.0.0.1:6379"): "must be a redis:// URL",
         ("--metrics-port", "9100"): "--metrics-port is for --role dispatcher",
+        ("--lease-seconds", "0"): "--lease-seconds must be 1 second or more",
     }
     for args, message in cases.items():
         result = run("serve", "--state", state, "--port", "0", "--no-catch-up", *args)

@@ -168,10 +168,15 @@ def _app(
     retry_delays: Sequence[float] | None = None,
     catch_up_interval: float | None = None,
     keep_days: float = DEFAULT_KEEP_DAYS,
+    lease_seconds: float = 300.0,
 ) -> TriggerApp:
     if not keep_days >= 0:  # also refuses nan
         _fail(f"--keep-days must be 0 or more days, got {keep_days}", USAGE_ERROR)
-    kwargs: dict[str, Any] = {"catch_up_interval": catch_up_interval or None, "keep_days": keep_days or None}
+    kwargs: dict[str, Any] = {
+        "catch_up_interval": catch_up_interval or None,
+        "keep_days": keep_days or None,
+        "lease_seconds": lease_seconds,
+    }
     if retry_delays is not None:
         kwargs["retry_delays"] = retry_delays
     try:
@@ -525,6 +530,12 @@ def serve(
         "(or SQLite with one dispatcher).",
     ),
     limiter: str | None = LIMITER,
+    lease_seconds: float = typer.Option(
+        300.0,
+        "--lease-seconds",
+        help="How long a dispatcher holds an event it works on (renewed while its handlers run); "
+        "another dispatcher takes over this long after one dies.",
+    ),
     log_format: str = typer.Option(
         "text", "--log-format", help="text, or json: one JSON object per line, with the event key."
     ),
@@ -545,6 +556,8 @@ def serve(
     and dispatch events to the sinks."""
     if role not in ROLES:
         _fail(f"--role must be one of {', '.join(ROLES)}, not {role!r}", USAGE_ERROR)
+    if not 1 <= lease_seconds < float("inf"):
+        _fail("--lease-seconds must be 1 second or more", USAGE_ERROR)
     if metrics_port is not None and role != "dispatcher":
         _fail("--metrics-port is for --role dispatcher (receivers serve /metrics on --port)", USAGE_ERROR)
     with _errors():
@@ -557,7 +570,14 @@ def serve(
     delays = _retry_delays(retry_delays)
     _use_limiter(limiter)
     client = _client(conn, required=False)
-    app = _app(state, client, retry_delays=delays, catch_up_interval=catch_up_interval, keep_days=keep_days)
+    app = _app(
+        state,
+        client,
+        retry_delays=delays,
+        catch_up_interval=catch_up_interval,
+        keep_days=keep_days,
+        lease_seconds=lease_seconds,
+    )
     dispatch = role != "receiver"
     if dispatch:
         _claim(app)
