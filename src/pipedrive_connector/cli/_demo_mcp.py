@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 
 from pipedrive_connector.cli._demo import Step
@@ -14,7 +15,7 @@ TITLE = "MCP server over stdio (pipedrive mcp): list the tools, call getDeals wi
 
 async def _call_one_tool(base_url: str, api_token: str) -> str:
     from mcp import Client
-    from mcp.client.stdio import StdioServerParameters
+    from mcp.client.stdio import StdioServerParameters, stdio_client
 
     # The token goes in the environment (not argv); no saved profile may stand in for the sandbox.
     env = {k: v for k, v in os.environ.items() if k != "PIPEDRIVE_PROFILE"}
@@ -24,9 +25,16 @@ async def _call_one_tool(base_url: str, api_token: str) -> str:
         args=["-m", "pipedrive_connector.cli.main", "mcp", "--base-url", base_url],
         env=env,
     )
-    async with Client(server, read_timeout_seconds=30) as client:
-        tools = (await client.list_tools()).tools
-        result = await client.call_tool("getDeals", {"status": "open", "limit": 3})
+    # The server's stderr is kept, not shown: the demo prints only its summary (nothing with --quiet).
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as log:
+        try:
+            async with Client(stdio_client(server, errlog=log), read_timeout_seconds=30) as client:
+                tools = (await client.list_tools()).tools
+                result = await client.call_tool("getDeals", {"status": "open", "limit": 3})
+        except Exception as error:
+            log.seek(0)
+            said = [line.strip() for line in log if line.strip()]
+            raise RuntimeError(f"{error} (server: {said[-1] if said else 'nothing on stderr'})") from None
     text = " ".join(block.text for block in result.content if block.type == "text")
     if result.is_error or not isinstance(result.structured_content, dict):
         raise RuntimeError(f"getDeals came back as an error: {text[:150]}")
