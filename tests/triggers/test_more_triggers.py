@@ -187,42 +187,56 @@ def _password(app: TriggerApp, sub_id: str) -> str:
     return app.store.rotate_password(sub_id)
 
 
-def _title_field_id(pd: Pipedrive) -> int:
-    fields = pd.request("GET", "/v1/dealFields", params={"limit": 500})["data"]
-    return next(f["id"] for f in fields if f["key"] == "title")
+# object -> (filter type, fields endpoint, the text field to filter on, API v2 collection)
+FILTERED = {
+    "deal": ("deals", "/v1/dealFields", "title", "deals"),
+    "person": ("people", "/v1/personFields", "name", "persons"),
+    "organization": ("org", "/v1/organizationFields", "name", "organizations"),
+    "activity": ("activity", "/v1/activityFields", "subject", "activities"),
+}
 
 
-def test_deal_matching_filter_polls_new_and_updated_records_once(
-    pd: Pipedrive, pipedrive_sandbox: Any, tmp_path: Path
+@pytest.mark.parametrize("obj", list(FILTERED))
+def test_matching_filter_polls_new_and_updated_records_once(
+    pd: Pipedrive, pipedrive_sandbox: Any, tmp_path: Path, obj: str
 ) -> None:
+    filter_type, fields_path, field, collection = FILTERED[obj]
+    fields = pd.request("GET", fields_path, params={"limit": 500})["data"]
+    field_id = next(f["id"] for f in fields if f["key"] == field)
+    if obj == "activity":  # the sandbox's filter engine names activity fields by key, not by id
+        field_id = field
     tag = f"Zebra{uuid.uuid4().hex[:6]}"
-    leaf = {"object": "deal", "field_id": str(_title_field_id(pd)), "operator": "LIKE '%$%'", "value": tag}
+    leaf = {
+        "object": obj if obj != "organization" else "org",
+        "field_id": str(field_id),
+        "operator": "LIKE '%$%'",
+        "value": tag,
+    }
     conditions = {
         "glue": "and",
         "conditions": [{"glue": "and", "conditions": [leaf]}, {"glue": "or", "conditions": []}],
     }
-    saved = pd.request("POST", "/v1/filters", json={"name": tag, "type": "deals", "conditions": conditions})[
-        "data"
-    ]
+    saved = pd.request(
+        "POST", "/v1/filters", json={"name": tag, "type": filter_type, "conditions": conditions}
+    )["data"]
     app = TriggerApp(client=pd, state_path=tmp_path / "t.db")
-    collector = Collector(app, ["dealMatchingFilter"])
-    trigger = matching_filter_trigger("deal", saved["id"])
-    sub = app.poll_subscription_for(trigger)
+    name = f"{obj}MatchingFilter"
+    collector = Collector(app, [name])
+    sub = app.poll_subscription_for(matching_filter_trigger(obj, saved["id"]))  # type: ignore[arg-type]
     assert sub.params == {"filter_id": saved["id"]}
-    matching = pd.request("POST", "/api/v2/deals", json={"title": f"{tag} deal"})["data"]
-    pd.request("POST", "/api/v2/deals", json={"title": "Not in the filter"})
+    matching = pd.request("POST", f"/api/v2/{collection}", json={field: f"{tag} record"})["data"]
+    pd.request("POST", f"/api/v2/{collection}", json={field: "Not in the filter"})
     app.poll_once([sub])
     app.dispatcher.drain()
-    assert [(e.action, e.entity_id) for e in collector.events["dealMatchingFilter"]] == [
-        ("added", matching["id"])
-    ]
+    assert [(e.action, e.entity_id) for e in collector.events[name]] == [("added", matching["id"])]
     # Nothing new: nothing emitted again (the state database remembers what was emitted).
     assert sum(r.stored for r in app.poll_once([sub])) == 0
     httpx.post(f"{pipedrive_sandbox.base_url}/_sandbox/clock", json={"advance_seconds": 5}).raise_for_status()
-    pd.request("PATCH", f"/api/v2/deals/{matching['id']}", json={"value": 10})
+    pd.request("PATCH", f"/api/v2/{collection}/{matching['id']}", json={field: f"{tag} renamed"})
     app.poll_once([sub])
     app.dispatcher.drain()
-    assert [e.action for e in collector.events["dealMatchingFilter"]] == ["added", "updated"]
+    assert [e.action for e in collector.events[name]] == ["added", "updated"]
+    assert app.store.get_subscription(sub.id) is not None
     app.close()
 
 
