@@ -449,3 +449,32 @@ def test_destructive_and_read_only_flags_are_in_the_manifest() -> None:
     assert flagged("destructive") & flagged("read_only") == set()
     for name in flagged("destructive"):
         assert name.startswith(("delete", "merge", "remove", "convertDeal", "customApiCall")), name
+
+
+@pytest.mark.anyio
+async def test_a_pause_in_a_flow_waits_without_blocking_the_event_loop(pipedrive_sandbox: Any) -> None:
+    import time
+
+    import anyio
+
+    from pipedrive_connector.component.calls import Flow, adrive, pause, request
+
+    def flow() -> Flow[dict[str, Any]]:
+        yield from pause(0.2)
+        body: dict[str, Any] = yield from request("GET", "/v1/users/me")
+        return body
+
+    ticks: list[float] = []
+
+    async def ticker() -> None:
+        for _ in range(5):
+            ticks.append(time.monotonic())
+            await anyio.sleep(0.02)
+
+    connection = Connection.api_key(pipedrive_sandbox.api_token, base_url=pipedrive_sandbox.base_url)
+    started = time.monotonic()
+    async with connection.async_client() as client, anyio.create_task_group() as group:
+        group.start_soon(ticker)
+        me = await adrive(flow(), client)
+    assert me["data"]["id"] and time.monotonic() - started >= 0.2
+    assert len(ticks) == 5 and ticks[-1] - started < 0.2  # the loop ran while the flow paused
