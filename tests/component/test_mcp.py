@@ -17,7 +17,7 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.shared.exceptions import MCPError
 
 from pipedrive_connector.component import Component, Connection
-from pipedrive_connector.component.mcp import ActionTool, ToolKind, tool_kind
+from pipedrive_connector.component.mcp import ActionTool, ToolKind, build_server, tool_kind
 
 pytestmark = pytest.mark.anyio
 
@@ -236,3 +236,40 @@ def test_the_demo_step_calls_a_tool_through_the_sdk_client(pipedrive_sandbox: An
     refused = mcp_step(pipedrive_sandbox.base_url, "wrong-token")
     assert not refused.ok and "401" in refused.detail
     assert "wrong-token" not in refused.detail
+
+
+@pytest.mark.parametrize("version", ["v2", "v1"])
+async def test_every_read_tool_answers_within_its_output_schema(pipedrive_sandbox: Any, version: str) -> None:
+    """Each read tool that needs no input, called through the SDK client (in process: the client
+    checks structured content against the output schema), and its second page when it has one."""
+    connection = Connection.api_key(
+        pipedrive_sandbox.api_token,
+        base_url=pipedrive_sandbox.base_url,
+        api_version=version,  # type: ignore[arg-type]
+    )
+    called, paged = [], []
+    async with Client(build_server(connection, page_size=2)) as client:
+        for tool in (await client.list_tools()).tools:
+            if not (tool.annotations and tool.annotations.read_only_hint) or tool.input_schema.get(
+                "required"
+            ):
+                continue
+            first = await client.call_tool(tool.name, {})
+            assert not first.is_error, f"{tool.name}: {text_of(first)}"
+            called.append(tool.name)
+            cursor = first.structured_content.get("next_cursor")
+            if cursor:
+                second = await client.call_tool(tool.name, {"cursor": cursor})
+                assert not second.is_error, f"{tool.name}: {text_of(second)}"
+                assert second.structured_content["data"] != first.structured_content["data"], tool.name
+                paged.append(tool.name)
+    assert {"getDeals", "getPersons", "getNotes", "getUsers", "getPipelines", "getStages"} <= set(called)
+    assert {"getDeals", "getPersons", "getNotes", "getUsers", "getStages"} <= set(paged)
+
+
+async def test_a_delete_answers_the_deleted_id(pipedrive_sandbox: Any) -> None:
+    # Pipedrive's v1 DELETE /notes/{id} answers "data": true; the output schema promises data.id.
+    async with Client(build_server(direct(pipedrive_sandbox))) as client:
+        deleted = await client.call_tool("deleteNote", {"id": 1})
+    assert not deleted.is_error, text_of(deleted)
+    assert deleted.structured_content["data"] == {"id": 1}

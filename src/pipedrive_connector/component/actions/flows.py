@@ -178,8 +178,8 @@ def delete_item(ctx: ActionContext, entity: Entity, item_id: Any) -> Flow[dict[s
     _forget_cursors(ctx)
     body = yield from request("DELETE", path)
     data = body.get("data")
-    if not isinstance(data, dict):
-        data = {"id": data if data is not None else item_id}
+    if not isinstance(data, dict):  # v1 notes answer ``"data": true``; the output names the id
+        data = {"id": data if isinstance(data, int | str) and not isinstance(data, bool) else item_id}
     return {"success": bool(body.get("success", True)), "data": data}
 
 
