@@ -129,3 +129,45 @@ def test_a_taken_port_is_one_line(pipedrive_sandbox: Any) -> None:
     assert done.returncode == 1
     assert done.stderr.strip() == f"error: cannot listen on 127.0.0.1:{port}: address already in use"
     assert time.monotonic() - started < 60
+
+
+async def test_http_token_is_required_when_set(pipedrive_sandbox: Any) -> None:
+    import httpx
+    import httpx2  # the HTTP client the mcp SDK is built on
+    from mcp.client.streamable_http import streamable_http_client
+
+    secret = "mcp-secret-1234"
+    hello = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    with http_server(pipedrive_sandbox, "--http-token", secret) as url:
+        bare = httpx.post(url, json=hello, headers={"accept": "application/json, text/event-stream"})
+        wrong = httpx.post(url, json=hello, headers={"authorization": "Bearer nope"})
+        headers = {"Authorization": f"Bearer {secret}"}
+        async with (
+            httpx2.AsyncClient(headers=headers, timeout=60) as http_client,
+            Client(streamable_http_client(url, http_client=http_client), read_timeout_seconds=60) as client,
+        ):
+            deals = await client.call_tool("getDeals", {"limit": 1})
+    assert bare.status_code == 401 and wrong.status_code == 401
+    assert bare.headers["www-authenticate"].startswith("Bearer") and secret not in bare.text
+    assert not deals.is_error and len(deals.structured_content["data"]) == 1
+
+
+def test_http_token_without_http_is_a_usage_error(pipedrive_sandbox: Any) -> None:
+    base = [
+        sys.executable,
+        "-m",
+        "pipedrive_connector.cli.main",
+        "mcp",
+        "--base-url",
+        pipedrive_sandbox.base_url,
+    ]
+    done = subprocess.run(
+        [*base, "--http-token", "x"],
+        env=environment(pipedrive_sandbox),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 2
+    assert "--http-token needs --http" in done.stderr and "Traceback" not in done.stderr

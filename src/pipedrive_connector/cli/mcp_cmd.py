@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from pipedrive_connector.cli._connect import ConnectionFlags, connection_options
+from pipedrive_connector.cli._output import InputError
 from pipedrive_connector.cli._server_flags import (
     BODY_TIMEOUT,
     HEADER_TIMEOUT,
@@ -25,6 +26,14 @@ def mcp(
     read_only: bool = typer.Option(
         False, "--read-only", help="Expose only the tools that read (no create, change, delete or merge)."
     ),
+    http_token: str | None = typer.Option(
+        None,
+        "--http-token",
+        envvar="PIPEDRIVE_MCP_HTTP_TOKEN",
+        show_envvar=True,
+        help="With --http: the bearer token every client must send (Authorization: Bearer ...).",
+        show_default=False,
+    ),
     page_size: int = typer.Option(
         100, "--page-size", min=1, max=500, help="Most items a list tool returns per call (then a cursor)."
     ),
@@ -42,6 +51,8 @@ def mcp(
     help pick ids. Logs go to stderr: stdout belongs to the protocol.
     """
     connection = conn.connection()  # a missing token fails here, before any client connects
+    if http_token is not None and not (http and http_token.strip() and http_token.isprintable()):
+        raise InputError("--http-token needs --http and printable text that is not blank")
     limits = server_limits(header_timeout, body_timeout, keep_alive_timeout, max_connections)
     sock = bind_or_exit(host, port) if http else None
 
@@ -61,11 +72,30 @@ def mcp(
 
     from pipedrive_connector.serving import listening_url, serve_forever
 
-    typer.echo(f"pipedrive MCP server ({mode}streamable HTTP) on {listening_url(sock)}/mcp", err=True)
+    guard = "bearer token required" if http_token else "no authentication"
+    typer.echo(
+        f"pipedrive MCP server ({mode}streamable HTTP, {guard}) on {listening_url(sock)}/mcp", err=True
+    )
+    if not http_token and not _is_loopback(host):
+        typer.echo(
+            f"warning: anyone who can reach {host} can use this Pipedrive connection; set --http-token",
+            err=True,
+        )
     try:
-        serve_forever(http_app(server, host), sock, limits)
+        serve_forever(http_app(server, host, http_token), sock, limits)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def register(app: typer.Typer) -> None:

@@ -6,6 +6,7 @@ One ``Connection`` serves every call; each call opens its own async client, so c
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 import mcp_types as types
@@ -93,6 +94,40 @@ async def serve_stdio(server: Server[Any]) -> None:
         await server.run(read_stream, write_stream, server.create_initialization_options())
 
 
-def http_app(server: Server[Any], host: str) -> Any:
-    """The streamable HTTP ASGI app (endpoint ``/mcp``); loopback hosts get DNS-rebinding protection."""
-    return server.streamable_http_app(host=host)
+def http_app(server: Server[Any], host: str, bearer_token: str | None = None) -> Any:
+    """The streamable HTTP ASGI app (endpoint ``/mcp``); loopback hosts get DNS-rebinding protection.
+
+    With ``bearer_token``, every HTTP request must carry ``Authorization: Bearer <token>`` (else 401):
+    whoever reaches the port otherwise acts with the server's Pipedrive connection.
+    """
+    app = server.streamable_http_app(host=host)
+    return app if bearer_token is None else require_bearer(app, bearer_token)
+
+
+def require_bearer(app: Any, token: str) -> Any:
+    """``app`` behind a fixed bearer token, compared in constant time; lifespan events pass through."""
+    expected = f"Bearer {token}".encode()
+
+    async def guarded(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or ()).get(b"authorization", b"")
+        if hmac.compare_digest(given, expected):
+            await app(scope, receive, send)
+            return
+        body = b'{"error": "unauthorized: send Authorization: Bearer <the server\'s --http-token>"}'
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 401,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"www-authenticate", b'Bearer realm="pipedrive-mcp"'),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    return guarded
