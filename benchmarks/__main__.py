@@ -24,6 +24,7 @@ BENCHMARKS = {
     "bulk-read": "benchmarks.bulk_read",
     "rate-limits": "benchmarks.rate_limits",
     "webhooks": "benchmarks.webhook_ingest",
+    "webhooks-postgres": "benchmarks.webhook_ingest_postgres",
     "drill-kill": "benchmarks.drill_receiver_kill",
     "drill-postgres": "benchmarks.drill_postgres",
     "drill-faults": "benchmarks.drill_client_faults",

@@ -99,6 +99,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+SUBSCRIPTION_CACHE_SECONDS = 2.0
 _NOW = "extract(epoch from clock_timestamp())::float8"
 _CONNECT_TIMEOUT = 5
 _T = TypeVar("_T")
@@ -115,6 +116,7 @@ class PostgresTriggerStore:
         self._connections: list[psycopg.Connection[Any]] = []
         self._lock = threading.Lock()
         self._writer = GroupCommitWriter(self._commit_batch, retry_singly=_events_fault)
+        self._sub_cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
         try:
             self.migrate()
         except psycopg.OperationalError as exc:
@@ -266,29 +268,54 @@ class PostgresTriggerStore:
     def rotate_password(self, sub_id: str) -> str:
         password = secrets.token_urlsafe(24)
         salt = secrets.token_bytes(16)
-        with self._tx() as db:
-            db.execute(
+        self._change_subscription(
+            (
                 "UPDATE trigger_subscriptions SET password_salt = %s, password_hash = %s WHERE id = %s",
                 (salt, hash_password(password, salt), sub_id),
-            )
+            ),
+        )
         return password
 
     def set_webhook_id(self, sub_id: str, webhook_id: str | None) -> None:
-        with self._tx() as db:
-            db.execute("UPDATE trigger_subscriptions SET webhook_id = %s WHERE id = %s", (webhook_id, sub_id))
+        self._change_subscription(
+            ("UPDATE trigger_subscriptions SET webhook_id = %s WHERE id = %s", (webhook_id, sub_id))
+        )
 
     def set_enrich(self, sub_id: str, enrich: bool) -> None:
-        with self._tx() as db:
-            db.execute("UPDATE trigger_subscriptions SET enrich = %s WHERE id = %s", (enrich, sub_id))
+        self._change_subscription(
+            ("UPDATE trigger_subscriptions SET enrich = %s WHERE id = %s", (enrich, sub_id))
+        )
 
     def delete_subscription(self, sub_id: str) -> None:
+        self._change_subscription(
+            ("DELETE FROM trigger_subscriptions WHERE id = %s", (sub_id,)),
+            ("DELETE FROM trigger_cursors WHERE subscription_id = %s", (sub_id,)),
+        )
+
+    def _change_subscription(self, *statements: tuple[str, tuple[Any, ...]]) -> None:
         with self._tx() as db:
-            db.execute("DELETE FROM trigger_subscriptions WHERE id = %s", (sub_id,))
-            db.execute("DELETE FROM trigger_cursors WHERE subscription_id = %s", (sub_id,))
+            for query, params in statements:
+                db.execute(query, params)
+        self._sub_cache.clear()
 
     def get_subscription(self, sub_id: str) -> Subscription | None:
+        row = self._subscription_row(sub_id)
+        return subscription_from_row(row) if row else None
+
+    def _subscription_row(self, sub_id: str) -> dict[str, Any] | None:
+        """A subscription's row, from a cache of ``SUBSCRIPTION_CACHE_SECONDS``: every delivery is
+        authenticated, and two queries on the request path were most of its cost. Writes of this
+        store clear the cache; another process's change (a rotated password, a deleted
+        subscription) shows here within that many seconds."""
+        now = time.monotonic()
+        cached = self._sub_cache.get(sub_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
         rows = self._read("SELECT * FROM trigger_subscriptions WHERE id = %s", (sub_id,))
-        return subscription_from_row(rows[0]) if rows else None
+        if len(self._sub_cache) >= 10_000:  # unknown ids are cached too: keep the cache bounded
+            self._sub_cache.clear()
+        self._sub_cache[sub_id] = (now + SUBSCRIPTION_CACHE_SECONDS, rows[0] if rows else None)
+        return rows[0] if rows else None
 
     def subscriptions(self, trigger: str | None = None) -> list[Subscription]:
         if trigger is None:
@@ -305,11 +332,8 @@ class PostgresTriggerStore:
         return matching_subscription(self.subscriptions(trigger), params, public_url, version)
 
     def verify_credentials(self, sub_id: str, user: str, password: str) -> bool:
-        rows = self._read(
-            "SELECT auth_user, password_salt, password_hash FROM trigger_subscriptions WHERE id = %s",
-            (sub_id,),
-        )
-        stored = (rows[0]["auth_user"], rows[0]["password_salt"], rows[0]["password_hash"]) if rows else None
+        row = self._subscription_row(sub_id)
+        stored = (row["auth_user"], row["password_salt"], row["password_hash"]) if row else None
         return credentials_match(stored, user, password)
 
     # -- inbox -------------------------------------------------------------------------------
@@ -346,29 +370,12 @@ class PostgresTriggerStore:
         now = time.time()
         with self._tx() as db:
             db.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k", (keys,))
-            outcomes: list[InsertOutcome] = []
-            for item in batch:
-                sub, event = item.sub, item.event
-                row = db.execute(
-                    "INSERT INTO trigger_inbox (subscription_id, trigger, event_key, content_key, source,"
-                    " event, changed_at, received_at)"
-                    " SELECT %(sub)s, %(trigger)s, %(key)s, %(content)s, %(source)s, %(event)s, %(changed)s,"
-                    " %(now)s WHERE NOT EXISTS (SELECT 1 FROM trigger_inbox WHERE subscription_id = %(sub)s"
-                    " AND content_key = %(content)s AND (%(polled)s OR source = 'poll'))"
-                    " ON CONFLICT (subscription_id, event_key) DO NOTHING RETURNING seq",
-                    {
-                        "sub": sub.id,
-                        "trigger": sub.trigger,
-                        "key": event.event_key,
-                        "content": event.content_key,
-                        "source": event.source,
-                        "event": event.to_json(),
-                        "changed": item.changed_at,
-                        "now": now,
-                        "polled": event.source == "poll",
-                    },
-                ).fetchone()
-                outcomes.append("stored" if row else "duplicate")
+            # One round trip for the batch: the inserts are pipelined, then their answers read.
+            with db.pipeline():
+                cursors = [db.execute(_INSERT, _insert_params(item, now)) for item in batch]
+            outcomes: list[InsertOutcome] = [
+                "stored" if cursor.fetchone() else "duplicate" for cursor in cursors
+            ]
         for item, outcome in zip(batch, outcomes, strict=True):
             item.outcome = outcome
 
@@ -512,6 +519,30 @@ class PostgresTriggerStore:
                 " SET updated_since = GREATEST(trigger_cursors.updated_since, excluded.updated_since)",
                 (sub_id, updated_since),
             )
+
+
+_INSERT = (
+    "INSERT INTO trigger_inbox (subscription_id, trigger, event_key, content_key, source,"
+    " event, changed_at, received_at)"
+    " SELECT %(sub)s, %(trigger)s, %(key)s, %(content)s, %(source)s, %(event)s, %(changed)s,"
+    " %(now)s WHERE NOT EXISTS (SELECT 1 FROM trigger_inbox WHERE subscription_id = %(sub)s"
+    " AND content_key = %(content)s AND (%(polled)s OR source = 'poll'))"
+    " ON CONFLICT (subscription_id, event_key) DO NOTHING RETURNING seq"
+)
+
+
+def _insert_params(item: PendingInsert, now: float) -> dict[str, Any]:
+    return {
+        "sub": item.sub.id,
+        "trigger": item.sub.trigger,
+        "key": item.event.event_key,
+        "content": item.event.content_key,
+        "source": item.event.source,
+        "event": item.event.to_json(),
+        "changed": item.changed_at,
+        "now": now,
+        "polled": item.event.source == "poll",
+    }
 
 
 def _lock_key(sub_id: str, key: str) -> int:
