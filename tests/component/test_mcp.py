@@ -273,3 +273,29 @@ async def test_a_delete_answers_the_deleted_id(pipedrive_sandbox: Any) -> None:
         deleted = await client.call_tool("deleteNote", {"id": 1})
     assert not deleted.is_error, text_of(deleted)
     assert deleted.structured_content["data"] == {"id": 1}
+
+
+async def test_files_go_up_as_content_never_from_the_servers_disk(
+    pipedrive_sandbox: Any, tmp_path: Any
+) -> None:
+    import base64
+
+    secret_file = tmp_path / "id_rsa"
+    secret_file.write_text("PRIVATE KEY")
+    content = base64.b64encode(b"quote from the assistant").decode()
+    async with Client(build_server(direct(pipedrive_sandbox))) as client:
+        upload = next(t for t in (await client.list_tools()).tools if t.name == "uploadFile")
+        stolen = await client.call_tool("uploadFile", {"file_path": str(secret_file), "deal_id": 1})
+        sent = await client.call_tool(
+            "uploadFile", {"content_base64": content, "file_name": "quote.txt", "deal_id": 1}
+        )
+        assert not sent.is_error, text_of(sent)
+        back = await client.call_tool("downloadFile", {"id": sent.structured_content["data"]["id"]})
+    assert "file_path" not in upload.input_schema["properties"]
+    assert "content_base64" in upload.input_schema["properties"]
+    assert stolen.is_error and "file_path" in text_of(stolen)
+    assert back.structured_content["data"]["content_base64"] == content
+    names = [
+        f["name"] for f in Component().run("getFiles", {"limit": 500}, direct(pipedrive_sandbox))["data"]
+    ]
+    assert "id_rsa" not in names and "quote.txt" in names

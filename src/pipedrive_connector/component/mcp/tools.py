@@ -28,6 +28,9 @@ PAGE_SIZE = 100
 Run = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 Paging = Literal["none", "start", "slice"]
 
+# Inputs that read a file on the server's machine (uploadFile's file_path): an agent steered by text it
+# read in the CRM could send the server's own files (keys, configs) to Pipedrive, so tools never take them.
+SERVER_FILE_INPUTS = frozenset({"file_path"})
 _DESTRUCTIVE_NAME = re.compile(r"^(delete|remove|merge)[A-Z]")
 _READ_NAME = re.compile(r"^(get|search|find|list|download)[A-Z]")
 _MAX_OFFSET = 10**9
@@ -83,6 +86,10 @@ def _paging(entry: Mapping[str, Any]) -> Paging:
 
 def _input_schema(entry: Mapping[str, Any], paging: Paging, page_size: int) -> dict[str, Any]:
     schema = copy.deepcopy(dict(entry["input_schema"]))
+    for name in SERVER_FILE_INPUTS & set(schema.get("properties", {})):
+        del schema["properties"][name]
+        if name in schema.get("required", []):
+            schema["required"].remove(name)
     if paging == "none":
         return schema
     props: dict[str, Any] = schema.setdefault("properties", {})
@@ -206,6 +213,11 @@ class ActionTool:
         return f"{where}: {error.message}"
 
     async def _run(self, arguments: dict[str, Any], run: Run) -> dict[str, Any]:
+        local = sorted(SERVER_FILE_INPUTS & set(arguments))
+        if local:
+            raise ValidationError(
+                local[0], "files on the server are not readable over MCP; send content_base64"
+            )
         if self.paging == "none":
             return await run(self.name, arguments)
         offset = decode_cursor(arguments.pop("cursor", None))
