@@ -11,7 +11,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from pipedrive_connector.sandbox import control
+from pipedrive_connector.sandbox import console, control
 from pipedrive_connector.sandbox.auth import AuthMiddleware
 from pipedrive_connector.sandbox.engine.not_served import NotServedRoute
 from pipedrive_connector.sandbox.errors import (
@@ -128,6 +128,7 @@ def create_app(settings: SandboxSettings | None = None) -> Starlette:
 
     routes: list[BaseRoute] = [
         *control.routes(),
+        *console.routes(),  # /_sandbox/ui
         *api_routes(),
         *state.webhooks.routes(),
         *state.oauth.routes(),

@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pipedrive_connector.sandbox.contracts import Principal, SandboxStateLike
 from pipedrive_connector.sandbox.ratelimit_costs import CostTable, default_cost_table, is_search
+from pipedrive_connector.sandbox.ratelimit_history import UsageHistory
 from pipedrive_connector.sandbox.ratelimit_windows import (
     BASE_DAILY_TOKENS,
     BURST_LIMIT,
@@ -83,6 +84,7 @@ class RateLimiter:
         self._search_windows: dict[str, RollingWindow] = {}
         self._budgets: dict[int, DailyBudget] = {}
         self._writes: dict[str, DailyWrites] = {}
+        self.history = UsageHistory()
         self.reset()
 
     # -- surface used by app.py ----------------------------------------------------------------------
@@ -135,6 +137,7 @@ class RateLimiter:
             self._search_windows.clear()
             self._budgets.clear()
             self._writes.clear()
+        self.history.clear()
 
     def describe(self) -> dict[str, Any]:
         now = self.state.clock.now()
@@ -195,10 +198,12 @@ class RateLimiter:
             daily_exhausted = budget.used >= budget_limit
             full = [w for w in windows if not w.has_room(now)]
             admitted = not daily_exhausted and not full
+            cost = self.costs.cost(method, path) if admitted else 0
+            self.history.note(now, admitted, cost)
             if admitted:
                 for w in windows:
                     w.admit(now)
-                budget.used += self.costs.cost(method, path)
+                budget.used += cost
                 if method.upper() in ("POST", "PUT") and principal.auth_kind == "api_token":
                     writes.count += 1
             if daily_exhausted:

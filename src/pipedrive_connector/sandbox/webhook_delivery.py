@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -63,15 +65,25 @@ class BanState:
 
 
 class DeliveryLog:
-    """Every attempt, newest last; bounded so a long-running sandbox does not grow without end."""
+    """Every attempt, newest last; bounded so a long-running sandbox does not grow without end.
+
+    Each entry gets an ``id`` (1, 2, ... in order of logging) that names it for a resend.
+    """
 
     def __init__(self) -> None:
         self._entries: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
         self._lock = threading.Lock()
+        self._ids = itertools.count(1)
 
-    def add(self, entry: dict[str, Any]) -> None:
+    def add(self, entry: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
-            self._entries.append(entry)
+            logged = {"id": next(self._ids), **entry}
+            self._entries.append(logged)
+        return logged
+
+    def get(self, entry_id: int) -> dict[str, Any] | None:
+        with self._lock:
+            return next((e for e in self._entries if e["id"] == entry_id), None)
 
     def list(self, webhook_id: int | None = None) -> list[dict[str, Any]]:
         with self._lock:
@@ -272,12 +284,43 @@ class DeliveryWorker:
     async def _attempt(self, delivery: Delivery, attempt: int) -> bool:
         webhook = delivery.webhook
         body = self._build_payload(delivery.event, webhook, attempt, delivery.event_id)
+        status, error, latency_ms = await self._post(webhook, body)
+        ok = status is not None and 200 <= status < 300
+        now_text = api_time(self.clock.now())
+        self._on_attempt(webhook, now_text, status, ok)
+        self.log.add({**self._entry(delivery, attempt, status, error, ok, body), "latency_ms": latency_ms})
+        if not ok:
+            logger.info("webhook %s attempt %s failed: %s", webhook.id, attempt, error or f"HTTP {status}")
+        return ok
+
+    async def resend(self, webhook: Webhook, entry: dict[str, Any]) -> dict[str, Any]:
+        """POST a logged attempt's body again (the console's "resend"); the new attempt is logged,
+        with ``resent_from`` naming the entry it repeats, and returned."""
+        status, error, latency_ms = await self._post(webhook, entry["body"])
+        ok = status is not None and 200 <= status < 300
+        self._on_attempt(webhook, api_time(self.clock.now()), status, ok)
+        fresh = {
+            **{key: value for key, value in entry.items() if key != "id"},
+            "status_code": status,
+            "error": error,
+            "ok": ok,
+            "acknowledged": ok,
+            "time": api_time(self.clock.now()),
+            "latency_ms": latency_ms,
+            "resent_from": entry["id"],
+        }
+        return self.log.add(fresh)
+
+    async def _post(self, webhook: Webhook, body: dict[str, Any]) -> tuple[int | None, str | None, float]:
+        """One POST of ``body``: (status or None, error text or None, milliseconds taken)."""
         auth = httpx.Auth()  # the base class sends requests unchanged
         if webhook.http_auth_user is not None:
             auth = httpx.BasicAuth(webhook.http_auth_user, webhook.http_auth_password or "")
         status: int | None = None
         error: str | None = None
-        assert self._client is not None
+        if self._client is None:  # a resend before the lifespan started (an ASGI transport)
+            self._client = httpx.AsyncClient(follow_redirects=False)
+        started = time.perf_counter()
         try:
             response = await self._client.post(
                 webhook.subscription_url,
@@ -292,13 +335,7 @@ class DeliveryWorker:
         except httpx.HTTPError as exc:
             # The exception text names the URL only (never the credentials, which travel in a header).
             error = f"{type(exc).__name__}: {exc}"
-        ok = status is not None and 200 <= status < 300
-        now_text = api_time(self.clock.now())
-        self._on_attempt(webhook, now_text, status, ok)
-        self.log.add(self._entry(delivery, attempt, status, error, ok, body))
-        if not ok:
-            logger.info("webhook %s attempt %s failed: %s", webhook.id, attempt, error or f"HTTP {status}")
-        return ok
+        return status, error, round((time.perf_counter() - started) * 1000, 1)
 
     def _entry(
         self,

@@ -113,6 +113,22 @@ class WebhookService:
             "settings": self._settings_view(),
         }
 
+    async def resend(self, entry_id: int) -> dict[str, Any]:
+        """Send a logged delivery's body again to its webhook; the new attempt's log entry.
+
+        ``LookupError`` names why not: the entry is gone from the log, it carried no body (an event
+        lost to a ban) or its webhook was deleted.
+        """
+        entry = self.worker.log.get(entry_id)
+        if entry is None:
+            raise LookupError(f"delivery {entry_id} is not in the log")
+        if entry.get("body") is None:
+            raise LookupError(f"delivery {entry_id} sent no body (the event was lost to a ban)")
+        webhook = self.store.get(int(entry["webhook_id"]))
+        if webhook is None:
+            raise LookupError(f"webhook {entry['webhook_id']} of delivery {entry_id} was deleted")
+        return await self.worker.resend(webhook, entry)
+
     # -- events -------------------------------------------------------------------------------------
 
     def _config_from_settings(self) -> DeliveryConfig:
