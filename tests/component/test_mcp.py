@@ -155,6 +155,10 @@ async def test_resources_give_ids_to_pick(pipedrive_sandbox: Any) -> None:
         pipelines = await client.read_resource("pipedrive://pipelines")
         stages = await client.read_resource("pipedrive://stages")
         deal_fields = await client.read_resource("pipedrive://fields/deal")
+        with pytest.raises(
+            MCPError, match="unknown resource 'pipedrive://nope'; known: pipedrive://pipelines"
+        ):
+            await client.read_resource("pipedrive://nope")
     assert {"pipedrive://pipelines", "pipedrive://stages", "pipedrive://fields/deal"} <= listed
     assert {"pipedrive://fields/person", "pipedrive://fields/organization"} <= listed
     pipeline_ids = {p["id"] for p in json.loads(pipelines.contents[0].text)}
