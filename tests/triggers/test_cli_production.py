@@ -1,5 +1,5 @@
 """The production options of ``pipedrive triggers``: a PostgreSQL --state (or $PIPEDRIVE_TRIGGERS_DSN)
-for every command, --role, --log-format, --limiter, --metrics-port; bad values are usage errors."""
+for every command, --role, --log-format, --lease-seconds, --metrics-port; bad values are usage errors."""
 
 from __future__ import annotations
 
@@ -54,7 +54,6 @@ def test_bad_production_options_are_usage_errors(tmp_path: Path) -> None:
     cases = {
         ("--role", "replica"): "--role must be one of all, receiver, dispatcher",
         ("--log-format", "xml"): "--log-format must be text or json",
-        ("--limiter", "http://127.0.0.1:6379"): "must be a redis:// URL",
         ("--metrics-port", "9100"): "--metrics-port is for --role dispatcher",
         ("--lease-seconds", "0"): "--lease-seconds must be 1 second or more",
     }

@@ -63,12 +63,6 @@ STATE = typer.Option(
     "postgresql:// DSN shared by any number of receivers and dispatchers.",
 )
 ROLES = ("all", "receiver", "dispatcher")
-LIMITER = typer.Option(
-    None,
-    "--limiter",
-    envvar="PIPEDRIVE_LIMITER_URL",
-    help="Share the Pipedrive rate limiter with other processes through Redis: redis://host:6379/0.",
-)
 JSON_OUT = typer.Option(False, "--json", help="Machine-readable JSON output.")
 OUT = typer.Option(None, "--out", help="Append each event as a JSON line to this file (once per event).")
 EXEC = typer.Option(None, "--exec", help="Run this command for each event, with the event JSON on stdin.")
@@ -457,17 +451,6 @@ def _run_server(
     serve_forever(app.asgi, sock, limits)
 
 
-def _use_limiter(url: str | None) -> None:
-    if not url:
-        return
-    from pipedrive_connector.client._ratelimit import use_shared_limiter
-
-    try:
-        use_shared_limiter(url)
-    except ValueError as exc:
-        _fail(f"--limiter: {exc}", USAGE_ERROR)
-
-
 def _serve_metrics(app: TriggerApp, host: str, port: int) -> None:
     from prometheus_client import start_http_server
 
@@ -529,7 +512,6 @@ def serve(
         "dispatcher: only run the sinks, no HTTP port. Split roles need a postgresql:// --state "
         "(or SQLite with one dispatcher).",
     ),
-    limiter: str | None = LIMITER,
     lease_seconds: float = typer.Option(
         300.0,
         "--lease-seconds",
@@ -568,7 +550,6 @@ def serve(
     if not catch_up_interval >= 0:
         _fail("--catch-up-interval must be 0 or more seconds", USAGE_ERROR)
     delays = _retry_delays(retry_delays)
-    _use_limiter(limiter)
     client = _client(conn, required=False)
     app = _app(
         state,
@@ -669,7 +650,6 @@ def poll(
     redis_stream: str | None = REDIS_STREAM,
     nats: str | None = NATS,
     keep_days: float = KEEP_DAYS,
-    limiter: str | None = LIMITER,
     as_json: bool = JSON_OUT,
     *,
     conn: ConnectionFlags,
@@ -677,7 +657,6 @@ def poll(
     """Poll Pipedrive's v2 lists for changes (no public URL needed); same events as webhooks."""
     if not 0 < interval < float("inf"):
         _fail("--interval must be a number of seconds above 0", USAGE_ERROR)
-    _use_limiter(limiter)
     client = _client(conn)
     app = _app(state, client, keep_days=keep_days)
     _claim(app)
