@@ -46,7 +46,7 @@ def join(parts: Iterable[object]) -> Html:
 
 
 def link(href: str, text: object, **attrs: str) -> Html:
-    extra = "".join(f' {name.replace("_", "-")}="{esc(value)}"' for name, value in attrs.items())
+    extra = "".join(f' {name.rstrip("_").replace("_", "-")}="{esc(value)}"' for name, value in attrs.items())
     return Html(f'<a href="{esc(href)}"{extra}>{render(text)}</a>')
 
 
@@ -112,12 +112,13 @@ def bar_chart(points: Sequence[tuple[str, float, bool]], title: str, height: int
         )
     first, last = points[0][0], points[-1][0]
     return Html(
+        f"<figure><figcaption>{esc(title)}</figcaption>"
         f'<svg class="chart" role="img" aria-label="{esc(title)}" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}"><title>{esc(title)}</title>'
         f'<text x="2" y="12">{esc(_number(top))}</text><text x="2" y="{height - 22}">0</text>'
         + "".join(bars)
         + f'<text x="{left}" y="{height - 5}">{esc(first)}</text>'
-        f'<text x="{width - 4}" y="{height - 5}" text-anchor="end">{esc(last)}</text></svg>'
+        f'<text x="{width - 4}" y="{height - 5}" text-anchor="end">{esc(last)}</text></svg></figure>'
     )
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 MINUTES = 120
+MINUTE_FORMAT = "%Y-%m-%dT%H:%M"
 
 
 @dataclass
@@ -25,7 +26,7 @@ class UsageHistory:
         self._lock = threading.Lock()
 
     def note(self, now: datetime, admitted: bool, tokens: int) -> None:
-        minute = now.strftime("%Y-%m-%dT%H:%M")
+        minute = now.strftime(MINUTE_FORMAT)
         with self._lock:
             usage = self._minutes.get(minute)
             if usage is None:

@@ -34,11 +34,13 @@ async def show(request: Request) -> Response:
     stages = store.query(
         "stage", where={"pipeline_id": chosen["id"], "is_deleted": False}, order_by="order_nr"
     )
-    tabs = join(
-        Html(f"<strong>{esc(p['name'])}</strong>")
-        if p is chosen
-        else link(url(f"{PREFIX}/board", pipeline_id=p["id"]), p["name"])
-        for p in pipelines
+    tabs = Html(
+        " · ".join(
+            f"<strong>{esc(p['name'])}</strong>"
+            if p is chosen
+            else link(url(f"{PREFIX}/board", pipeline_id=p["id"]), p["name"])
+            for p in pipelines
+        )
     )
     open_deals = {"pipeline_id": chosen["id"], "status": "open", "is_deleted": False}
     per_stage = store.count_by("deal", "stage_id", where=open_deals)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -20,10 +21,12 @@ from pipedrive_connector.sandbox.console.frame import (
     state_of,
 )
 from pipedrive_connector.sandbox.fault_plan import KNOWN_FIELDS as FAULT_FIELDS
+from pipedrive_connector.sandbox.ratelimit_history import MINUTE_FORMAT
 
 PLANS = ("off", "lite", "growth", "premium", "ultimate")
 RATE_FIELDS = ("error_rate", "drop_rate", "slow_rate", "after_rate", "after_drop_rate")
 MS_FIELDS = ("latency_ms", "slow_ms")
+CHART_MINUTES = 30
 
 
 class FormError(ValueError):
@@ -52,10 +55,21 @@ def _numbers(form: FormData, name: str) -> list[int] | None:
         raise FormError(f"{name} must be whole numbers separated by commas, not {raw!r}") from None
 
 
+def _last_minutes(points: list[dict[str, Any]], now: datetime, minutes: int) -> list[dict[str, Any]]:
+    """One point per minute for the ``minutes`` minutes up to ``now`` (zeros where nothing ran)."""
+    by_minute = {point["minute"]: point for point in points}
+    window = []
+    for back_by in range(minutes - 1, -1, -1):
+        minute = (now - timedelta(minutes=back_by)).strftime(MINUTE_FORMAT)
+        empty = {"minute": minute, "requests": 0, "tokens": 0, "refused": 0}
+        window.append(by_minute.get(minute, empty))
+    return window
+
+
 async def rate_limit_page(request: Request) -> Response:
     limiter = state_of(request).ratelimiter
     described = limiter.describe()
-    points = limiter.history.points()
+    points = _last_minutes(limiter.history.points(), state_of(request).clock.now(), CHART_MINUTES)
     facts = [[key.replace("_", " "), value] for key, value in described.items()]
     plan = described["plan"]
     options = "".join(f"<option{' selected' if p == plan else ''}>{esc(p)}</option>" for p in PLANS)
@@ -80,10 +94,14 @@ async def rate_limit_page(request: Request) -> Response:
         + table(["", ""], facts)
         + "<h2>Change</h2>"
         + form
-        + "<h2>Per minute (sandbox clock)</h2>"
+        + "<h2>Per minute (sandbox clock, UTC)</h2>"
         + table(
             ["Minute", "Admitted", "Tokens", "Refused"],
-            [[p["minute"], p["requests"], p["tokens"], p["refused"]] for p in reversed(points)],
+            [
+                [p["minute"], p["requests"], p["tokens"], p["refused"]]
+                for p in reversed(points)
+                if p["requests"] or p["refused"]
+            ],
             "No rate-limited requests yet.",
         )
     )
