@@ -88,6 +88,16 @@ MAX_RETRIES = typer.Option(
     show_default=False,
     rich_help_panel=PANEL,
 )
+LIMITER = typer.Option(
+    None,
+    "--limiter",
+    envvar="PIPEDRIVE_LIMITER_URL",
+    show_envvar=True,
+    help="Share the rate limiter (windows, daily budget) with other processes through Redis: "
+    "redis://host:6379/0.",
+    show_default=False,
+    rich_help_panel=PANEL,
+)
 
 
 @dataclass(frozen=True)
@@ -100,6 +110,7 @@ class ConnectionFlags:
     profile: str | None = None
     timeout: float | None = None
     max_retries: int | None = None
+    limiter: str | None = None
 
     def __post_init__(self) -> None:
         if self.add_to not in ("header", "query"):
@@ -111,6 +122,8 @@ class ConnectionFlags:
         if self.max_retries is not None and self.max_retries < 0:
             raise InputError(f"--max-retries must be 0 or more, got {self.max_retries}")
         check_base_url(self.base_url)
+        if self.limiter and not self.limiter.strip().startswith(("redis://", "rediss://", "unix://")):
+            raise InputError("--limiter must be a redis:// (rediss://, unix://) URL")
 
     def client_options(self) -> dict[str, Any]:
         """Options for the ``Pipedrive`` client: timeout, retries, and retries reported on stderr."""
@@ -119,6 +132,8 @@ class ConnectionFlags:
             options["timeout"] = self.timeout
         if self.max_retries is not None:
             options["max_retries"] = self.max_retries
+        if self.limiter:
+            options["limiter"] = self.limiter
         return options
 
     def connection(self) -> Connection:
@@ -194,6 +209,7 @@ _OPTIONS: tuple[tuple[str, Any, Any], ...] = (
     ("profile", str | None, PROFILE),
     ("timeout", float | None, TIMEOUT),
     ("max_retries", int | None, MAX_RETRIES),
+    ("limiter", str | None, LIMITER),
 )
 
 F = TypeVar("F", bound=Callable[..., Any])

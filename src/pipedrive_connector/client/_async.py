@@ -13,6 +13,7 @@ from pipedrive_connector.client._containers import AsyncResources
 from pipedrive_connector.client._core import DEFAULT, ClientCore, TimeoutArg
 from pipedrive_connector.client._ops import Op
 from pipedrive_connector.client._ratelimit import RateSnapshot
+from pipedrive_connector.client._ratelimit_redis import AsyncRedisLimiter
 from pipedrive_connector.client._redact import redact_url
 from pipedrive_connector.client._settings import (
     DEFAULT_FIELD_CACHE_TTL,
@@ -39,6 +40,9 @@ class AsyncPipedrive(AsyncResources):
         """``api_token`` (else ``PIPEDRIVE_API_TOKEN``) or ``auth=``; see ``ClientOptions`` for the rest."""
         self._core: ClientCore = build_core(api_token, options)
         check_http_client(http_client, transport, httpx.AsyncClient)
+        url, key = self._core.limiter_url, self._core.resolved.credential_key
+        self._shared = AsyncRedisLimiter(url, key) if url is not None else None
+        self._owns_shared = True
         self._owns_http = http_client is None
         self._http = (
             http_client
@@ -62,6 +66,7 @@ class AsyncPipedrive(AsyncResources):
         view = copy.copy(self)
         view._core = self._core.derive(max_retries=max_retries, max_wait=max_wait, timeout=timeout)
         view._owns_http = False
+        view._owns_shared = False
         AsyncResources.__init__(view, view._core, self._field_cache_ttl)
         return view
 
@@ -109,7 +114,10 @@ class AsyncPipedrive(AsyncResources):
             raw=raw,
         )
         while True:
-            wait = core.reserve(call)
+            if self._shared is not None:
+                wait = core.admit(call, await self._shared.reserve(core.shared_reservation(call)))
+            else:
+                wait = core.reserve(call)
             if wait > 0:
                 await anyio.sleep(wait)
                 call.waited += wait
@@ -120,6 +128,9 @@ class AsyncPipedrive(AsyncResources):
                 decision = core.on_exception(call, exc, request)
             else:
                 decision = core.on_response(call, response)
+            if call.shared_updates and self._shared is not None:
+                await self._shared.learn(call.shared_updates)
+                call.shared_updates.clear()
             if decision.error is not None:
                 raise decision.error from None
             if decision.result is not None:
@@ -147,6 +158,8 @@ class AsyncPipedrive(AsyncResources):
     async def aclose(self) -> None:
         if self._owns_http:
             await self._http.aclose()
+        if self._owns_shared and self._shared is not None:
+            await self._shared.aclose()
 
     async def __aenter__(self) -> AsyncPipedrive:
         return self

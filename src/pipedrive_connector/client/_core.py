@@ -19,7 +19,19 @@ import httpx
 
 from pipedrive_connector.client import errors
 from pipedrive_connector.client._config import ResolvedAuth, current_base_url
-from pipedrive_connector.client._ratelimit import CredentialLimiter, RateSnapshot, limiter_for, snapshot_of
+from pipedrive_connector.client._ratelimit import (
+    SEARCH_LIMIT,
+    CredentialLimiter,
+    RateSnapshot,
+    SharedGrant,
+    SharedReservation,
+    SharedUpdate,
+    is_search_path,
+    limiter_for,
+    seconds_until_utc_midnight,
+    snapshot_of,
+    update_from,
+)
 from pipedrive_connector.client._redact import redact_text, redact_url
 from pipedrive_connector.client._retry import (
     NOT_SENT_ERRORS,
@@ -80,6 +92,8 @@ class Call:
     # A multipart upload's files (httpx ``files=``), and whether a success answer is raw bytes (downloads).
     files: Any = None
     raw: bool = False
+    # What the last attempt taught the shared limiter; the client carries it to Redis.
+    shared_updates: list[SharedUpdate] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -130,6 +144,7 @@ class ClientCore:
         rate_limit: bool,
         rng: random.Random | None = None,
         on_retry: RetryHook | None = None,
+        limiter_url: str | None = None,
     ) -> None:
         self.resolved = resolved
         self.policy = policy
@@ -137,6 +152,8 @@ class ClientCore:
         self.on_usage = on_usage
         self.on_retry = on_retry
         self.limiter: CredentialLimiter | None = limiter_for(resolved.credential_key) if rate_limit else None
+        # Redis URL of the limiter shared with other processes (the clients open it); None: none.
+        self.limiter_url = limiter_url if rate_limit else None
         self.rng = rng or random.Random()
         # Once the daily budget is gone, this client stops sending until it comes back: hammering
         # Pipedrive with requests that are sure to get 429 ends in its abuse protection (HTML 403).
@@ -231,6 +248,26 @@ class ClientCore:
         if self.limiter is None:
             return 0.0
         return self.limiter.reserve(call.path)
+
+    def shared_reservation(self, call: Call) -> SharedReservation:
+        """What to claim in the shared limiter before the next attempt (the windows it counts against)."""
+        general = self.limiter.general.limit if self.limiter is not None else None
+        windows = [("general", general or 0)]
+        if is_search_path(call.path):
+            search = self.limiter.search.limit if self.limiter is not None else None
+            windows.append(("search", search or SEARCH_LIMIT))
+        return SharedReservation(tuple(windows))
+
+    def admit(self, call: Call, grant: SharedGrant | None) -> float:
+        """Seconds to wait given the shared limiter's answer (None: Redis failed, pace alone);
+        raises DailyBudgetExhausted when another process found the daily budget used up."""
+        if grant is None:
+            return self.reserve(call)
+        if grant.daily_reset is not None:
+            reset = grant.daily_reset or seconds_until_utc_midnight()
+            self._budget_gone_until = datetime.now(UTC) + timedelta(seconds=reset)
+            self._refuse_while_budget_gone(call.method, call.path)
+        return grant.wait
 
     # -- after an attempt -------------------------------------------------------------------
 
@@ -396,11 +433,16 @@ class ClientCore:
             err.message += f"; it resets around {err.reset_at.isoformat()}" if err.reset_at else ""
             err.args = (err.message,)
             self._budget_gone_until = err.reset_at
+            if self.limiter_url is not None:
+                ttl = (err.reset_at - datetime.now(UTC)).total_seconds()
+                call.shared_updates.append(SharedUpdate(_scope(call), daily_left=0, daily_ttl=ttl))
             return Decision(error=err)
         delay = wait if wait is not None else call.policy.backoff(call.rate_limited, self.rng)
         waiting = delay
         if self.limiter is not None:
             self.limiter.for_path(call.path).block_for(delay)
+            if self.limiter_url is not None:
+                call.shared_updates.append(SharedUpdate(_scope(call), block=delay))
             delay = 0.0  # the limiter makes every user of this credential wait, this call included
         if call.rate_limited < call.policy.max_rate_limit_retries:
             call.rate_limited += 1
@@ -441,7 +483,10 @@ class ClientCore:
     def _observe(self, call: Call, response: httpx.Response) -> RateSnapshot:
         if self.limiter is None:
             return snapshot_of(response.headers)
-        return self.limiter.for_path(call.path).observe(response.headers, response.status_code)
+        snap = self.limiter.for_path(call.path).observe(response.headers, response.status_code)
+        if self.limiter_url is not None:
+            call.shared_updates.append(update_from(_scope(call), snap, response.status_code))
+        return snap
 
     def _report(self, call: Call, status: int | None, snap: RateSnapshot, error: str | None = None) -> None:
         if self.on_usage is None:
@@ -462,6 +507,11 @@ class ClientCore:
             self.on_usage(usage)
         except Exception:  # a broken hook must not break requests
             logger.exception("the on_usage hook raised")
+
+
+def _scope(call: Call) -> str:
+    """The shared window a response on this call's path reports."""
+    return "search" if is_search_path(call.path) else "general"
 
 
 def _parse_body(response: httpx.Response) -> Any:

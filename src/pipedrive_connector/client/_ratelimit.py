@@ -6,11 +6,11 @@ start in any window, pauses everyone until ``x-ratelimit-reset`` when ``x-rateli
 0, and after a 429 until the server's ``Retry-After``. ``reserve`` only computes a delay under a
 lock; the caller sleeps (``time.sleep`` or ``anyio.sleep``), so threads and tasks share one state.
 
-With ``PIPEDRIVE_LIMITER_URL=redis://...`` (or ``use_shared_limiter(url)``) the windows live in
-Redis instead, so that several processes using one credential share them: each reservation, learned
-limit and pause is one Lua script (atomic, on Redis's clock, as process clocks differ). A reservation
-is then one Redis round trip, made synchronously (an async client blocks its loop for that long). If
-Redis cannot be reached, the process falls back to its own windows and says so once in the log.
+With ``limiter="redis://..."`` (or ``PIPEDRIVE_LIMITER_URL``, or ``use_shared_limiter(url)``) the
+windows and the daily budget live in Redis instead (``_ratelimit_redis``), so that several processes
+using one credential share them. The core stays sans-I/O: it says what to reserve
+(``SharedReservation``) and what it learned from a response (``SharedUpdate``); the sync and async
+clients carry those to Redis and hand the answer (``SharedGrant``) back to the core.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -31,6 +31,7 @@ WINDOW_SECONDS = 2.0
 WINDOW_SLACK = 0.15
 SEARCH_LIMIT = 10
 LIMITER_URL_ENV = "PIPEDRIVE_LIMITER_URL"
+LIMITER_SCHEMES = ("redis://", "rediss://", "unix://")
 logger = logging.getLogger(__name__)
 
 
@@ -120,90 +121,6 @@ class WindowLimiter:
             self._blocked_until = max(self._blocked_until, self._clock() + seconds)
 
 
-# KEYS: starts (list), learned limit, blocked-until. ARGV: window seconds, default limit (0: none).
-# Returns the wait in seconds, as a string (Lua numbers returned to Redis become integers).
-_RESERVE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local window = tonumber(ARGV[1])
-local limit = tonumber(redis.call('GET', KEYS[2]) or ARGV[2])
-local start = math.max(now, tonumber(redis.call('GET', KEYS[3]) or '0'))
-while true do
-  local first = redis.call('LINDEX', KEYS[1], 0)
-  if first and tonumber(first) <= now - window then redis.call('LPOP', KEYS[1]) else break end
-end
-local n = redis.call('LLEN', KEYS[1])
-if n > 0 then start = math.max(start, tonumber(redis.call('LINDEX', KEYS[1], -1))) end
-if limit > 0 and n >= limit then
-  start = math.max(start, tonumber(redis.call('LINDEX', KEYS[1], -limit)) + window)
-end
-redis.call('RPUSH', KEYS[1], string.format('%.6f', start))
-redis.call('PEXPIRE', KEYS[1], math.ceil((start - now + window) * 1000) + 1000)
-return string.format('%.6f', start - now)
-"""
-# KEYS: blocked-until. ARGV: seconds from now (Redis's clock).
-_BLOCK = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local until_ = now + tonumber(ARGV[1])
-if until_ > tonumber(redis.call('GET', KEYS[1]) or '0') then
-  redis.call('SET', KEYS[1], string.format('%.6f', until_), 'PX', math.ceil(tonumber(ARGV[1]) * 1000) + 1000)
-end
-return 1
-"""
-
-
-class RedisWindowLimiter(WindowLimiter):
-    """A ``WindowLimiter`` whose slots, learned limit and pauses live in Redis under ``prefix``,
-    shared by every process that uses the same prefix (one credential, one window)."""
-
-    def __init__(self, client: Any, prefix: str, limit: int | None = None) -> None:
-        super().__init__(limit)
-        self._client = client
-        self._keys = [f"{prefix}:starts", f"{prefix}:limit", f"{prefix}:blocked"]
-        self._reserve_script = client.register_script(_RESERVE)
-        self._block_script = client.register_script(_BLOCK)
-        self._failed = False
-
-    def _shared(self, work: Callable[[], Any]) -> Any:
-        """Run ``work`` against Redis; None (and this process's own windows) when it fails."""
-        try:
-            result = work()
-        except Exception as exc:
-            if not self._failed:
-                logger.warning("shared rate limiter unavailable, pacing this process alone: %s", exc)
-            self._failed = True
-            return None
-        if self._failed:
-            logger.warning("shared rate limiter reachable again")
-            self._failed = False
-        return result
-
-    def reserve(self) -> float:
-        limit = self.limit if self.limit is not None and self.limit > 0 else 0
-        wait = self._shared(
-            lambda: self._reserve_script(keys=self._keys, args=[WINDOW_SECONDS + WINDOW_SLACK, limit])
-        )
-        return float(wait) if wait is not None else super().reserve()
-
-    def observe(self, headers: httpx.Headers, status_code: int) -> RateSnapshot:
-        snap = super().observe(headers, status_code)
-        if snap.limit is not None and snap.limit > 0:
-            # Kept for a day: a plan change shows up in the next response's headers anyway.
-            self._shared(lambda: self._client.set(self._keys[1], snap.limit, ex=86400))
-        if snap.remaining is not None and snap.remaining <= 0 and status_code != 429:
-            pause = snap.reset if snap.reset is not None else WINDOW_SECONDS
-            self._block(min(pause, WINDOW_SECONDS))
-        return snap
-
-    def block_for(self, seconds: float) -> None:
-        super().block_for(seconds)
-        self._block(seconds)
-
-    def _block(self, seconds: float) -> None:
-        self._shared(lambda: self._block_script(keys=[self._keys[2]], args=[max(0.0, seconds)]))
-
-
 class CredentialLimiter:
     """The general window and the search window of one credential."""
 
@@ -233,31 +150,82 @@ _registry_lock = threading.Lock()
 _shared_url: str | None = None
 
 
+def check_limiter_url(url: str, source: str = "limiter") -> str:
+    """A ``redis://`` (``rediss://``, ``unix://``) URL, or a clear error naming ``source``."""
+    if not isinstance(url, str) or not url.strip().startswith(LIMITER_SCHEMES):
+        raise ValueError(f"{source} must be a redis:// (rediss://, unix://) URL")
+    return url.strip()
+
+
 def use_shared_limiter(url: str | None) -> None:
-    """Keep every credential's windows in Redis at ``url`` (``redis://...``), shared by all the
-    processes that do the same; None goes back to per-process windows. Default: $PIPEDRIVE_LIMITER_URL.
-    """
+    """Make clients built without ``limiter=`` keep their windows in Redis at ``url``, shared with
+    every process that does the same; None goes back to $PIPEDRIVE_LIMITER_URL (or none)."""
     global _shared_url
-    if url is not None and not url.startswith(("redis://", "rediss://", "unix://")):
-        raise ValueError(f"{LIMITER_URL_ENV} must be a redis:// URL")
+    checked = check_limiter_url(url, LIMITER_URL_ENV) if url is not None else None
     with _registry_lock:
-        _shared_url = url
-        _registry.clear()
+        _shared_url = checked
 
 
-def _new_limiter(credential_key: str) -> CredentialLimiter:
-    url = _shared_url if _shared_url is not None else os.environ.get(LIMITER_URL_ENV) or None
-    if url is None:
-        return CredentialLimiter()
-    try:
-        import redis
-    except ImportError:
-        raise ValueError(f"{LIMITER_URL_ENV} needs redis: pip install 'pipedrive-connector[redis]'") from None
-    client = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
-    prefix = f"pipedrive:limiter:{credential_key}"
-    return CredentialLimiter(
-        RedisWindowLimiter(client, f"{prefix}:general"),
-        RedisWindowLimiter(client, f"{prefix}:search", limit=SEARCH_LIMIT),
+def shared_limiter_url(option: str | None, environ: Mapping[str, str] | None = None) -> str | None:
+    """The Redis URL a client shares its limiter through: ``limiter=`` ("local": none), else
+    ``use_shared_limiter``'s, else $PIPEDRIVE_LIMITER_URL; None: this process's own windows."""
+    if option is not None:
+        if option.strip() == "local":
+            return None
+        return check_limiter_url(option)
+    if _shared_url is not None:
+        return _shared_url
+    env_value = (environ if environ is not None else os.environ).get(LIMITER_URL_ENV, "").strip()
+    return check_limiter_url(env_value, LIMITER_URL_ENV) if env_value else None
+
+
+@dataclass(frozen=True)
+class SharedReservation:
+    """One send slot to claim in Redis: in each window (scope, limit; 0: none learned yet) and
+    ``cost`` tokens of the daily budget, all or nothing."""
+
+    windows: tuple[tuple[str, int], ...]
+    cost: int = 1
+
+
+@dataclass(frozen=True)
+class SharedGrant:
+    """Redis's answer: wait ``wait`` seconds and send, or (``daily_reset`` set) the shared daily
+    budget is gone for that many seconds more."""
+
+    wait: float = 0.0
+    daily_reset: float | None = None
+
+
+@dataclass(frozen=True)
+class SharedUpdate:
+    """What one response taught about a window (``scope``) and the daily budget."""
+
+    scope: str
+    limit: int | None = None
+    block: float = 0.0
+    daily_left: int | None = None
+    daily_ttl: float = 0.0
+
+
+def seconds_until_utc_midnight(now: datetime | None = None) -> float:
+    """Pipedrive's daily budget resets at midnight (server time); the next UTC midnight estimates it."""
+    now = now or datetime.now(UTC)
+    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(1.0, (midnight - now).total_seconds())
+
+
+def update_from(scope: str, snap: RateSnapshot, status_code: int) -> SharedUpdate:
+    """The shared form of ``WindowLimiter.observe``'s lessons (plus the daily tokens left)."""
+    block = 0.0
+    if snap.remaining is not None and snap.remaining <= 0 and status_code != 429:
+        block = min(snap.reset if snap.reset is not None else WINDOW_SECONDS, WINDOW_SECONDS)
+    return SharedUpdate(
+        scope,
+        limit=snap.limit if snap.limit is not None and snap.limit > 0 else None,
+        block=block,
+        daily_left=snap.daily_tokens_left,
+        daily_ttl=seconds_until_utc_midnight(),
     )
 
 
@@ -266,7 +234,7 @@ def limiter_for(credential_key: str) -> CredentialLimiter:
     with _registry_lock:
         limiter = _registry.get(credential_key)
         if limiter is None:
-            limiter = _registry[credential_key] = _new_limiter(credential_key)
+            limiter = _registry[credential_key] = CredentialLimiter()
         return limiter
 
 

@@ -10,6 +10,7 @@ import httpx
 
 from pipedrive_connector.client._config import resolve_auth
 from pipedrive_connector.client._core import DEFAULT_TIMEOUT, ClientCore, TimeoutArg, UsageHook
+from pipedrive_connector.client._ratelimit import shared_limiter_url
 from pipedrive_connector.client._redact import install_log_redaction
 from pipedrive_connector.client._retry import RetryHook, RetryPolicy
 from pipedrive_connector.client.auth import TokenLocation
@@ -31,6 +32,8 @@ class ClientOptions(TypedDict, total=False):
     client-side (default True). on_usage: called with a ``Usage`` per HTTP attempt. on_retry:
     called with a ``RetryEvent`` before each retry's wait (5xx, transport error or 429).
     field_cache_ttl: seconds custom-field definitions stay cached (default 300).
+    limiter: "redis://host:6379/0" shares the rate limiter (windows, daily budget) with every process
+    using this credential and URL (else ``PIPEDRIVE_LIMITER_URL``; "local": this process alone).
     environ: the environment to read PIPEDRIVE_* from (default ``os.environ``).
     """
 
@@ -50,6 +53,7 @@ class ClientOptions(TypedDict, total=False):
     on_retry: RetryHook | None
     field_cache_ttl: float
     environ: Mapping[str, str] | None
+    limiter: str | None
 
 
 def check_http_client(http_client: object, transport: object, expected: type) -> None:
@@ -102,6 +106,10 @@ def build_core(
         max_wait=max_wait,
     )
     timeout = options.get("timeout")
+    try:
+        limiter_url = shared_limiter_url(options.get("limiter"), options.get("environ"))
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
     return ClientCore(
         resolved,
         policy=policy,
@@ -110,4 +118,5 @@ def build_core(
         rate_limit=options.get("rate_limit", True),
         rng=rng,
         on_retry=options.get("on_retry"),
+        limiter_url=limiter_url,
     )

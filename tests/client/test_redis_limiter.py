@@ -1,0 +1,203 @@
+"""The rate limiter shared through Redis (``limiter="redis://..."``): the Lua reservation semantics,
+clients sharing the windows and the daily budget, and four processes at plan lite together near the
+maximum with no error and no 429 raised."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from client_helpers import Served
+
+from pipedrive_connector.client import AsyncPipedrive, DailyBudgetExhausted, Pipedrive, Usage, errors
+from pipedrive_connector.client._ratelimit import (
+    WINDOW_SECONDS,
+    WINDOW_SLACK,
+    SharedReservation,
+    SharedUpdate,
+    reset_limiters,
+)
+from pipedrive_connector.client._ratelimit_redis import RedisLimiter
+from pipedrive_connector.client.auth import credential_key
+
+WORKER = Path(__file__).resolve().parents[2] / "benchmarks" / "redis_limiter_worker.py"
+LITE_PER_SECOND = 20 / 2  # plan lite: 20 requests per 2-second window per API token
+WINDOW = WINDOW_SECONDS + WINDOW_SLACK
+
+
+@pytest.fixture
+def limiter_url(redis_url: str) -> Iterator[str]:
+    """The Redis URL with a key prefix of this test's own; its keys are deleted afterwards."""
+    prefix = f"test:limiter:{uuid.uuid4().hex[:12]}"
+    yield f"{redis_url}?key_prefix={prefix}"
+    client = redis.Redis.from_url(redis_url)
+    keys = client.keys(f"{prefix}:*")
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
+def shared(limiter_url: str) -> Iterator[RedisLimiter]:
+    limiter = RedisLimiter(limiter_url, "token:test")
+    yield limiter
+    limiter.close()
+
+
+GENERAL = SharedReservation((("general", 0),))
+
+
+def test_a_window_grants_its_limit_at_once_then_spaces_the_next(shared: RedisLimiter) -> None:
+    shared.learn([SharedUpdate("general", limit=3)])
+    waits = [shared.reserve(GENERAL) for _ in range(4)]
+    assert all(grant is not None for grant in waits)
+    assert [grant.wait for grant in waits[:3]] == [0.0, 0.0, 0.0]  # type: ignore[union-attr]
+    assert WINDOW - 0.2 < waits[3].wait <= WINDOW  # type: ignore[union-attr]
+
+
+def test_the_default_limit_applies_until_a_response_teaches_one(shared: RedisLimiter) -> None:
+    grants = [shared.reserve(SharedReservation((("general", 2),))) for _ in range(3)]
+    assert grants[2] is not None and grants[2].wait > WINDOW - 0.2
+    unlimited = [shared.reserve(SharedReservation((("other", 0),))) for _ in range(30)]
+    assert all(grant is not None and grant.wait == 0.0 for grant in unlimited)
+
+
+def test_a_search_claims_both_windows_at_once(shared: RedisLimiter, redis_url: str) -> None:
+    shared.learn([SharedUpdate("general", limit=5)])
+    search = SharedReservation((("general", 0), ("search", 2)))
+    grants = [shared.reserve(search) for _ in range(3)]
+    assert grants[2] is not None and grants[2].wait > WINDOW - 0.2  # the search window is full
+    # The three searches also took general slots (the third one later): 2 left now, then a wait.
+    general = [shared.reserve(GENERAL) for _ in range(3)]
+    assert general[0] is not None and general[0].wait >= grants[2].wait - 0.01  # ordered after it
+    client = redis.Redis.from_url(redis_url)
+    assert client.llen(shared.keys.window("search")[0]) == 3
+    assert client.llen(shared.keys.window("general")[0]) == 6
+    client.close()
+
+
+def test_a_pause_learned_from_a_429_holds_every_reservation(shared: RedisLimiter) -> None:
+    shared.learn([SharedUpdate("general", block=1.5)])
+    grant = shared.reserve(GENERAL)
+    assert grant is not None and 1.3 < grant.wait <= 1.5
+    other = shared.reserve(SharedReservation((("search", 10),)))
+    assert other is not None and other.wait == 0.0  # another window is not paused
+
+
+def test_the_daily_budget_is_reserved_with_the_slot_and_only_goes_down(shared: RedisLimiter) -> None:
+    shared.learn([SharedUpdate("general", daily_left=2, daily_ttl=60)])
+    shared.learn([SharedUpdate("general", daily_left=50, daily_ttl=60)])  # an older answer: ignored
+    first, second, third = (shared.reserve(GENERAL) for _ in range(3))
+    assert first is not None and first.daily_reset is None
+    assert second is not None and second.daily_reset is None
+    assert third is not None and third.daily_reset is not None and 58 < third.daily_reset <= 60
+    assert third.wait == 0.0
+
+
+def test_keys_name_a_hash_of_the_credential_never_the_token(sandbox: Served, limiter_url: str) -> None:
+    with Pipedrive(api_token=sandbox.api_token, base_url=sandbox.base_url, limiter=limiter_url) as pd:
+        assert pd.request("GET", "/v1/users/me")["success"] is True
+    prefix = limiter_url.split("key_prefix=")[1]
+    client = redis.Redis.from_url(limiter_url.split("?")[0])
+    keys = [key.decode() for key in client.keys(f"{prefix}:*")]
+    client.close()
+    assert keys, "the client reserved nothing in Redis"
+    assert all(sandbox.api_token not in key for key in keys)
+    assert all(credential_key(sandbox.api_token) in key for key in keys)
+
+
+def test_an_unreachable_redis_is_a_clear_error_at_construction(sandbox: Served) -> None:
+    with pytest.raises(errors.ConfigurationError, match=r"shared rate limiter at redis://127\.0\.0\.1:1/0"):
+        Pipedrive(api_token=sandbox.api_token, base_url=sandbox.base_url, limiter="redis://127.0.0.1:1/0")
+    with pytest.raises(errors.ConfigurationError, match="redis://"):
+        Pipedrive(api_token=sandbox.api_token, base_url=sandbox.base_url, limiter="http://127.0.0.1:6379")
+
+
+def test_the_password_of_the_limiter_url_is_never_shown(sandbox: Served) -> None:
+    with pytest.raises(errors.ConfigurationError) as raised:
+        Pipedrive(
+            api_token=sandbox.api_token, base_url=sandbox.base_url, limiter="redis://:hunter2@127.0.0.1:1/0"
+        )
+    assert "hunter2" not in str(raised.value)
+
+
+@pytest.mark.slow
+def test_two_clients_in_one_process_share_the_window_through_redis(sandbox: Served, limiter_url: str) -> None:
+    sandbox.control("rate-limit", {"plan": "lite", "reset_counters": True})
+    usages: list[Usage] = []
+    settings = {"api_token": sandbox.api_token, "base_url": sandbox.base_url, "limiter": limiter_url}
+    with Pipedrive(**settings, on_usage=usages.append) as first:  # type: ignore[arg-type]
+        for _ in range(20):
+            first.request("GET", "/v1/users/me")
+    # A new client that shares nothing in this process (as if it were another one) still waits
+    # for the slots the first took: the window lives in Redis.
+    reset_limiters()
+    second_usages: list[Usage] = []
+    with Pipedrive(**settings, on_usage=second_usages.append) as second:  # type: ignore[arg-type]
+        second.request("GET", "/v1/users/me")
+    assert [u.status_code for u in usages + second_usages] == [200] * 21
+    assert second_usages[0].waited_seconds > 0.5
+
+
+@pytest.mark.anyio
+async def test_a_daily_429_stops_every_client_of_the_credential(sandbox: Served, limiter_url: str) -> None:
+    sandbox.control("rate-limit", {"plan": "lite", "daily_budget": 3, "reset_counters": True})
+    settings = {"api_token": sandbox.api_token, "base_url": sandbox.base_url, "limiter": limiter_url}
+    with Pipedrive(**settings) as first, pytest.raises(DailyBudgetExhausted):  # type: ignore[arg-type]
+        for _ in range(10):
+            first.request("GET", "/v1/users/me")
+    reset_limiters()
+    sent: list[Usage] = []
+    async with AsyncPipedrive(**settings, on_usage=sent.append) as second:  # type: ignore[arg-type]
+        with pytest.raises(DailyBudgetExhausted) as raised:
+            await second.request("GET", "/v1/users/me")
+    assert sent == []  # refused before sending: another client learned the budget is gone
+    assert raised.value.retry_after is not None and raised.value.retry_after > 0
+
+
+@pytest.mark.slow
+def test_four_processes_at_plan_lite_share_one_window(sandbox: Served, limiter_url: str) -> None:
+    sandbox.control("rate-limit", {"plan": "lite", "reset_counters": True})
+    per_process, processes = 15, 4
+    start_at = time.time() + 3.0  # after every worker has imported the package and connected
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(WORKER),
+                sandbox.base_url,
+                sandbox.api_token,
+                limiter_url,
+                str(per_process),
+                str(start_at),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(processes)
+    ]
+    results = []
+    for worker in workers:
+        stdout, stderr = worker.communicate(timeout=60)
+        assert worker.returncode == 0, stderr
+        results.append(json.loads(stdout.strip().splitlines()[-1]))
+    ok = sum(result["ok"] for result in results)
+    elapsed = max(result["end"] for result in results) - start_at
+    share = ok / elapsed / LITE_PER_SECOND
+    absorbed = sum(result["absorbed_429"] for result in results)
+    print(f"\n4 processes, lite: {ok} ok in {elapsed:.1f} s = {share:.0%} of max, {absorbed} 429s absorbed")
+    assert sum(result["errors"] for result in results) == 0
+    assert sum(result["surfaced_429"] for result in results) == 0
+    assert ok == per_process * processes
+    assert share >= 0.9
+    # Without the shared window the four overrun it (about 17 429s absorbed in 120 GETs); with it,
+    # at most the first requests before any response taught the limit could meet one.
+    assert absorbed <= 4
