@@ -3,19 +3,34 @@
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 import typer
-from rich.console import Console
-from rich.table import Table
 from typer.core import TyperGroup
 
-stderr = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@functools.cache
+def stderr_console() -> Console:
+    """The stderr console (rich is imported on first use: ``pipedrive --help`` never pays for it)."""
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def __getattr__(name: str) -> Any:
+    # ``from pipedrive_connector.cli._output import stderr`` keeps working, without an import-time Console.
+    if name == "stderr":
+        return stderr_console()
+    raise AttributeError(name)
 
 
 def print_json(data: Any) -> None:
@@ -52,6 +67,9 @@ def print_csv(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> None
 
 
 def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[Column], title: str | None = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=title, show_lines=False, header_style="bold")
     for name, _ in columns:
         table.add_column(name, overflow="fold")
@@ -78,7 +96,7 @@ def print_retry(event: Any) -> None:
     """The client's ``on_retry`` hook: a slow or failing server is visible while it happens.
 
     Printed through the stderr console, so a progress bar on it (``--all``) stays intact."""
-    stderr.print(event.describe(), markup=False, highlight=False, soft_wrap=True)
+    stderr_console().print(event.describe(), markup=False, highlight=False, soft_wrap=True)
 
 
 def _one_line(error: BaseException) -> str:
