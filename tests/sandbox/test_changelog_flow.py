@@ -3,6 +3,8 @@ over HTTP (v1): what an update logs, field keys, custom fields, paging, filters 
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import pytest
@@ -72,6 +74,9 @@ def test_changelog_pages_and_errors(api: Api) -> None:
     rest = api.get(log, params={"limit": 2, "cursor": cursor}).json()
     assert [e["new_value"] for e in rest["data"]] == ["v1"] and rest["additional_data"]["next_cursor"] is None
     assert api.get(log, params={"cursor": "not-a-cursor"}).status_code == 400
+    for last_id in ("x", [1], None, 2**40):
+        forged = base64.urlsafe_b64encode(json.dumps({"field": "id", "id": last_id}).encode()).decode()
+        assert api.get(log, params={"cursor": forged}).status_code == 400, last_id
     assert api.get(log, params={"limit": 0}).status_code == 400
     assert api.delete(f"/api/v2/deals/{deal_id}").status_code == 200
     assert api.get(log).status_code == 404

@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from pipedrive_connector.sandbox import timefmt
-from pipedrive_connector.sandbox.errors import not_found
+from pipedrive_connector.sandbox.errors import bad_request, not_found
 from pipedrive_connector.sandbox.pagination import (
     CursorWindow,
     cursor_result,
@@ -29,7 +29,7 @@ from pipedrive_connector.sandbox.pagination import (
 from pipedrive_connector.sandbox.resources.common import now_iso, ok, principal, sandbox, v1_routes
 from pipedrive_connector.sandbox.resources.entity import SAVE_HOOKS
 from pipedrive_connector.sandbox.store import Record
-from pipedrive_connector.sandbox.validation import path_int
+from pipedrive_connector.sandbox.validation import MAX_INT, path_int
 
 if TYPE_CHECKING:
     from pipedrive_connector.sandbox.state import SandboxState
@@ -132,7 +132,10 @@ def newest_first_window(request: Request) -> CursorWindow:
     cursor = request.query_params.get("cursor")
     if cursor:
         payload = decode_cursor(cursor)
-        after = (payload["id"], payload["id"])
+        last_id = payload["id"]
+        if not isinstance(last_id, int) or isinstance(last_id, bool) or abs(last_id) > MAX_INT:
+            raise bad_request("Invalid cursor: pass next_cursor from a previous response unchanged")
+        after = (last_id, last_id)
     return CursorWindow("id", True, limit_param(request), after)
 
 
