@@ -77,8 +77,9 @@ def test_root_help_lists_every_command_with_its_own_help() -> None:
         assert real[name].get_short_help_str(limit=300) == short_help, name
     result = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
+    listing = " ".join(result.stdout.split())  # the plain click listing wraps long lines
     for name, (_, short_help) in COMMANDS.items():
-        assert f"{name} " in result.stdout and short_help in result.stdout
+        assert f" {name} {short_help}" in listing
 
 
 def test_a_command_loads_its_module_on_first_use() -> None:

@@ -103,7 +103,6 @@ app = typer.Typer(
     # The root listing is plain click help: typer's rich help imports rich.markdown and markdown_it
     # (about 150 ms), three times what the rest of ``pipedrive --help`` costs. Sub-commands keep rich help.
     rich_markup_mode=None,
-    context_settings={"max_content_width": 200},  # wrap at the terminal's width, not click's 80 columns
 )
 
 
