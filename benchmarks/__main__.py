@@ -27,6 +27,8 @@ BENCHMARKS = {
     "webhooks-postgres": "benchmarks.webhook_ingest_postgres",
     "drill-kill": "benchmarks.drill_receiver_kill",
     "drill-postgres": "benchmarks.drill_postgres",
+    "drill-postgres-outage": "benchmarks.drill_postgres_outage",
+    "drill-redis-limiter": "benchmarks.drill_redis_limiter",
     "drill-faults": "benchmarks.drill_client_faults",
     "drill-malformed": "benchmarks.drill_malformed",
     "profiles": "benchmarks.profiles",

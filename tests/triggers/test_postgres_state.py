@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from benchmarks.tcp_proxy import TcpProxy
 from test_receiver import deal_created
-from triggers_helpers import TcpProxy, basic, run_sql
+from triggers_helpers import basic, run_sql
 
 from conftest import postgres_schema_dsn
 from pipedrive_connector.triggers import TriggerApp, parse_webhook
