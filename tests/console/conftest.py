@@ -51,14 +51,19 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    """A fresh page (own cookies and storage) whose dialogs are recorded, then dismissed."""
+    """A fresh page (own cookies and storage) whose dialogs are recorded in ``page.dialogs``, then
+    dismissed (accepted once a test sets ``page.accept_dialogs = True``)."""
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     opened = context.new_page()
     opened.dialogs = []
+    opened.accept_dialogs = False
 
     def on_dialog(dialog: Any) -> None:
         opened.dialogs.append(dialog.message)
-        dialog.dismiss()
+        if opened.accept_dialogs:
+            dialog.accept()
+        else:
+            dialog.dismiss()
 
     opened.on("dialog", on_dialog)
     opened.set_default_timeout(15_000)

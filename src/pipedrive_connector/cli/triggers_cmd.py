@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -442,13 +443,23 @@ def cleanup(
 
 
 def _run_server(
-    app: TriggerApp, sock: socket.socket, catch_up: bool, limits: ServerLimits, dispatch: bool = True
+    app: TriggerApp,
+    sock: socket.socket,
+    catch_up: bool,
+    limits: ServerLimits,
+    dispatch: bool = True,
+    ui_token: str | None = None,
 ) -> None:
     from pipedrive_connector.serving import serve_forever
 
     if not catch_up or not dispatch:
         app.asgi.on_startup = lambda: app.start(catch_up=catch_up, dispatch=dispatch)
-    serve_forever(app.asgi, sock, limits)
+    if ui_token is None:
+        serve_forever(app.asgi, sock, limits)
+        return
+    from pipedrive_connector.triggers.console import with_console
+
+    serve_forever(with_console(app, ui_token), sock, limits)
 
 
 def _serve_metrics(app: TriggerApp, host: str, port: int) -> None:
@@ -531,6 +542,12 @@ def serve(
     body_timeout: float = BODY_TIMEOUT,
     keep_alive_timeout: float = KEEP_ALIVE_TIMEOUT,
     max_connections: int = MAX_CONNECTIONS,
+    ui: bool = typer.Option(
+        False,
+        "--ui",
+        help="Serve the web console at /ui (subscriptions, events, replay); it asks for a token "
+        "printed at start.",
+    ),
     *,
     conn: ConnectionFlags,
 ) -> None:
@@ -538,6 +555,8 @@ def serve(
     and dispatch events to the sinks."""
     if role not in ROLES:
         _fail(f"--role must be one of {', '.join(ROLES)}, not {role!r}", USAGE_ERROR)
+    if ui and role == "dispatcher":
+        _fail("--ui needs an HTTP port: not with --role dispatcher", USAGE_ERROR)
     if not 1 <= lease_seconds < float("inf"):
         _fail("--lease-seconds must be 1 second or more", USAGE_ERROR)
     if metrics_port is not None and role != "dispatcher":
@@ -577,7 +596,10 @@ def serve(
             _run_dispatcher(app, catch_up and client is not None)
         else:
             _err.print(f"receiving on {listening_url(sock)}/webhooks/<subscription> ({count} subscriptions)")
-            _run_server(app, sock, catch_up and client is not None and dispatch, limits, dispatch)
+            ui_token = secrets.token_urlsafe(24) if ui else None
+            if ui_token is not None:
+                _err.print(f"console on {listening_url(sock)}/ui (sign in with this token: {ui_token})")
+            _run_server(app, sock, catch_up and client is not None and dispatch, limits, dispatch, ui_token)
     finally:
         app.close()
 

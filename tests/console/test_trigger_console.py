@@ -1,0 +1,158 @@
+"""The trigger console (`triggers serve --ui`) over a socket: the token sign-in and CSRF check over
+HTTP, then in headless Chromium: an event whose handler failed is moved to the dead letters and
+replayed until it is done, and a hostile payload shows as text."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from browser_helpers import screenshot
+from typer.testing import CliRunner
+
+from pipedrive_connector.cli.main import app as cli
+from pipedrive_connector.serving import serve_in_thread
+from pipedrive_connector.triggers import Event, TriggerApp
+from pipedrive_connector.triggers.console import with_console
+
+TOKEN = "console-token-for-tests-0123456789"
+
+
+@dataclass
+class Console:
+    url: str
+    app: TriggerApp
+    hook: str  # the subscription's receiver URL
+    auth: tuple[str, str]
+    failing: threading.Event = field(default_factory=threading.Event)
+
+    def deliver(self, person_id: int, name: str) -> None:
+        meta = {
+            "action": "create",
+            "entity": "person",
+            "entity_id": str(person_id),
+            "id": f"evt-{person_id}",
+            "version": "2.0",
+        }
+        body = {"meta": meta, "data": {"id": person_id, "name": name}, "previous": None}
+        response = httpx.post(self.hook, json=body, auth=self.auth, timeout=10)
+        assert response.status_code == 200, response.text
+
+    def wait_status(self, entity_id: int, status: str) -> int:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            for row in self.app.events(limit=100):
+                if row.event.entity_id == entity_id and row.status == status:
+                    return row.seq
+            time.sleep(0.05)
+        raise AssertionError(f"person {entity_id} never reached {status}: {self.app.events()}")
+
+
+@pytest.fixture
+def console(tmp_path: Path) -> Iterator[Console]:
+    # A failed handler is retried in an hour: the event stays pending until the console acts.
+    app = TriggerApp(state_path=str(tmp_path / "triggers.db"), retry_delays=(3600.0,))
+    failing = threading.Event()
+
+    def downstream(event: Event) -> None:
+        if failing.is_set():
+            raise RuntimeError("downstream is down")
+
+    app.add_handler("downstream", downstream)
+    sub, password = app.store.create_subscription("newPerson", {}, "2.0", "http://127.0.0.1")
+    with serve_in_thread(with_console(app, TOKEN)) as url:
+        yield Console(url, app, f"{url}/webhooks/{sub.id}", (sub.auth_user, password), failing)
+    app.close()
+
+
+def sign_in(page: Any, console: Console) -> None:
+    page.goto(f"{console.url}/ui/")
+    assert page.locator("h1").inner_text() == "Sign in"
+    page.fill("input[name=token]", TOKEN)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{console.url}/ui/")
+
+
+def test_every_page_needs_the_token_and_every_form_its_csrf_field(console: Console) -> None:
+    with httpx.Client(base_url=console.url, timeout=10) as http:
+        for path in ("/ui", "/ui/", "/ui/events", "/ui/events/1"):
+            answer = http.get(path)
+            assert answer.status_code == 401 and "Sign in" in answer.text, path
+            assert TOKEN not in answer.text
+        wrong = http.post("/ui/login", data={"token": "not-it"})
+        assert wrong.status_code == 303 and "not+the+console+token" in wrong.headers["location"]
+        assert http.post("/ui/replay-dead", data={}).status_code == 401
+
+        right = http.post("/ui/login", data={"token": TOKEN})
+        assert right.status_code == 303
+        cookie = right.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=strict" in cookie and TOKEN not in cookie
+        assert http.get("/ui/").status_code == 200
+        assert http.post("/ui/replay-dead", data={}).status_code == 403  # no CSRF field
+        assert http.get("/ui/events?status=lost").status_code == 400
+        assert http.get("/ui/events/999").status_code == 404
+    assert httpx.get(f"{console.url}/healthz").status_code == 200  # the receiver still answers
+
+
+def test_a_failed_event_is_dead_lettered_then_replayed_until_done(page: Any, console: Console) -> None:
+    console.deliver(1, "Ada")
+    console.wait_status(1, "done")
+    console.failing.set()
+    console.deliver(2, "Grace")
+    seq = console.wait_status(2, "pending")
+
+    sign_in(page, console)
+    assert page.locator(".tile", has_text="pending").locator(".big").inner_text() == "1"
+    screenshot(page, "triggers-overview")
+
+    page.goto(f"{console.url}/ui/events?status=pending")
+    row = page.locator("tbody tr")
+    assert row.count() == 1 and "downstream is down" in row.inner_text()
+    screenshot(page, "triggers-events")
+    row.locator("a").first.click()
+    assert page.locator("h1").inner_text() == f"Event {seq}"
+    assert '"name": "Grace"' in page.locator("pre").inner_text()
+    page.accept_dialogs = True  # the buttons ask before they act
+    page.get_by_role("button", name="Move to dead letters").click()
+    page.wait_for_url(re.compile(r"msg="))
+    assert page.locator(".flash").inner_text() == f"Event {seq} moved to the dead letters."
+    assert console.app.store.event(seq).status == "dead"  # type: ignore[union-attr]
+    screenshot(page, "triggers-event")
+
+    console.failing.clear()
+    page.goto(f"{console.url}/ui/")
+    page.get_by_role("button", name=re.compile("Replay all 1 dead")).click()
+    page.wait_for_url(re.compile(r"msg="))
+    assert page.locator(".flash").inner_text() == "1 dead event(s) queued again."
+    assert page.dialogs == ["Stop retrying this event?", "Replay every dead event?"]
+    console.wait_status(2, "done")
+    page.goto(f"{console.url}/ui/events/{seq}")
+    assert page.locator("td .ok").inner_text() == "done"
+    assert page.locator("tr", has_text="downstream").locator("td").nth(1).inner_text() == "succeeded"
+
+
+def test_a_hostile_payload_is_shown_as_text(page: Any, console: Console) -> None:
+    hostile = "<script>alert(1)</script>"
+    console.deliver(7, hostile)
+    seq = console.wait_status(7, "done")
+    sign_in(page, console)
+    page.goto(f"{console.url}/ui/events/{seq}")
+    assert hostile in page.locator("pre").inner_text()
+    page.goto(f"{console.url}/ui/events?trigger={hostile}")
+    assert page.locator("input[name=trigger]").input_value() == hostile
+    assert page.dialogs == []
+
+
+def test_ui_is_refused_for_a_dispatcher_without_a_port(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["triggers", "serve", "--ui", "--role", "dispatcher", "--state", str(tmp_path / "t.db")]
+    )
+    assert result.exit_code == 2
+    assert "--ui needs an HTTP port" in result.output
