@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import subprocess
 import sys
@@ -195,3 +196,31 @@ def test_sandbox_scale_measures_every_case_at_tiny_sizes() -> None:
         "bulk create of 120 deals",
     ]
     assert all(t.met is None and t.detail for t in section.targets)
+
+
+def test_drill_redis_limiter_quick_runs_both_limiters(tmp_path: Path, redis_url: str) -> None:
+    out = tmp_path / "run.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "drill-redis-limiter",
+            "--quick",
+            "--reps",
+            "1",
+            "--json",
+            str(out),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PIPEDRIVE_TEST_REDIS_URL": redis_url},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    (section,) = json.loads(out.read_text())["sections"]
+    assert section["status"] == "ok"
+    assert [row[0] for row in section["rows"]] == ["shared (redis)", "per process (local)"]
+    shared = section["rows"][0]
+    assert shared[2] == 60 and shared[3] == 0 and shared[4] == 0  # all ok, no error, no 429 surfaced
