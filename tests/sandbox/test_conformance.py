@@ -4,150 +4,41 @@ For every spec operation the sandbox serves: generated requests never get a 5xx 
 documented response matches its schema; then a known-good request per operation must get the
 documented success status and a body matching the spec's response schema.
 
-Two deliberate relaxations of the response schemas: the specs omit ``nullable`` on many fields that
-Pipedrive returns as null when unset (``due_time``, ``marked_as_done_time``, ...), so every response
-property accepts null; and v1 declares ``format: date-time`` on times its own examples send as
-``2019-02-04 13:58:03``, so date formats are not enforced (types still are).
+The specs' response schemas are relaxed in two deliberate ways (nulls accepted, date formats not
+enforced): see ``conformance_kit``, the harness every conformance test shares.
 """
 
 from __future__ import annotations
 
-import copy
-import warnings
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
-import schemathesis
-import yaml
-from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+from conformance_kit import (
+    SPEC_FILES,
+    KnownGood,
+    all_operations,
+    call_conforming,
+    known_good_cases,
+    sandbox_schema,
+    sweep,
+)
 
-from pipedrive_connector.sandbox import SandboxSettings, create_app
-from pipedrive_connector.sandbox.control import reset_state
-from pipedrive_connector.sandbox.introspect import implements, served_operations
 from pipedrive_connector.sandbox.seed import seeded_uuid
 
-TOKEN = "conformance-token"
-METHODS = ("get", "post", "put", "patch", "delete")
-SPEC_FILES = {
-    "v2": ("v2", "openapi-v2.yaml"),
-    "v1": ("v1", "openapi-v1.yaml"),
-    "v1-legacy": ("v1", "openapi-v1-2026-01-with-deprecated.yaml"),
-}
 HOT_LABEL = seeded_uuid("leadLabel:Hot")
 LEAD = seeded_uuid("lead:Hooli data team")
 
 
-def _relax(node: Any) -> None:
-    if not isinstance(node, dict):
-        return
-    if any(key in node for key in ("type", "properties", "allOf", "anyOf", "oneOf", "items")):
-        node["nullable"] = True
-    if node.get("format") in ("date-time", "date"):
-        # v1 declares date-time but its own examples (and the live API) send "2019-02-04 13:58:03".
-        del node["format"]
-    for sub in (node.get("properties") or {}).values():
-        _relax(sub)
-    for key in ("allOf", "anyOf", "oneOf"):
-        for sub in node.get(key) or []:
-            _relax(sub)
-    for key in ("items", "additionalProperties"):
-        if isinstance(node.get(key), dict):
-            _relax(node[key])
-
-
-@cache
-def _load(path: str) -> dict[str, Any]:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with open(path, encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=loader)  # type: ignore[no-any-return]
-
-
-@cache
-def _served_operations() -> frozenset[tuple[str, str]]:
-    return frozenset(served_operations(create_app(SandboxSettings(api_token=TOKEN))))
-
-
-@cache
-def served_spec(shared_dir: Path, name: str) -> dict[str, Any]:
-    """The spec reduced to the operations the sandbox serves (legacy: only those the current v1 lacks)."""
-    version, filename = SPEC_FILES[name]
-    spec = copy.deepcopy(_load(str(shared_dir / "pipedrive" / filename)))
-    current_v1 = (
-        _load(str(shared_dir / "pipedrive" / "openapi-v1.yaml"))["paths"] if name == "v1-legacy" else {}
-    )
-    operations = set(_served_operations())
-    paths: dict[str, Any] = {}
-    for path, item in spec["paths"].items():
-        kept = {
-            method: operation
-            for method, operation in item.items()
-            if method in METHODS
-            and implements(operations, version, method, path)
-            and method not in current_v1.get(path, {})
-        }
-        for operation in kept.values():
-            for response in operation.get("responses", {}).values():
-                for media in (response.get("content") or {}).values():
-                    _relax(media.get("schema"))
-        if kept:
-            paths[path] = {**{k: v for k, v in item.items() if k not in METHODS}, **kept}
-    spec["paths"] = paths
-    spec["servers"] = [{"url": "http://sandbox" + ("/api/v2" if version == "v2" else "/v1")}]
-    return spec
-
-
-@cache
-def _loaded_schema(shared_dir: Path, name: str) -> Any:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        schema = schemathesis.openapi.from_dict(served_spec(shared_dir, name))
-    schema.app = create_app(SandboxSettings(api_token=TOKEN))
-    return schema
-
-
-def _schema(shared_dir: Path, name: str) -> Any:
-    """The (cached) schema; its sandbox app is reset to the demo seed first."""
-    schema = _loaded_schema(shared_dir, name)
-    reset_state(schema.app.state.sandbox, "demo")
-    return schema
-
-
 @pytest.mark.parametrize("spec_name", sorted(SPEC_FILES))
 def test_generated_requests_never_fail_and_match_documented_schemas(shared_dir: Path, spec_name: str) -> None:
-    schema = _schema(shared_dir, spec_name)
-    failures: list[str] = []
-    checked = 0
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        checked += 1
-
-        @settings(
-            max_examples=3,
-            derandomize=True,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        @given(case=operation.as_strategy())
-        def run(case: Any) -> None:
-            case.call_and_validate(
-                headers={"x-api-token": TOKEN}, checks=[not_a_server_error, response_schema_conformance]
-            )
-
-        try:
-            run()
-        except Exception as exc:  # collect all operations' failures, then report them together
-            failures.append(f"{operation.label}: {str(exc)[:800]}")
+    checked, failures = sweep(all_operations(sandbox_schema(shared_dir, spec_name)), max_examples=3)
     assert checked >= 10
     assert not failures, "\n\n".join(failures)
 
 
 # (spec, method, path, path parameters, query, body, expected status)
-KNOWN_GOOD: list[tuple[str, str, str, dict[str, Any], dict[str, Any], Any, int]] = [
+KNOWN_GOOD: list[KnownGood] = [
     ("v2", "GET", "/deals", {}, {"limit": 3}, None, 200),
     ("v2", "GET", "/deals/{id}", {"id": 1}, {}, None, 200),
     ("v2", "POST", "/deals", {}, {}, {"title": "Conformance deal", "value": 10}, 200),
@@ -278,11 +169,7 @@ KNOWN_GOOD: list[tuple[str, str, str, dict[str, Any], dict[str, Any], Any, int]]
 ]
 
 
-@pytest.mark.parametrize(
-    ("spec_name", "method", "path", "path_parameters", "query", "body", "expected"),
-    KNOWN_GOOD,
-    ids=[f"{row[0]} {row[1]} {row[2]}" for row in KNOWN_GOOD],
-)
+@known_good_cases(KNOWN_GOOD)
 def test_known_good_request_conforms(
     shared_dir: Path,
     spec_name: str,
@@ -293,16 +180,7 @@ def test_known_good_request_conforms(
     body: Any,
     expected: int,
 ) -> None:
-    schema = _schema(shared_dir, spec_name)
-    operation = schema[path][method]
-    case = operation.Case(
-        path_parameters=path_parameters or None,
-        query=query or None,
-        **({"body": body, "media_type": "application/json"} if body is not None else {}),
-    )
-    response = case.call_and_validate(
-        headers={"x-api-token": TOKEN},
-        checks=[not_a_server_error, status_code_conformance, response_schema_conformance],
-    )
+    schema = sandbox_schema(shared_dir, spec_name)
+    response = call_conforming(schema, method, path, path_parameters, query, body)
     assert response.status_code == expected, response.text
     assert response.json()["success"] is True

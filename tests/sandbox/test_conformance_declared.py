@@ -10,10 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
-from test_conformance import TOKEN, _schema
+from conformance_kit import KnownGood, call_conforming, known_good_cases, sandbox_schema
 
 from pipedrive_connector.sandbox.seed import seeded_uuid
 
@@ -23,7 +20,7 @@ GOAL = seeded_uuid("goal:deals won").replace("-", "")
 CALL = {"to_phone_number": "+1 555", "outcome": "busy", "start_time": "2026-01-05 10:00:00"}
 
 # (spec, method, path, path parameters, query, body, expected status)
-KNOWN_GOOD: list[tuple[str, str, str, dict[str, Any], dict[str, Any], Any, int]] = [
+KNOWN_GOOD: list[KnownGood] = [
     ("v1", "GET", "/notes", {}, {"deal_id": 1, "pinned_to_deal_flag": 1}, None, 200),
     ("v1", "GET", "/notes/{id}", {"id": 1}, {}, None, 200),
     ("v1", "POST", "/notes", {}, {}, {"content": "Hi", "deal_id": 2, "pinned_to_deal_flag": 1}, 200),
@@ -180,11 +177,7 @@ KNOWN_GOOD: list[tuple[str, str, str, dict[str, Any], dict[str, Any], Any, int]]
 ]
 
 
-@pytest.mark.parametrize(
-    ("spec_name", "method", "path", "path_parameters", "query", "body", "expected"),
-    KNOWN_GOOD,
-    ids=[f"{row[0]} {row[1]} {row[2]}" for row in KNOWN_GOOD],
-)
+@known_good_cases(KNOWN_GOOD)
 def test_known_good_request_conforms(
     shared_dir: Path,
     spec_name: str,
@@ -195,15 +188,7 @@ def test_known_good_request_conforms(
     body: Any,
     expected: int,
 ) -> None:
-    schema = _schema(shared_dir, spec_name)
-    case = schema[path][method].Case(
-        path_parameters=path_parameters or None,
-        query=query or None,
-        **({"body": body, "media_type": "application/json"} if body is not None else {}),
-    )
-    response = case.call_and_validate(
-        headers={"x-api-token": TOKEN},
-        checks=[not_a_server_error, status_code_conformance, response_schema_conformance],
-    )
+    schema = sandbox_schema(shared_dir, spec_name)
+    response = call_conforming(schema, method, path, path_parameters, query, body)
     assert response.status_code == expected, response.text
     assert response.json()["success"] is True

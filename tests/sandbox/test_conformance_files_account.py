@@ -13,10 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
-from test_conformance import TOKEN, _schema
+from conformance_kit import (
+    KnownGood,
+    all_operations,
+    call_conforming,
+    known_good_cases,
+    sandbox_schema,
+    sweep,
+)
 
 from pipedrive_connector.sandbox.seed import permission_set_id
 
@@ -45,38 +49,18 @@ SWEPT = [
 def test_generated_requests_never_fail_and_match_documented_schemas(
     shared_dir: Path, spec_name: str, prefix: str
 ) -> None:
-    schema = _schema(shared_dir, spec_name)
-    failures: list[str] = []
-    checked = 0
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        if not (operation.path == prefix or operation.path.startswith(prefix + "/")):
-            continue
-        checked += 1
-
-        @settings(
-            max_examples=6,
-            derandomize=True,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        @given(case=operation.as_strategy())
-        def run(case: Any) -> None:
-            case.call_and_validate(
-                headers={"x-api-token": TOKEN}, checks=[not_a_server_error, response_schema_conformance]
-            )
-
-        try:
-            run()
-        except Exception as exc:  # collect all operations' failures, then report them together
-            failures.append(f"{operation.label}: {str(exc)[:800]}")
+    swept = (
+        operation
+        for operation in all_operations(sandbox_schema(shared_dir, spec_name))
+        if operation.path == prefix or operation.path.startswith(prefix + "/")
+    )
+    checked, failures = sweep(swept, max_examples=6)
     assert checked >= 1, f"no served operation under {prefix}"
     assert not failures, "\n\n".join(failures)
 
 
 # (spec, method, path, path parameters, query, body, expected status)
-KNOWN_GOOD: list[tuple[str, str, str, dict[str, Any], dict[str, Any], Any, int]] = [
+KNOWN_GOOD: list[KnownGood] = [
     ("v1", "GET", "/files", {}, {"sort": "id DESC"}, None, 200),
     ("v1", "GET", "/files/{id}", {"id": 1}, {}, None, 200),
     ("v1", "PUT", "/files/{id}", {"id": 1}, {}, {"name": "Contract v2"}, 200),
@@ -164,22 +148,13 @@ KNOWN_GOOD: list[tuple[str, str, str, dict[str, Any], dict[str, Any], Any, int]]
 
 
 def test_permission_set_answer_has_no_envelope_as_documented(shared_dir: Path) -> None:
-    schema = _schema(shared_dir, "v1")
-    case = schema["/permissionSets/{id}"]["GET"].Case(
-        path_parameters={"id": permission_set_id("sales", True)}
-    )
-    response = case.call_and_validate(
-        headers={"x-api-token": TOKEN},
-        checks=[not_a_server_error, status_code_conformance, response_schema_conformance],
-    )
+    schema = sandbox_schema(shared_dir, "v1")
+    admin = {"id": permission_set_id("sales", True)}
+    response = call_conforming(schema, "GET", "/permissionSets/{id}", admin, {}, None)
     assert response.status_code == 200 and response.json()["type"] == "admin"
 
 
-@pytest.mark.parametrize(
-    ("spec_name", "method", "path", "path_parameters", "query", "body", "expected"),
-    KNOWN_GOOD,
-    ids=[f"{row[0]} {row[1]} {row[2]}" for row in KNOWN_GOOD],
-)
+@known_good_cases(KNOWN_GOOD)
 def test_known_good_request_conforms(
     shared_dir: Path,
     spec_name: str,
@@ -190,19 +165,8 @@ def test_known_good_request_conforms(
     body: Any,
     expected: int,
 ) -> None:
-    schema = _schema(shared_dir, spec_name)
-    operation = schema[path][method]
-    media = next(
-        iter(operation.definition.raw.get("requestBody", {}).get("content", {"application/json": 0}))
-    )
-    case = operation.Case(
-        path_parameters=path_parameters or None,
-        query=query or None,
-        **({"body": body, "media_type": media} if body is not None else {}),
-    )
-    response = case.call_and_validate(
-        headers={"x-api-token": TOKEN},
-        checks=[not_a_server_error, status_code_conformance, response_schema_conformance],
-    )
+    schema = sandbox_schema(shared_dir, spec_name)
+    # Each body goes in the media type its operation documents first (form-encoded for some).
+    response = call_conforming(schema, method, path, path_parameters, query, body, declared_media=True)
     assert response.status_code == expected, response.text
     assert response.json()["success"] is True

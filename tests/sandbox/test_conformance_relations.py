@@ -9,20 +9,18 @@ one known-good request that must answer the documented status with a conforming 
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
-from test_conformance import TOKEN, _schema
+from conformance_kit import KnownGood, call_conforming, known_good_cases, run_generated, sandbox_schema
 
 RELATIONSHIP = {"rel_owner_org_id": 1, "rel_linked_org_id": 2, "type": "parent"}
 PERIOD = {"start_date": "2020-01-01", "end_date": "2030-12-31"}
 
 # (spec, method, path, path parameters, query, body, expected status)
-KNOWN_GOOD: list[tuple[str, str, str, dict[str, Any], dict[str, Any], Any, int]] = [
+KNOWN_GOOD: list[KnownGood] = [
     *(
         row
         for plural in ("deals", "persons", "organizations")
@@ -91,25 +89,7 @@ SWEPT = sorted(
 )
 
 
-def _call(
-    schema: Any, method: str, path: str, params: dict[str, Any], query: dict[str, Any], body: Any
-) -> Any:
-    case = schema[path][method].Case(
-        path_parameters=params or None,
-        query=query or None,
-        **({"body": body, "media_type": "application/json"} if body is not None else {}),
-    )
-    return case.call_and_validate(
-        headers={"x-api-token": TOKEN},
-        checks=[not_a_server_error, status_code_conformance, response_schema_conformance],
-    )
-
-
-@pytest.mark.parametrize(
-    ("spec_name", "method", "path", "path_parameters", "query", "body", "expected"),
-    KNOWN_GOOD,
-    ids=[f"{row[0]} {row[1]} {row[2]}" for row in KNOWN_GOOD],
-)
+@known_good_cases(KNOWN_GOOD)
 def test_known_good_request_conforms(
     shared_dir: Path,
     spec_name: str,
@@ -120,50 +100,33 @@ def test_known_good_request_conforms(
     body: Any,
     expected: int,
 ) -> None:
-    schema = _schema(shared_dir, spec_name)
-    response = _call(schema, method, path, path_parameters, query, body)
+    schema = sandbox_schema(shared_dir, spec_name)
+    response = call_conforming(schema, method, path, path_parameters, query, body)
     assert response.status_code == expected, response.text
     assert response.json()["success"] is True
 
 
 def test_nested_operations_conform(shared_dir: Path) -> None:
     """Deleting a follower or participant and reading, updating, deleting a relationship."""
-    v1 = _schema(shared_dir, "v1")
-    follower = _call(v1, "POST", "/deals/{id}/followers", {"id": 1}, {}, {"user_id": 2}).json()["data"]
+    v1 = partial(call_conforming, sandbox_schema(shared_dir, "v1"))
+    follower = v1("POST", "/deals/{id}/followers", {"id": 1}, {}, {"user_id": 2}).json()["data"]
     ids = {"id": 1, "follower_id": follower["id"]}
-    assert _call(v1, "DELETE", "/deals/{id}/followers/{follower_id}", ids, {}, None).status_code == 200
-    participant = _call(v1, "POST", "/deals/{id}/participants", {"id": 1}, {}, {"person_id": 3}).json()
+    assert v1("DELETE", "/deals/{id}/followers/{follower_id}", ids, {}, None).status_code == 200
+    participant = v1("POST", "/deals/{id}/participants", {"id": 1}, {}, {"person_id": 3}).json()
     ids = {"id": 1, "deal_participant_id": participant["data"]["id"]}
     path = "/deals/{id}/participants/{deal_participant_id}"
-    assert _call(v1, "DELETE", path, ids, {}, None).status_code == 200
-    made = _call(v1, "POST", "/organizationRelationships", {}, {}, RELATIONSHIP).json()["data"]
+    assert v1("DELETE", path, ids, {}, None).status_code == 200
+    made = v1("POST", "/organizationRelationships", {}, {}, RELATIONSHIP).json()["data"]
     item = {"id": made["id"]}
-    assert _call(v1, "GET", "/organizationRelationships/{id}", item, {"org_id": 2}, None).status_code == 200
-    assert (
-        _call(v1, "PUT", "/organizationRelationships/{id}", item, {}, {"type": "related"}).status_code == 200
-    )
-    assert _call(v1, "DELETE", "/organizationRelationships/{id}", item, {}, None).status_code == 200
-    v2 = _schema(shared_dir, "v2")
-    assert _call(v2, "POST", "/deals/{id}/followers", {"id": 1}, {}, {"user_id": 3}).status_code == 201
-    gone = _call(v2, "DELETE", "/deals/{id}/followers/{follower_id}", {"id": 1, "follower_id": 3}, {}, None)
+    assert v1("GET", "/organizationRelationships/{id}", item, {"org_id": 2}, None).status_code == 200
+    assert v1("PUT", "/organizationRelationships/{id}", item, {}, {"type": "related"}).status_code == 200
+    assert v1("DELETE", "/organizationRelationships/{id}", item, {}, None).status_code == 200
+    v2 = partial(call_conforming, sandbox_schema(shared_dir, "v2"))
+    assert v2("POST", "/deals/{id}/followers", {"id": 1}, {}, {"user_id": 3}).status_code == 201
+    gone = v2("DELETE", "/deals/{id}/followers/{follower_id}", {"id": 1, "follower_id": 3}, {}, None)
     assert gone.status_code == 200
 
 
 @pytest.mark.parametrize(("spec_name", "method", "path"), SWEPT, ids=[" ".join(row) for row in SWEPT])
 def test_generated_requests_never_fail(shared_dir: Path, spec_name: str, method: str, path: str) -> None:
-    operation = _schema(shared_dir, spec_name)[path][method]
-
-    @settings(
-        max_examples=12,
-        derandomize=True,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(case=operation.as_strategy())
-    def run(case: Any) -> None:
-        case.call_and_validate(
-            headers={"x-api-token": TOKEN}, checks=[not_a_server_error, response_schema_conformance]
-        )
-
-    run()
+    run_generated(sandbox_schema(shared_dir, spec_name)[path][method], max_examples=12)

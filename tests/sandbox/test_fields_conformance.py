@@ -7,10 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
-from test_conformance import TOKEN, _schema
+from conformance_kit import all_operations, call_conforming, sandbox_schema, sweep
 
 from pipedrive_connector.sandbox.seed import custom_field_key
 
@@ -19,37 +16,13 @@ SCORE = custom_field_key("deal", "Score")
 LINKEDIN = custom_field_key("person", "LinkedIn profile")
 TIER = custom_field_key("organization", "Tier")
 V2_KINDS = ("deal", "person", "organization", "product", "project")
-CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 
 
 @pytest.mark.parametrize("spec_name", ["v1", "v2"])
 def test_generated_requests_to_fields_operations(shared_dir: Path, spec_name: str) -> None:
-    schema = _schema(shared_dir, spec_name)
-    failures: list[str] = []
-    checked = 0
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        if "Fields" not in operation.path:
-            continue
-        checked += 1
-
-        @settings(
-            max_examples=5,
-            derandomize=True,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        @given(case=operation.as_strategy())
-        def run(case: Any) -> None:
-            case.call_and_validate(
-                headers={"x-api-token": TOKEN}, checks=[not_a_server_error, response_schema_conformance]
-            )
-
-        try:
-            run()
-        except Exception as exc:  # collect every operation's failure, then report them together
-            failures.append(f"{operation.label}: {str(exc)[:800]}")
+    schema = sandbox_schema(shared_dir, spec_name)
+    fields = (operation for operation in all_operations(schema) if "Fields" in operation.path)
+    checked, failures = sweep(fields, max_examples=5)
     assert checked >= (30 if spec_name == "v2" else 20)
     assert not failures, "\n\n".join(failures)
 
@@ -57,12 +30,7 @@ def test_generated_requests_to_fields_operations(shared_dir: Path, spec_name: st
 def _call(
     schema: Any, path: str, method: str, params: dict[str, Any], query: dict[str, Any], body: Any
 ) -> Any:
-    case = schema[path][method].Case(
-        path_parameters=params or None,
-        query=query or None,
-        **({"body": body, "media_type": "application/json"} if body is not None else {}),
-    )
-    response = case.call_and_validate(headers={"x-api-token": TOKEN}, checks=CHECKS)
+    response = call_conforming(schema, method, path, params, query, body)
     assert response.status_code in (200, 201), response.text
     assert response.json()["success"] is True
     return response.json()["data"]
@@ -70,7 +38,7 @@ def _call(
 
 @pytest.mark.parametrize("kind", V2_KINDS)
 def test_v2_field_and_option_operations_conform(shared_dir: Path, kind: str) -> None:
-    schema = _schema(shared_dir, "v2")
+    schema = sandbox_schema(shared_dir, "v2")
     base = f"/{kind}Fields"
     one = f"{base}/{{field_code}}"
     options = f"{one}/options"
@@ -88,7 +56,7 @@ def test_v2_field_and_option_operations_conform(shared_dir: Path, kind: str) -> 
 
 
 def test_v2_activity_fields_and_seeded_fields_conform(shared_dir: Path) -> None:
-    schema = _schema(shared_dir, "v2")
+    schema = sandbox_schema(shared_dir, "v2")
     _call(schema, "/activityFields", "GET", {}, {"include_fields": "ui_visibility"}, None)
     _call(schema, "/activityFields/{field_code}", "GET", {"field_code": "subject"}, {}, None)
     query = {"include_fields": "ui_visibility,important_fields,required_fields"}
@@ -100,7 +68,7 @@ def test_v2_activity_fields_and_seeded_fields_conform(shared_dir: Path) -> None:
 
 @pytest.mark.parametrize("kind", ("deal", "person", "organization", "product"))
 def test_v1_field_operations_conform(shared_dir: Path, kind: str) -> None:
-    schema = _schema(shared_dir, "v1")
+    schema = sandbox_schema(shared_dir, "v1")
     base = f"/{kind}Fields"
     one = f"{base}/{{id}}"
     ids = [
