@@ -12,6 +12,7 @@ from pipedrive_connector.sandbox.console.frame import (
     back,
     console_page,
     error_text,
+    form_post,
     forward,
     state_of,
 )
@@ -94,6 +95,7 @@ def _card(deal: dict[str, object], stages: list[tuple[object, object]], pipeline
     )
 
 
+@form_post
 async def move(request: Request) -> Response:
     form = await request.form()
     deal_id = request.path_params["deal_id"]

@@ -17,6 +17,7 @@ from pipedrive_connector.sandbox.console.frame import (
     back,
     console_page,
     error_text,
+    form_post,
     forward,
     state_of,
 )
@@ -108,6 +109,7 @@ async def rate_limit_page(request: Request) -> Response:
     return console_page(request, "Rate limits", body, "Rate limits")
 
 
+@form_post
 async def rate_limit_post(request: Request) -> Response:
     form = await request.form()
     target = f"{PREFIX}/rate-limit"
@@ -163,6 +165,7 @@ async def controls_page(request: Request) -> Response:
     return console_page(request, "Faults & clock", body, "Faults & clock")
 
 
+@form_post
 async def faults_post(request: Request) -> Response:
     form = await request.form()
     target = f"{PREFIX}/controls"
@@ -184,6 +187,7 @@ async def faults_post(request: Request) -> Response:
     return back(target, "Faults changed." if response.is_success else error_text(response))
 
 
+@form_post
 async def clock_post(request: Request) -> Response:
     form = await request.form()
     target = f"{PREFIX}/controls"

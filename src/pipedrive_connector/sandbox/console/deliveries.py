@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from pipedrive_connector.console_kit.html import Html, esc, link, page_number, pager, post_button, table
-from pipedrive_connector.sandbox.console.frame import PREFIX, back, console_page, state_of
+from pipedrive_connector.sandbox.console.frame import PREFIX, back, console_page, form_post, state_of
 
 PER_PAGE = 50
 ACTIVE = "Webhook deliveries"
@@ -133,6 +133,7 @@ async def detail_page(request: Request) -> Response:
     return console_page(request, f"Delivery {entry_id}", body, ACTIVE)
 
 
+@form_post
 async def resend(request: Request) -> Response:
     entry_id = request.path_params["entry_id"]
     try:

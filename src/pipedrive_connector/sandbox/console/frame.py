@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from pipedrive_connector.console_kit.html import Html, layout, page, url
 from pipedrive_connector.sandbox.state import SandboxState
@@ -69,3 +71,19 @@ def error_text(response: httpx.Response) -> str:
     if isinstance(data, dict) and data.get("error"):
         return f"HTTP {response.status_code}: {data['error']}"
     return f"HTTP {response.status_code}"
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def form_post(endpoint: Endpoint) -> Endpoint:
+    """Refuse a console form post sent from another site's page (its ``Origin`` names another host):
+    the console has no sign-in, like the control plane, so this keeps other pages from driving it."""
+
+    async def checked(request: Request) -> Response:
+        origin = request.headers.get("origin")
+        if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+            return PlainTextResponse("Console forms are accepted only from the console's own pages.", 403)
+        return await endpoint(request)
+
+    return checked
