@@ -16,22 +16,13 @@ Legacy v1 operations the current v1 file no longer lists come from the 2026-01 f
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
+from spec_files import REPO, spec_operations, write_table
 
-METHODS = ("get", "post", "put", "patch", "delete")
-SPECS = (
-    ("openapi-v2.yaml", "/api/v2"),
-    ("openapi-v1.yaml", "/v1"),
-    ("openapi-v1-2026-01-with-deprecated.yaml", "/v1"),
-)
-DEFAULT_OUTPUT = (
-    Path(__file__).resolve().parents[1] / "src/pipedrive_connector/sandbox/data/spec_operations.json"
-)
+DEFAULT_OUTPUT = REPO / "src/pipedrive_connector/sandbox/data/spec_operations.json"
 KEPT = ("type", "format", "enum", "nullable", "default")
 
 
@@ -106,46 +97,23 @@ def data_of(operation: dict[str, Any]) -> dict[str, Any] | None:
 
 def extract(spec_dir: Path) -> dict[str, Any]:
     table: dict[str, Any] = {}
-    for filename, prefix in SPECS:
-        spec_path = spec_dir / filename
-        if not spec_path.is_file():
-            raise SystemExit(f"missing spec file: {spec_path}")
-        with spec_path.open(encoding="utf-8") as handle:
-            spec = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        for path, item in (spec.get("paths") or {}).items():
-            if path.startswith("/oauth"):
-                continue
-            for method in METHODS:
-                operation = (item or {}).get(method)
-                key = f"{method.upper()} {prefix}{path.rstrip('/') or '/'}"
-                if not isinstance(operation, dict) or key in table:
-                    continue
-                entry: dict[str, Any] = {
-                    "id": operation.get("operationId", ""),
-                    "summary": operation.get("summary", ""),
-                    "deprecated": bool(operation.get("deprecated", False)),
-                }
-                body = body_of(operation)
-                if body is not None:
-                    entry["body"] = body
-                data = data_of(operation)
-                if data is not None:
-                    entry["data"] = data
-                table[key] = entry
+    for key, operation in spec_operations(spec_dir):
+        if key in table:
+            continue
+        entry: dict[str, Any] = {
+            "id": operation.get("operationId", ""),
+            "summary": operation.get("summary", ""),
+            "deprecated": bool(operation.get("deprecated", False)),
+        }
+        body = body_of(operation)
+        if body is not None:
+            entry["body"] = body
+        data = data_of(operation)
+        if data is not None:
+            entry["data"] = data
+        table[key] = entry
     return dict(sorted(table.items()))
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) not in (2, 3):
-        print(__doc__.strip(), file=sys.stderr)
-        return 2
-    table = extract(Path(argv[1]))
-    output = Path(argv[2]) if len(argv) == 3 else DEFAULT_OUTPUT
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    print(f"{len(table)} operations -> {output}")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(write_table(sys.argv, __doc__ or "", extract, DEFAULT_OUTPUT))

@@ -9,35 +9,19 @@ current v1 spec no longer lists, from the 2026-01 file). Resources are grouped b
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import warnings
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import yaml
+from spec_files import METHODS, REPO, find_shared_dir, load_spec
 
-REPO = Path(__file__).resolve().parents[1]
-METHODS = ("get", "post", "put", "patch", "delete")
 SECTIONS = (
     ("API v2", "v2", "openapi-v2.yaml"),
     ("API v1 (current spec)", "v1", "openapi-v1.yaml"),
     ("Legacy API v1 (deprecated operations)", "v1", "openapi-v1-2026-01-with-deprecated.yaml"),
 )
-
-
-def find_shared_dir(explicit: str | None) -> Path:
-    for candidate in (explicit, os.environ.get("PIPEDRIVE_SHARED_DIR"), str(REPO.parent / "shared")):
-        if candidate and (Path(candidate) / "pipedrive" / "openapi-v2.yaml").is_file():
-            return Path(candidate)
-    sys.exit("error: Pipedrive's specs not found; pass --shared-dir or set PIPEDRIVE_SHARED_DIR")
-
-
-def load(path: Path) -> dict[str, Any]:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with path.open(encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=loader)  # type: ignore[no-any-return]
 
 
 def operations(spec: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -59,7 +43,7 @@ def build_report(shared_dir: Path) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         served = served_operations(create_app(SandboxSettings()))
-    current_v1 = {(m, p) for _, m, p in operations(load(shared_dir / "pipedrive" / "openapi-v1.yaml"))}
+    current_v1 = {(m, p) for _, m, p in operations(load_spec(shared_dir / "pipedrive" / "openapi-v1.yaml"))}
     lines = [
         "# Sandbox coverage of Pipedrive's official API specs",
         "",
@@ -78,7 +62,7 @@ def build_report(shared_dir: Path) -> str:
     ]
     body: list[str] = []
     for title, version, filename in SECTIONS:
-        ops = operations(load(shared_dir / "pipedrive" / filename))
+        ops = operations(load_spec(shared_dir / "pipedrive" / filename))
         if filename.startswith("openapi-v1-2026"):
             ops = [op for op in ops if (op[1], op[2]) not in current_v1]
         by_resource: dict[str, list[tuple[str, str, bool]]] = defaultdict(list)

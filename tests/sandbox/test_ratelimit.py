@@ -149,7 +149,8 @@ def test_rate_limit_settings_are_validated(extras: ExtrasSandbox) -> None:
     assert extras.cp.get("/_sandbox/rate-limit").json()["data"]["plan"] == "off"
 
 
-def _load_extractor() -> Any:
+def _load_extractor(monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.syspath_prepend(str(REPO / "scripts"))  # the script imports its sibling spec_files
     spec = importlib.util.spec_from_file_location(
         "extract_token_costs", REPO / "scripts/extract_token_costs.py"
     )
@@ -159,7 +160,9 @@ def _load_extractor() -> Any:
     return module
 
 
-def test_extractor_prefixes_paths_and_fills_legacy_costs(tmp_path: Path) -> None:
+def test_extractor_prefixes_paths_and_fills_legacy_costs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def write(name: str, paths: dict[str, Any]) -> None:
         (tmp_path / name).write_text(json.dumps({"openapi": "3.0.1", "paths": paths}), encoding="utf-8")
 
@@ -175,7 +178,7 @@ def test_extractor_prefixes_paths_and_fills_legacy_costs(tmp_path: Path) -> None
         "openapi-v1-2026-01-with-deprecated.yaml",
         {"/leads": {"get": {"x-token-cost": 99}}, "/deals": {"get": {"x-token-cost": 20}}},
     )
-    table = _load_extractor().extract(tmp_path)
+    table = _load_extractor(monkeypatch).extract(tmp_path)
     assert table == {
         "GET /api/v2/deals": 10,
         "PATCH /api/v2/deals/{id}": 5,
@@ -185,8 +188,8 @@ def test_extractor_prefixes_paths_and_fills_legacy_costs(tmp_path: Path) -> None
 
 
 @pytest.mark.slow
-def test_committed_cost_table_matches_the_specs(shared_dir: Path) -> None:
-    assert _load_extractor().extract(shared_dir / "pipedrive") == COSTS
+def test_committed_cost_table_matches_the_specs(shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _load_extractor(monkeypatch).extract(shared_dir / "pipedrive") == COSTS
 
 
 def test_rate_limited_sandbox_from_settings() -> None:
