@@ -655,8 +655,8 @@ def _add_verb(app: typer.Typer, verb: Verb, parse_id: Callable[[str], Any]) -> N
 
 
 def request(
-    method: str = typer.Argument(..., help="GET, POST, PUT, PATCH or DELETE."),
-    path: str = typer.Argument(..., help="e.g. /v1/users/me or /api/v2/pipelines."),
+    method: str = typer.Argument(..., help="GET, POST, PUT, PATCH or DELETE, or an operationId (getNotes)."),
+    path: str | None = typer.Argument(None, help="e.g. /v1/users/me (none after an operationId)."),
     data: str | None = typer.Option(None, "--data", "-d", help="JSON body, or @file.json."),
     param: list[str] | None = typer.Option(
         None, "--param", "-p", help="Query parameter key=value (repeatable)."
@@ -664,13 +664,28 @@ def request(
     *,
     conn: ConnectionFlags,
 ) -> None:
-    """Send any request to the API and print the JSON answer."""
+    """Send any request to the API and print the JSON answer.
+
+    `pipedrive request getNotes --param deal_id=1`: with an operationId, --param fills its path
+    parameters too (`pipedrive request getNote --param id=5`).
+    """
+    from pipedrive_connector.client import catalog as api_catalog  # the operation table, only when needed
+
     verb = method.upper()
+    operation = None
     if verb not in ("GET", "POST", "PUT", "PATCH", "DELETE"):
-        fail(f"unsupported method {method!r} (use GET, POST, PUT, PATCH or DELETE)", 2)
+        with errors_as_messages():
+            operation = api_catalog.get(method)
+        if path is not None:
+            fail(f"{method} is an operationId: pass its path parameters with --param, not a PATH", 2)
+    elif path is None:
+        fail("missing PATH (e.g. /v1/users/me)", 2)
     with errors_as_messages():
         body = read_json_argument(data, "--data") if data else None
         params = text_pairs(param, "--param")
+        if operation is not None:
+            verb, path, params = api_catalog.route(operation, params)
+        assert path is not None
         connection = conn.connection()
         with connection.client() as client:
             output = client.request(

@@ -6,7 +6,7 @@ with Pipedrive(api_token="...", company_domain="acme") as pd:
         ...
 """
 
-from pipedrive_connector.client import errors, models, params
+from pipedrive_connector.client import catalog, errors, models, params
 from pipedrive_connector.client._async import AsyncPipedrive
 from pipedrive_connector.client._core import Usage
 from pipedrive_connector.client._retry import RetryEvent
@@ -41,6 +41,7 @@ __all__ = [
     "RateLimited",
     "RetryEvent",
     "Usage",
+    "catalog",
     "errors",
     "models",
     "params",

@@ -146,7 +146,13 @@ class AsyncPipedrive(AsyncResources):
             while True:
                 try:
                     envelope = await self.request(
-                        spec.method, spec.path, params=spec.params, json=spec.json, idempotent=spec.idempotent
+                        spec.method,
+                        spec.path,
+                        params=spec.params,
+                        json=spec.json,
+                        idempotent=spec.idempotent,
+                        data=spec.data,
+                        files=spec.files,
                     )
                 except PipedriveError as exc:
                     spec = op.throw(exc)  # the operation may react (e.g. refresh the field cache)

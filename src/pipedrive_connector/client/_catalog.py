@@ -106,3 +106,26 @@ ORGANIZATIONS_V1 = ResourceSpec(
 ACTIVITIES_V1 = ResourceSpec(
     "activities (v1)", "/v1/activities", ActivityV1, paging="offset", update_method="PUT"
 )
+
+# The client attributes served by the hand-made resources above; the generated resource of the same name
+# (``pd.api.deals``) backs them: an operation they do not define is looked up there (``pd.deals.duplicate``).
+HAND_MADE_RESOURCES = frozenset(
+    {
+        "deals",
+        "persons",
+        "organizations",
+        "activities",
+        "leads",
+        "lead_labels",
+        "users",
+        "pipelines",
+        "stages",
+        "filters",
+        "currencies",
+        "deal_fields",
+        "person_fields",
+        "organization_fields",
+        "webhooks",
+        "item_search",
+    }
+)

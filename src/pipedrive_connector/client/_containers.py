@@ -37,10 +37,25 @@ from pipedrive_connector.client._typed import (
     SyncOrganizations,
     SyncPersons,
 )
+from pipedrive_connector.client.generated import (
+    ATTACHED,
+    AsyncGeneratedApi,
+    AsyncGeneratedResources,
+    GeneratedApi,
+    GeneratedResources,
+)
 from pipedrive_connector.client.models import Filter, Pipeline, Stage
 
 
-class SyncResources:
+def _attach_generated(client: Any, api: Any) -> None:
+    """``pd.notes`` etc. for the generated resources; the hand-made ones fall back on ``pd.api.<name>``."""
+    for name in ATTACHED:
+        setattr(client, name, getattr(api, name))
+    for name in catalog.HAND_MADE_RESOURCES:
+        getattr(client, name)._generated = getattr(api, name)
+
+
+class SyncResources(GeneratedResources):
     """The resource attributes of ``Pipedrive``."""
 
     def __init__(self, core: ClientCore, field_cache_ttl: float) -> None:
@@ -66,9 +81,11 @@ class SyncResources:
         self.organization_fields = SyncFields(runner, ops(catalog.ORGANIZATION_FIELDS))
         self.webhooks = SyncWebhooks(runner, ops(catalog.WEBHOOKS))
         self.item_search = SyncItemSearch(runner, ops(catalog.ITEM_SEARCH))
+        self.api = GeneratedApi(runner)
+        _attach_generated(self, self.api)
 
 
-class AsyncResources:
+class AsyncResources(AsyncGeneratedResources):
     """The resource attributes of ``AsyncPipedrive``."""
 
     def __init__(self, core: ClientCore, field_cache_ttl: float) -> None:
@@ -94,3 +111,5 @@ class AsyncResources:
         self.organization_fields = AsyncFields(runner, ops(catalog.ORGANIZATION_FIELDS))
         self.webhooks = AsyncWebhooks(runner, ops(catalog.WEBHOOKS))
         self.item_search = AsyncItemSearch(runner, ops(catalog.ITEM_SEARCH))
+        self.api = AsyncGeneratedApi(runner)
+        _attach_generated(self, self.api)

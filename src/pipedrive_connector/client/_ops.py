@@ -37,6 +37,8 @@ class RequestSpec:
     params: dict[str, Any] | None = None
     json: Any = None
     idempotent: bool | None = None
+    data: Any = None  # form fields of a multipart upload
+    files: Any = None  # httpx ``files=``
 
 
 Op = Generator[RequestSpec, dict[str, Any], T]
@@ -73,7 +75,7 @@ def _parse_item(model: type[M], envelope: dict[str, Any]) -> M:
     return model.model_validate(data)
 
 
-def _items_of(envelope: dict[str, Any]) -> list[Any]:
+def items_of(envelope: dict[str, Any]) -> list[Any]:
     data = envelope.get("data")
     if data is None:
         return []
@@ -102,7 +104,7 @@ class ResourceOps(Generic[M]):
 
     def list_page(self, params: dict[str, Any]) -> Op[PageResult[M]]:
         envelope = yield RequestSpec("GET", self.spec.path, params=params)
-        raw = _items_of(envelope)
+        raw = items_of(envelope)
         items = [self.spec.model.model_validate(item) for item in raw]
         return items, envelope, next_page_params(params, envelope, self.spec.paging, len(raw))
 
@@ -121,7 +123,7 @@ class ResourceOps(Generic[M]):
         if not self.spec.search_path:
             raise ConfigurationError(f"{self.spec.name} cannot be searched")
         envelope = yield RequestSpec("GET", self.spec.search_path, params=params)
-        raw = _items_of(envelope)
+        raw = items_of(envelope)
         hits = [SearchHit.model_validate(item) for item in raw]
         return hits, envelope, next_page_params(params, envelope, self.spec.search_paging, len(raw))
 
@@ -207,7 +209,7 @@ def load_field_map(core: ClientCore, entity: str, ttl: float, *, refresh: bool =
     params: dict[str, Any] | None = {"start": 0, "limit": DEFAULT_PAGE_SIZE}
     while params is not None:
         envelope = yield RequestSpec("GET", f"/v1/{entity}Fields", params=params)
-        raw = _items_of(envelope)
+        raw = items_of(envelope)
         definitions.extend(FieldDefinition.model_validate(item) for item in raw)
         params = next_page_params(params, envelope, "offset", len(raw))
     fmap = FieldMap(entity, definitions)

@@ -35,10 +35,23 @@ class AsyncRunner(Protocol):
     async def _run(self, op: Op[Any]) -> Any: ...
 
 
+class _BackedByGenerated:
+    """A hand-made resource over the generated one of the same name (``pd.api.deals``), set by the
+    client: an operation the hand-made class does not define is the generated one (``pd.deals.duplicate``)."""
+
+    _generated: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        generated = self.__dict__.get("_generated")
+        if generated is None or name.startswith("__"):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return getattr(generated, name)
+
+
 # -- sync ------------------------------------------------------------------------------------
 
 
-class _Sync(Generic[M]):
+class _Sync(_BackedByGenerated, Generic[M]):
     def __init__(self, runner: SyncRunner, ops: ResourceOps[M]) -> None:
         self._runner = runner
         self._ops = ops
@@ -177,7 +190,7 @@ class SyncItemSearch(SyncSearch[SearchHit]):
 # -- async -----------------------------------------------------------------------------------
 
 
-class _Async(Generic[M]):
+class _Async(_BackedByGenerated, Generic[M]):
     def __init__(self, runner: AsyncRunner, ops: ResourceOps[M]) -> None:
         self._runner = runner
         self._ops = ops
