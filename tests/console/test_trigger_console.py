@@ -4,7 +4,12 @@ replayed until it is done, and a hostile payload shows as text."""
 
 from __future__ import annotations
 
+import os
 import re
+import selectors
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -156,3 +161,58 @@ def test_ui_is_refused_for_a_dispatcher_without_a_port(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "--ui needs an HTTP port" in result.output
+
+
+def _printed(stream: Any, pattern: re.Pattern[bytes], seconds: float = 20) -> re.Match[bytes]:
+    """The first match of ``pattern`` in what the process prints on ``stream``."""
+    selector = selectors.DefaultSelector()
+    selector.register(stream, selectors.EVENT_READ)
+    buffer = b""
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline and selector.select(timeout=deadline - time.monotonic()):
+            chunk = os.read(stream.fileno(), 4096)
+            if not chunk:
+                break
+            buffer += chunk
+            if match := pattern.search(buffer):
+                return match
+    finally:
+        selector.close()
+    raise AssertionError(f"{pattern.pattern!r} never printed; output so far: {buffer!r}")
+
+
+def test_serve_ui_prints_a_fresh_token_that_signs_in(tmp_path: Path) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "pipedrive_connector.cli.main",
+        "triggers",
+        "serve",
+        "--port",
+        "0",
+        "--state",
+        str(tmp_path / "t.db"),
+        "--no-catch-up",
+        "--ui",
+    ]
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PIPEDRIVE_")}
+    env["PIPEDRIVE_CONFIG_DIR"] = str(tmp_path)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        pattern = re.compile(rb"console on (http://127\.0\.0\.1:\d+)/ui\n.*token.*: ([A-Za-z0-9_-]{32})\n")
+        match = _printed(process.stderr, pattern)
+        base, token = match.group(1).decode(), match.group(2).decode()
+        with httpx.Client(base_url=base, timeout=10) as http:
+            assert http.get("/ui/").status_code == 401
+            assert http.get("/ui/", headers={"authorization": f"Bearer {token}"}).status_code == 200
+            assert http.post("/ui/login", data={"token": token}).status_code == 303
+            assert "Trigger inbox" in http.get("/ui/").text
+            assert http.get("/healthz").status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)

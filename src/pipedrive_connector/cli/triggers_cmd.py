@@ -598,7 +598,8 @@ def serve(
             _err.print(f"receiving on {listening_url(sock)}/webhooks/<subscription> ({count} subscriptions)")
             ui_token = secrets.token_urlsafe(24) if ui else None
             if ui_token is not None:
-                _err.print(f"console on {listening_url(sock)}/ui (sign in with this token: {ui_token})")
+                _err.print(f"console on {listening_url(sock)}/ui", soft_wrap=True)
+                _err.print(f"console token (sign in with it): {ui_token}", soft_wrap=True, highlight=False)
             _run_server(app, sock, catch_up and client is not None and dispatch, limits, dispatch, ui_token)
     finally:
         app.close()
