@@ -89,8 +89,8 @@ def test_custom_field_changes_are_logged_under_their_key(api: Api) -> None:
     assert (SCORE, None, "7.5") in _changes(api, f"/v1/deals/{deal_id}/changelog")
     # The flow shows custom field changes only with all_changes=1.
     flow = f"/v1/deals/{deal_id}/flow"
-    assert api.get(flow).json()["data"] == []
-    shown = api.get(flow, params={"all_changes": 1}).json()["data"]
+    assert api.get(flow, params={"items": "dealChange"}).json()["data"] == []
+    shown = api.get(flow, params={"all_changes": 1, "items": "dealChange"}).json()["data"]
     assert [(item["object"], item["data"]["field_key"]) for item in shown] == [("dealChange", SCORE)]
 
 
@@ -105,13 +105,14 @@ def test_flow_merges_changes_notes_activities_and_participants(api: Api) -> None
     flow = f"/v1/deals/{deal_id}/flow"
     items = api.get(flow).json()
     objects = [item["object"] for item in items["data"]]
-    assert sorted(objects) == ["activity", "dealChange", "note", "participant"]
+    assert sorted(objects) == ["activity", "dealChange", "dealFollower", "note", "participant"]
     stamps = [item["timestamp"] for item in items["data"]]
     assert stamps == sorted(stamps, reverse=True)
     by_object = {item["object"]: item["data"] for item in items["data"]}
     assert by_object["note"]["content"] == "Called them" and by_object["activity"]["subject"] == "Demo"
     assert by_object["dealChange"]["field_key"] == "value" and by_object["dealChange"]["new_value"] == "99"
     assert by_object["participant"]["person_id"]["value"] == person
+    assert by_object["dealFollower"]["user_id"] == 1 and by_object["dealFollower"]["action"] == "added"
     only = api.get(flow, params={"items": "note,activity"}).json()["data"]
     assert sorted(item["object"] for item in only) == ["activity", "note"]
     page = api.get(flow, params={"start": 1, "limit": 2}).json()
@@ -122,7 +123,7 @@ def test_flow_merges_changes_notes_activities_and_participants(api: Api) -> None
     assert api.get(flow, params={"all_changes": "maybe"}).status_code == 400
     person_flow = api.get(f"/v1/persons/{person}/flow").json()["data"]
     # An activity on the deal carries its person; the note is the deal's only.
-    assert [item["object"] for item in person_flow] == ["activity"]
+    assert sorted(item["object"] for item in person_flow) == ["activity", "personFollower"]
     assert api.get("/v1/organizations/99999/flow").status_code == 404
 
 

@@ -1,7 +1,8 @@
 """Around a deal, person or organization (v1): ``/flow``, ``/mailMessages``, ``/permittedUsers``.
 
 ``GET /v1/{plural}/{id}/flow`` merges the record's field changes (``dealChange``…, custom fields only
-with ``all_changes=1``), notes, activities and — for deals — participants into one newest-first list
+with ``all_changes=1``), notes, activities, follower adds and removals (``dealFollower``…) and — for
+deals — participants into one newest-first list
 of ``{object, timestamp, data}``, paged by ``start``/``limit`` and narrowed by ``items``. The sandbox
 has no mailbox, so ``mailMessages`` is an empty page, and no visibility groups, so every active user
 is permitted to see every record.
@@ -17,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from pipedrive_connector.sandbox import timefmt
+from pipedrive_connector.sandbox import relations, timefmt
 from pipedrive_connector.sandbox.errors import bad_request
 from pipedrive_connector.sandbox.pagination import offset_page, offset_result, offset_window
 from pipedrive_connector.sandbox.resources import changelog, notes, participants
@@ -46,6 +47,7 @@ class Source:
     kind: str
     time_field: str
     render: Callable[[SandboxState, Record], dict[str, Any]]
+    where: tuple[tuple[str, Any], ...] = ()  # conditions beyond the link to the record
 
 
 def _change(state: SandboxState, entry: Record) -> dict[str, Any]:
@@ -72,12 +74,25 @@ def _note(state: SandboxState, record: Record) -> dict[str, Any]:
     return notes.NOTES.v1(state, record)
 
 
+def _follower_change(state: SandboxState, entry: Record) -> dict[str, Any]:
+    return {
+        "id": entry["id"],
+        "user_id": entry["follower_user_id"],
+        "actor_user_id": entry["actor_user_id"],
+        "action": entry["action"],
+        "add_time": timefmt.v1(entry["time"]),
+    }
+
+
 def _sources(kind: str) -> list[Source]:
     log_kind = changelog.LOGGED[kind][2]
     found = [
         Source(log_kind, log_kind, "time", _change),
         Source("note", "note", "add_time", _note),
         Source("activity", "activity", "add_time", _activity),
+        Source(
+            f"{kind}Follower", relations.FOLLOWER_CHANGE, "time", _follower_change, (("object_type", kind),)
+        ),
     ]
     if kind == "deal":
         found.append(Source("participant", participants.PARTICIPANT, "add_time", participants.v1_shape))
@@ -107,7 +122,7 @@ def make_flow(kind: str) -> Callable[[Request], Any]:
         for source in _sources(kind):
             if wanted is not None and source.object not in wanted:
                 continue
-            where: dict[str, Any] = {link: record["id"]}
+            where: dict[str, Any] = {link: record["id"], **dict(source.where)}
             if source.kind in ("note", "activity"):
                 where["is_deleted"] = False
             for item in state.store.query(source.kind, where=where):
