@@ -1,5 +1,6 @@
-"""A loopback TCP relay that can be cut (every connection dropped, new ones refused) and restored:
-a database "going down" without touching the shared server. Used by the PostgreSQL outage drill
+"""A loopback TCP relay that can be cut (every connection dropped, new ones refused) and restored,
+or frozen (connections open, nothing relayed): a database going down, or hanging, without touching
+the shared server. Used by the PostgreSQL outage drill
 and the trigger tests."""
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ class TcpProxy:
         self.target = (host, port)
         self.port = _free_port()
         self._sockets: list[socket.socket] = []
+        self._flowing = threading.Event()
+        self._flowing.set()
         self._lock = threading.Lock()
         self._listener: socket.socket | None = None
         self.restore()
@@ -65,10 +68,17 @@ class TcpProxy:
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
 
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    def freeze(self) -> None:
+        """Stop relaying while keeping every connection open: a database that hangs."""
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        self._flowing.set()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
         with contextlib.suppress(OSError):
             while chunk := source.recv(65536):
+                self._flowing.wait()
                 sink.sendall(chunk)
         for sock in (source, sink):
             with contextlib.suppress(OSError):

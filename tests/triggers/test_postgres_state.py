@@ -164,3 +164,31 @@ def test_receiver_answers_503_while_the_database_is_away_and_loses_nothing_ackno
     assert keys == ["v2:up-1", "v2:down-2", "v2:up-3"]
     app.close()
     proxy.cut()
+
+
+def test_a_hung_database_gets_503_within_the_commit_timeout_and_the_retry_is_stored(
+    postgres_dsn: str, pg_state: str, serve: Any
+) -> None:
+    parts = urlsplit(postgres_dsn)
+    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    netloc = f"{parts.username or 'postgres'}@127.0.0.1:{proxy.port}"
+    proxied = postgres_schema_dsn(parts._replace(netloc=netloc).geturl(), pg_state.rsplit("%3D", 1)[1])
+    app = TriggerApp(state_path=proxied)
+    app.receiver.commit_timeout = 1.0
+    sub, password = app.store.create_subscription("newDeal", {}, "2.0", "http://hooks.example")
+    served = serve(app.asgi)
+    url, auth = f"{served.url}/webhooks/{sub.id}", basic(sub.auth_user, password)
+    assert httpx.post(url, json=deal_created(1, "h-1"), headers=auth, timeout=10).status_code == 200
+    time.sleep(2.1)  # the cached subscription is now stale: it must still serve, not wait
+    proxy.freeze()  # connections stay open, nothing comes back: a hung database
+    started = time.monotonic()
+    hung = httpx.post(url, json=deal_created(2, "h-2"), headers=auth, timeout=10)
+    assert hung.status_code == 503 and time.monotonic() - started < 3
+    assert httpx.get(f"{served.url}/healthz", timeout=2).status_code == 200  # the loop is not blocked
+    proxy.thaw()
+    retried = httpx.post(url, json=deal_created(2, "h-2"), headers=auth, timeout=10)
+    assert retried.status_code == 200  # stored now, or already by the late commit (a duplicate)
+    keys = [key for (key,) in run_sql(pg_state, "SELECT event_key FROM inbox ORDER BY seq")]
+    assert keys == ["v2:h-1", "v2:h-2"]
+    app.close()
+    proxy.cut()

@@ -29,6 +29,7 @@ from pipedrive_connector.triggers.state import InsertOutcome, PendingInsert, Sub
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_COMMIT_TIMEOUT = 8.0
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -55,12 +56,16 @@ class Receiver:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         on_stored: Callable[[], None] | None = None,
         metrics: TriggerMetrics | None = None,
+        commit_timeout: float = DEFAULT_COMMIT_TIMEOUT,
     ) -> None:
+        """``commit_timeout``: a delivery whose commit takes longer is answered 503 (a hung
+        database must not hold Pipedrive past its 10 s timeout)."""
         self.store = store
         self.resolve_trigger = resolve_trigger
         self.max_body_bytes = max_body_bytes
         self.on_stored = on_stored
         self.metrics = metrics
+        self.commit_timeout = commit_timeout
 
     def authenticate(self, subscription_id: str, authorization: str | None) -> Subscription | None:
         credentials = _basic_credentials(authorization)
@@ -121,7 +126,12 @@ class Receiver:
             loop.call_soon_threadsafe(_resolve, committed, item)
 
         self.store.submit_event(sub, event, changed_at, on_done)
-        item = await committed
+        try:
+            item = await asyncio.wait_for(committed, self.commit_timeout)
+        except TimeoutError:
+            # Safe: if the commit lands later, Pipedrive's retry is acknowledged as a duplicate.
+            with event_context(event.event_key):
+                return _unavailable(TimeoutError(f"no commit within {self.commit_timeout:g} s"))
         if item.error is not None:
             with event_context(event.event_key):
                 return _unavailable(item.error)

@@ -21,6 +21,7 @@ picks another); migrations run at open, under an advisory lock, and are recorded
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import threading
 import time
@@ -98,10 +99,18 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """,
 )
+log = logging.getLogger(__name__)
 SCHEMA_VERSION = len(MIGRATIONS)
 SUBSCRIPTION_CACHE_SECONDS = 2.0
 _NOW = "extract(epoch from clock_timestamp())::float8"
-_CONNECT_TIMEOUT = 5
+_CONNECTION_DEFAULTS: dict[str, Any] = {
+    "connect_timeout": 5,
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 2,
+    "tcp_user_timeout": 5000,
+}
 _T = TypeVar("_T")
 
 
@@ -117,6 +126,9 @@ class PostgresTriggerStore:
         self._lock = threading.Lock()
         self._writer = GroupCommitWriter(self._commit_batch, retry_singly=_events_fault)
         self._sub_cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        self._stale: set[str] = set()
+        self._refresh_wanted = threading.Condition()
+        self._refresher: threading.Thread | None = None
         try:
             self.migrate()
         except psycopg.OperationalError as exc:
@@ -133,9 +145,9 @@ class PostgresTriggerStore:
             self._forget(conn)
             conn = None
         if conn is None:
-            extra: dict[str, Any] = {}
-            if "connect_timeout" not in self.dsn:
-                extra["connect_timeout"] = _CONNECT_TIMEOUT
+            # A database that vanishes without a reset (a failover, a dropped route) must fail a
+            # delivery in seconds, not after the kernel's TCP timeout: Pipedrive waits 10 s.
+            extra = {key: value for key, value in _CONNECTION_DEFAULTS.items() if key not in self.dsn}
             conn = psycopg.connect(self.dsn, autocommit=True, row_factory=dict_row, **extra)
             conn.execute("SET synchronous_commit = on")
             self._local.conn = conn
@@ -303,19 +315,47 @@ class PostgresTriggerStore:
         return subscription_from_row(row) if row else None
 
     def _subscription_row(self, sub_id: str) -> dict[str, Any] | None:
-        """A subscription's row, from a cache of ``SUBSCRIPTION_CACHE_SECONDS``: every delivery is
-        authenticated, and two queries on the request path were most of its cost. Writes of this
-        store clear the cache; another process's change (a rotated password, a deleted
-        subscription) shows here within that many seconds."""
-        now = time.monotonic()
+        """A subscription's row from a cache: every delivery is authenticated on the event loop,
+        so the request path must not wait for the database. An entry older than
+        ``SUBSCRIPTION_CACHE_SECONDS`` is still used while one background thread reloads it (a
+        hung database then delays changes, not deliveries); only an id never seen is read at once.
+        Writes of this store clear the cache; another process's change (a rotated password, a
+        deleted subscription) shows here within about that many seconds."""
         cached = self._sub_cache.get(sub_id)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+        if cached is None:
+            return self._load_subscription(sub_id)
+        if cached[0] <= time.monotonic():
+            self._refresh_later(sub_id)
+        return cached[1]
+
+    def _load_subscription(self, sub_id: str) -> dict[str, Any] | None:
         rows = self._read("SELECT * FROM trigger_subscriptions WHERE id = %s", (sub_id,))
         if len(self._sub_cache) >= 10_000:  # unknown ids are cached too: keep the cache bounded
             self._sub_cache.clear()
-        self._sub_cache[sub_id] = (now + SUBSCRIPTION_CACHE_SECONDS, rows[0] if rows else None)
-        return rows[0] if rows else None
+        row = rows[0] if rows else None
+        self._sub_cache[sub_id] = (time.monotonic() + SUBSCRIPTION_CACHE_SECONDS, row)
+        return row
+
+    def _refresh_later(self, sub_id: str) -> None:
+        with self._refresh_wanted:
+            self._stale.add(sub_id)
+            if self._refresher is None or not self._refresher.is_alive():
+                self._refresher = threading.Thread(
+                    target=self._refresh_loop, name="pipedrive-subscription-cache", daemon=True
+                )
+                self._refresher.start()
+            self._refresh_wanted.notify()
+
+    def _refresh_loop(self) -> None:
+        while True:
+            with self._refresh_wanted:
+                while not self._stale:
+                    self._refresh_wanted.wait()  # one thread (and connection) for the store's life
+                sub_id = self._stale.pop()
+            try:
+                self._load_subscription(sub_id)
+            except psycopg.Error as exc:  # keep serving the stale row; the next request asks again
+                log.debug("could not reload subscription %s: %s", sub_id, exc)
 
     def subscriptions(self, trigger: str | None = None) -> list[Subscription]:
         if trigger is None:
