@@ -52,7 +52,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from pipedrive_connector.sandbox import timefmt
-from pipedrive_connector.sandbox.contracts import EntityName
+from pipedrive_connector.sandbox.contracts import ChangeAction, EntityName
 from pipedrive_connector.sandbox.engine import spec_data
 from pipedrive_connector.sandbox.errors import ApiError, bad_request, not_found
 from pipedrive_connector.sandbox.pagination import offset_page, offset_result, offset_window, query_page
@@ -371,7 +371,7 @@ class DeclaredResource:
         if self.d.soft_delete:
             record["is_deleted"] = False
         record.update(hooks.defaults(ctx))
-        record.update({k: v for k, v in changes.items()})
+        record.update(changes)
         record.update(scope or {})
         hooks.finish(ctx, record, None)
         hooks.check(ctx, record, None)
@@ -410,7 +410,7 @@ class DeclaredResource:
         self.d.hooks.after_save(ctx, before, before, "delete")
         self._publish(ctx, "delete", None, before)
 
-    def _publish(self, ctx: Ctx, action: str, record: Record | None, before: Record | None) -> None:
+    def _publish(self, ctx: Ctx, action: ChangeAction, record: Record | None, before: Record | None) -> None:
         if self.d.webhook is None or ctx.request is None:
             return
         state = ctx.state
@@ -420,7 +420,7 @@ class DeclaredResource:
             state,
             ctx.request,
             self.d.webhook,
-            "create" if action == "create" else "delete" if action == "delete" else "change",
+            action,
             current["id"],
             current_v1=self.v1(state, record) if record else None,
             previous_v1=self.v1(state, before) if before else None,
