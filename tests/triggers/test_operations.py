@@ -181,3 +181,36 @@ def test_sigterm_finishes_the_deliveries_in_flight(state: str) -> None:
     assert acknowledged <= stored
     assert all(status in (200, None) for _, status in answers), answers
     store.close()
+
+
+@pytest.mark.slow
+def test_metrics_count_the_pipedrive_requests_of_serve(pipedrive_sandbox: Any, tmp_path: Path) -> None:
+    state = str(tmp_path / "t.db")
+    store = open_state(state)
+    store.create_subscription("newDeal", {}, "2.0", "http://hooks.example")  # catch-up polls for it
+    store.close()
+    port = free_port()
+    command = [sys.executable, "-m", "pipedrive_connector.cli.main", "triggers", "serve"]
+    command += ["--state", state, "--port", str(port), "--catch-up-interval", "0.5"]
+    env = {
+        **cli_env(),
+        "PIPEDRIVE_API_TOKEN": pipedrive_sandbox.api_token,
+        "PIPEDRIVE_BASE_URL": pipedrive_sandbox.base_url,
+        "PIPEDRIVE_CONFIG_DIR": str(tmp_path / "config"),
+    }
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+
+        def counted() -> float:
+            try:
+                text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+            except httpx.HTTPError:
+                return 0.0
+            return samples(text).get(
+                ("pipedrive_triggers_pipedrive_requests_total", (("status", "200"),)), 0.0
+            )
+
+        assert wait_for(counted, timeout=30, interval=0.2) >= 1
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=20)

@@ -100,13 +100,17 @@ def _print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str, sort_keys=False))
 
 
-def _client(conn: ConnectionFlags, required: bool = True) -> Any:
+def _client(conn: ConnectionFlags, required: bool = True, on_usage: Any = None) -> Any:
     """A client from the connection options, the environment or a saved profile (API token or
-    OAuth), as for every other command; ``required=False`` gives None when none is configured."""
+    OAuth), as for every other command; ``required=False`` gives None when none is configured.
+    ``on_usage`` sees every HTTP attempt (the ``/metrics`` of ``serve``)."""
     from pipedrive_connector.component.errors import ConnectionConfigError
 
     try:
-        return conn.connection().client()
+        connection = conn.connection()
+        if on_usage is not None:
+            connection.client_options["on_usage"] = on_usage
+        return connection.client()
     except ConnectionConfigError as exc:
         if not required and not conn.profile:
             return None
@@ -569,7 +573,8 @@ def serve(
     if not catch_up_interval >= 0:
         _fail("--catch-up-interval must be 0 or more seconds", USAGE_ERROR)
     delays = _retry_delays(retry_delays)
-    client = _client(conn, required=False)
+    usage_hooks: list[Any] = []  # the app's metrics, once the app exists
+    client = _client(conn, required=False, on_usage=lambda usage: [hook(usage) for hook in usage_hooks])
     app = _app(
         state,
         client,
@@ -578,6 +583,7 @@ def serve(
         keep_days=keep_days,
         lease_seconds=lease_seconds,
     )
+    usage_hooks.append(app.metrics.observe_usage)
     dispatch = role != "receiver"
     if dispatch:
         _claim(app)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -52,8 +53,20 @@ class TriggerMetrics:
             "Events this process dead-lettered after their last retry.",
             registry=self.registry,
         )
+        self.pipedrive_requests = Counter(
+            "pipedrive_triggers_pipedrive_requests",
+            "HTTP attempts to the Pipedrive API (catch-up, polling, enrichment) by status; 429 "
+            "counts the rate-limited ones, error the transport failures.",
+            ["status"],
+            registry=self.registry,
+        )
         if store is not None:
             self.registry.register(_StateCollector(store))
+
+    def observe_usage(self, usage: Any) -> None:
+        """An ``on_usage`` hook for the Pipedrive client: ``Pipedrive(..., on_usage=...)``."""
+        status = getattr(usage, "status_code", None)
+        self.pipedrive_requests.labels(str(status) if status is not None else "error").inc()
 
     def delivery(self, outcome: str, seconds: float) -> None:
         self.deliveries.labels(outcome).inc()
