@@ -10,6 +10,8 @@ import re
 from functools import lru_cache
 from importlib import resources
 
+from pipedrive_connector.sandbox.engine.spec_data import canonical_path, template_pattern
+
 # Pipedrive's generic costs (rate-limiting docs) for operations the specs do not list; v2 "up to half".
 _GENERIC_V1 = {"GET": 20, "POST": 10, "PUT": 10, "PATCH": 10, "DELETE": 6}
 
@@ -23,10 +25,8 @@ class CostTable:
             if "{" not in template:
                 self._exact[f"{method} {template}"] = cost
                 continue
-            pattern = re.escape(template)
-            pattern = re.sub(r"\\\{[^}]*\\\}", "[^/]+", pattern)
             # Fewer placeholders first: /v1/deals/summary beats /v1/deals/{id}.
-            templated.append((template.count("{"), method, re.compile(f"^{pattern}$"), cost))
+            templated.append((template.count("{"), method, template_pattern(template), cost))
         templated.sort(key=lambda item: item[0])
         self._templated = templated
 
@@ -41,13 +41,6 @@ class CostTable:
                 return cost
         generic = _GENERIC_V1.get(method, 10)
         return max(1, generic // 2) if path.startswith("/api/v2/") else generic
-
-
-def canonical_path(path: str) -> str:
-    """``/api/v1/x`` is the same operation as ``/v1/x``; trailing slashes do not matter."""
-    if path.startswith("/api/v1/"):
-        path = path[len("/api") :]
-    return path.rstrip("/") or "/"
 
 
 def is_search(path: str) -> bool:

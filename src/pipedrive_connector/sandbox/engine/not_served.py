@@ -15,7 +15,7 @@ from starlette.datastructures import URLPath
 from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
-from pipedrive_connector.sandbox.engine.spec_data import operations, template_pattern
+from pipedrive_connector.sandbox.engine.spec_data import canonical_path, operations, template_pattern
 from pipedrive_connector.sandbox.errors import ApiError, error_response
 from pipedrive_connector.sandbox.introspect import normalize, served_operations
 
@@ -35,9 +35,7 @@ def _templates() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
 
 def spec_operation(method: str, path: str) -> tuple[str | None, bool]:
     """(the spec key of ``method path`` or None, whether the path is any spec operation's)."""
-    if path.startswith("/api/v1/"):
-        path = path[len("/api") :]
-    path = path.rstrip("/")
+    path = canonical_path(path)
     path_known = False
     for row_method, template, pattern in _templates():
         if pattern.match(path):

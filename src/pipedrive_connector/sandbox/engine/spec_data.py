@@ -66,6 +66,13 @@ def body_fields(key: str) -> tuple[dict[str, F], tuple[str, ...]]:
     return fields, tuple(body.get("required") or ())
 
 
+def canonical_path(path: str) -> str:
+    """``/api/v1/x`` is the same operation as ``/v1/x``; trailing slashes do not matter."""
+    if path.startswith("/api/v1/"):
+        path = path[len("/api") :]
+    return path.rstrip("/") or "/"
+
+
 def template_pattern(template: str) -> re.Pattern[str]:
     """``/v1/notes/{id}`` → a regex matching one path segment per parameter."""
     parts = _PARAM.split(template)
