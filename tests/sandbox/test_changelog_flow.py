@@ -141,3 +141,10 @@ def test_permitted_users_and_mail_messages(api: Api, plural: str) -> None:
     }
     for child in ("permittedUsers", "mailMessages"):
         assert api.get(f"/v1/{plural}/99999/{child}").status_code == 404
+
+
+def test_lead_permitted_users(api: Api) -> None:
+    lead = api.get("/v1/leads").json()["data"][0]["id"]
+    assert api.get(f"/v1/leads/{lead}/permittedUsers").json()["data"] == [1, 2, 3]
+    assert api.get("/v1/leads/00000000-0000-0000-0000-000000000000/permittedUsers").status_code == 404
+    assert api.get("/v1/leads/not-a-uuid/permittedUsers").status_code == 404

@@ -16,8 +16,11 @@ from typing import Any
 import pytest
 from conformance_kit import KnownGood, call_conforming, known_good_cases, run_generated, sandbox_schema
 
+from pipedrive_connector.sandbox.seed import seeded_uuid
+
 RELATIONSHIP = {"rel_owner_org_id": 1, "rel_linked_org_id": 2, "type": "parent"}
 PERIOD = {"start_date": "2020-01-01", "end_date": "2030-12-31"}
+LEAD = seeded_uuid("lead:Hooli data team")
 
 # (spec, method, path, path parameters, query, body, expected status)
 KNOWN_GOOD: list[KnownGood] = [
@@ -37,6 +40,7 @@ KNOWN_GOOD: list[KnownGood] = [
         )
     ),
     ("v2", "GET", "/users/{id}/followers", {"id": 1}, {}, None, 200),
+    ("v1", "GET", "/leads/{id}/permittedUsers", {"id": LEAD}, {}, None, 200),
     ("v1", "GET", "/users/{id}/followers", {"id": 1}, {}, None, 200),
     ("v1", "GET", "/deals/{id}/participants", {"id": 1}, {}, None, 200),
     ("v1", "POST", "/deals/{id}/participants", {"id": 1}, {}, {"person_id": 3}, 200),

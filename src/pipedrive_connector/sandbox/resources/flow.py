@@ -1,4 +1,4 @@
-"""Around a deal, person or organization (v1): ``/flow``, ``/mailMessages``, ``/permittedUsers``.
+"""Around a deal, person or organization (v1): ``/flow``, ``/mailMessages``, ``/permittedUsers`` (leads too).
 
 ``GET /v1/{plural}/{id}/flow`` merges the record's field changes (``dealChange``…, custom fields only
 with ``all_changes=1``), notes, activities, follower adds and removals (``dealFollower``…) and — for
@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute
 from pipedrive_connector.sandbox import relations, timefmt
 from pipedrive_connector.sandbox.errors import bad_request
 from pipedrive_connector.sandbox.pagination import offset_page, offset_result, offset_window
-from pipedrive_connector.sandbox.resources import changelog, notes, participants
+from pipedrive_connector.sandbox.resources import changelog, leads, notes, participants
 from pipedrive_connector.sandbox.resources.common import ok, sandbox, v1_routes
 from pipedrive_connector.sandbox.serializers import v1 as v1_shapes
 from pipedrive_connector.sandbox.store import Record
@@ -165,8 +165,15 @@ def make_permitted_users(kind: str) -> Callable[[Request], Any]:
     return permitted_users
 
 
+async def lead_permitted_users(request: Request) -> Response:
+    """``GET /v1/leads/{id}/permittedUsers``: the same for a lead (UUID ids)."""
+    state = sandbox(request)
+    leads.load(state, request.path_params["id"])
+    return ok(permitted_user_ids(state))
+
+
 def routes() -> list[BaseRoute]:
-    result: list[BaseRoute] = []
+    result: list[BaseRoute] = [*v1_routes("/leads/{id}/permittedUsers", lead_permitted_users, ["GET"])]
     for kind, (plural, *_rest) in changelog.LOGGED.items():
         base = f"/{plural}/{{id}}"
         result += [
