@@ -151,6 +151,15 @@ async def save_upload(request: Request, form: FormData, *, file_part: str = "fil
     return Stored(token, size, file_name, mime)
 
 
+async def receive_file(request: Request, *, file_part: str = "file") -> Stored:
+    """An upload whose form holds only the file: ``read_form`` then ``save_upload``, the form closed after."""
+    form = await read_form(request, file_part=file_part)
+    try:
+        return await save_upload(request, form, file_part=file_part)
+    finally:
+        await form.close()
+
+
 def content_disposition(file_name: str) -> str:
     """``attachment`` with an ASCII fallback name and the exact one (RFC 6266 ``filename*``)."""
     fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in file_name)

@@ -103,11 +103,7 @@ async def add_recording(request: Request) -> Response:
     before = CALL_LOGS.load(state, request)
     if before.get("has_recording"):
         raise ApiError(409, "A recording for this call already exists")
-    form = await blobs.read_form(request)
-    try:
-        stored = await blobs.save_upload(request, form)
-    finally:
-        await form.close()
+    stored = await blobs.receive_file(request)
     if not stored.mime_type.startswith("audio/"):
         blobs.blobs(state).remove(stored.token)
         raise bad_request(f"Invalid value for 'file': expected an audio file, got {stored.mime_type}")

@@ -47,11 +47,7 @@ def _shape(request: Request, record: Record, method: str) -> dict[str, Any]:
 
 
 async def _upload(request: Request) -> blobs.Stored:
-    form = await blobs.read_form(request, file_part=PART)
-    try:
-        stored = await blobs.save_upload(request, form, file_part=PART)
-    finally:
-        await form.close()
+    stored = await blobs.receive_file(request, file_part=PART)
     if not stored.mime_type.startswith("image/"):
         blobs.blobs(sandbox(request)).remove(stored.token)
         raise validation_failed(PART, f"Must be an image (jpeg, png, gif...), got {stored.mime_type}")
