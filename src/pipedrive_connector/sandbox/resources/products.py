@@ -21,6 +21,7 @@ from pipedrive_connector.sandbox.errors import not_found, validation_failed
 from pipedrive_connector.sandbox.pagination import offset_result, offset_window
 from pipedrive_connector.sandbox.resources import deals, search
 from pipedrive_connector.sandbox.resources.common import ok, sandbox, v1_routes, v2_route
+from pipedrive_connector.sandbox.resources.flow import permitted_user_ids
 from pipedrive_connector.sandbox.resources.followers import Followers
 from pipedrive_connector.sandbox.serializers.v1 import flat_ids
 from pipedrive_connector.sandbox.store import Record
@@ -256,8 +257,7 @@ async def v1_permitted_users(request: Request) -> Response:
     """``GET /v1/products/{id}/permittedUsers``: every active user (the sandbox has no visibility groups)."""
     state = sandbox(request)
     PRODUCTS.load(state, request)
-    users = state.store.query("user", order_by="id")
-    return ok([user["id"] for user in users if user.get("active_flag", True)])
+    return ok(permitted_user_ids(state))
 
 
 async def v1_person_products(request: Request) -> Response:

@@ -24,6 +24,7 @@ from pipedrive_connector.sandbox.errors import bad_request, not_found
 from pipedrive_connector.sandbox.pagination import CursorWindow, cursor_result, decode_cursor, limit_param
 from pipedrive_connector.sandbox.resources import activities, search
 from pipedrive_connector.sandbox.resources.common import ok, sandbox, v1_routes, v2_route
+from pipedrive_connector.sandbox.resources.flow import permitted_user_ids
 from pipedrive_connector.sandbox.resources.project_boards import BOARD, PHASE, live
 from pipedrive_connector.sandbox.resources.tasks import TASKS
 from pipedrive_connector.sandbox.store import Record
@@ -320,8 +321,7 @@ def _project(request: Request) -> tuple[SandboxState, Record]:
 async def v2_permitted_users(request: Request) -> Response:
     """Every active user (the sandbox has no visibility groups)."""
     state, _ = _project(request)
-    users = state.store.query("user", order_by="id")
-    return ok([user["id"] for user in users if user.get("active_flag", True)])
+    return ok(permitted_user_ids(state))
 
 
 async def v2_changelog(request: Request) -> Response:
