@@ -198,6 +198,7 @@ class Operation:
     paging: str = "none"
     page_size: int | None = None
     body: str | None = None  # json / multipart
+    download: bool = False  # a 2xx answer is a file's bytes (streamed to a path)
     params: list[Param] = field(default_factory=list)
     response: dict[str, Any] = field(default_factory=dict)
     example_body: dict[str, Any] = field(default_factory=dict)
@@ -256,6 +257,7 @@ def read_operations(spec: dict[str, Any], api: str) -> list[Operation]:
                 (r for code, r in (raw.get("responses") or {}).items() if str(code).startswith("2")), {}
             )
             content = (ok or {}).get("content") or {}
+            op.download = bool(content) and "application/json" not in content
             op.response = merged((content.get("application/json") or {}).get("schema"))
             result.append(op)
     return result
@@ -395,6 +397,12 @@ def method_source(op: Operation, response: str, item: str, is_async: bool) -> li
     parts = signature(op)
     head = f"    {'async ' if is_async else ''}def {op.name}("
     tail = f") -> {response}:"
+    if op.download:
+        parts.insert(len([p for p in op.params if p.where == "path"]) + 1, "*")
+        parts.insert(parts.index("*") + 1, "to: DownloadTarget")
+        parts = [p for i, p in enumerate(parts) if p != "*" or "*" not in parts[:i]]
+        tail = ") -> Downloaded:"
+        response = ""
     one_line = head + ", ".join(parts) + tail
     if len(one_line) <= 110:
         out.append(one_line)
@@ -414,6 +422,8 @@ def method_source(op: Operation, response: str, item: str, is_async: bool) -> li
     out.append('        """')
     args = "{" + ", ".join(f'"{p.name}": {p.name}' for p in op.params) + "}"
     call = f"self._call({op.key!r}, {response}, {args})"
+    if op.download:
+        call = f"self._download({op.key!r}, {args}, to)"
     call = ("return await " if is_async else "return ") + call
     out.extend(wrap_call(call))
     if op.paging != "none":
@@ -426,7 +436,7 @@ def method_source(op: Operation, response: str, item: str, is_async: bool) -> li
         out.append("")
         out.append(head)
         out.extend(f"        {p}," for p in params)
-        out.append(f"    ) -> {kind}[{item}]:")
+        out.append(f"    ) -> {kind}[{'Any' if item == 'GeneratedModel' else item}]:")
         out.append(
             f'        """Every item of ``{op.name}``, fetched page by page ({op.page_size} a page)."""'
         )
@@ -453,7 +463,7 @@ def module_source(resource: str, ops: list[Operation]) -> str:
     models: list[str] = []
     sync_methods: list[str] = []
     async_methods: list[str] = []
-    uses_file = False
+    uses_file = uses_download = False
     seen: dict[str, str] = {}
     class_name = pascal(resource)
     for op in sorted(ops, key=lambda o: o.name):
@@ -469,7 +479,8 @@ def module_source(resource: str, ops: list[Operation]) -> str:
             else:
                 seen[shape] = item
                 models.append(source)
-        data_ann = f"List[{item}]" if is_list else ("Any" if schema is None else item)
+        data_ann = "Any" if schema is None else item
+        data_ann = f"List[{data_ann}]" if is_list else data_ann
         data_ann = "Any" if data_ann == "Any" else f"{data_ann} | None"
         response = f"{base}Response"
         models.append(
@@ -478,6 +489,7 @@ def module_source(resource: str, ops: list[Operation]) -> str:
             f"    data: {data_ann} = None"
         )
         uses_file = uses_file or any(p.where == "file" for p in op.params)
+        uses_download = uses_download or op.download
         sync_methods.extend([*method_source(op, response, item, False), ""])
         async_methods.extend([*method_source(op, response, item, True), ""])
     imports = [
@@ -492,6 +504,8 @@ def module_source(resource: str, ops: list[Operation]) -> str:
     ]
     if uses_file:
         imports.append("from pipedrive_connector.client._generated import FileInput")
+    if uses_download:
+        imports.append("from pipedrive_connector.client._generated import Downloaded, DownloadTarget")
     imports += [
         "from pipedrive_connector.client._generated import SyncGeneratedResource",
         "from pipedrive_connector.client._types import UNSET, Unset",
@@ -547,6 +561,7 @@ def table_source(ops: list[Operation]) -> str:
             f"paging={op.paging!r}",
             f"page_size={op.page_size!r}",
             f"body={op.body!r}",
+            *(["download=True"] if op.download else []),
             f"summary={doc_text(op.summary)!r}",
             f"params=({params},)" if params else "params=()",
         ]

@@ -15,15 +15,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, TypeVar
 
+import httpx
 from pydantic import BaseModel, ConfigDict
 
+from pipedrive_connector.client._core import DEFAULT
 from pipedrive_connector.client._ops import Op, RequestSpec, items_of
 from pipedrive_connector.client._types import UNSET
-from pipedrive_connector.client.errors import ConfigurationError
+from pipedrive_connector.client.errors import ConfigurationError, PipedriveError
 from pipedrive_connector.client.pagination import Paging, next_page_params
 from pipedrive_connector.client.paths import build_path, entity_id, lead_id
 
 FileInput = str | os.PathLike[str] | IO[bytes]
+# Where a download goes: a path (written as the body streams in) or a binary file object.
+DownloadTarget = str | os.PathLike[str] | IO[bytes]
 Where = Literal["path", "query", "body", "file"]
 R = TypeVar("R", bound=BaseModel)
 T = TypeVar("T", bound=BaseModel)
@@ -74,6 +78,7 @@ class Operation:
     paging: Paging = "none"
     page_size: int | None = None
     body: Literal["json", "multipart"] | None = None
+    download: bool = False  # the answer is a file's bytes, streamed to a path
     summary: str = ""
     params: tuple[P, ...] = ()
 
@@ -170,6 +175,44 @@ def first_page_params(op: Operation, args: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+@dataclass(frozen=True)
+class Downloaded:
+    """What a streamed download wrote."""
+
+    size: int
+    content_type: str | None
+    disposition: str | None
+
+
+def _download_request(runner: Any, op: Operation, args: Mapping[str, Any]) -> tuple[Any, httpx.Request]:
+    core = runner._core
+    spec = operation_request(op, args, ExitStack())
+    call = core.new_call(
+        spec.method,
+        spec.path,
+        params=spec.params,
+        json=None,
+        data=None,
+        api=None,
+        idempotent=None,
+        max_retries=None,
+        timeout=DEFAULT,
+    )
+    return call, core.build_request(runner._http, call)
+
+
+def _failure(runner: Any, call: Any, response: httpx.Response) -> PipedriveError:
+    decision = runner._core.on_response(call, response)
+    return decision.error or PipedriveError(f"download failed with {response.status_code}")
+
+
+def _sink(target: DownloadTarget, stack: ExitStack) -> IO[bytes]:
+    """A path opened for writing (closed with ``stack``), or the caller's file object (left open)."""
+    if isinstance(target, str | os.PathLike):
+        return stack.enter_context(Path(target).open("wb"))
+    return target
+
+
 class _Generated:
     def __init__(self, runner: Any) -> None:
         self._runner = runner
@@ -197,6 +240,25 @@ class SyncGeneratedResource(_Generated):
             yield from items
 
 
+    def _download(self, operation_id: str, args: dict[str, Any], to: DownloadTarget) -> Downloaded:
+        """Stream the answer's body into ``to`` chunk by chunk (never whole in memory)."""
+        call, request = _download_request(self._runner, self._operation(operation_id), args)
+        response = self._runner._http.send(request, auth=self._runner._core.auth, stream=True)
+        try:
+            if response.status_code >= 300:
+                response.read()
+                raise _failure(self._runner, call, response)
+            with ExitStack() as stack:
+                sink, size = _sink(to, stack), 0
+                for chunk in response.iter_bytes():
+                    sink.write(chunk)
+                    size += len(chunk)
+        finally:
+            response.close()
+        headers = response.headers
+        return Downloaded(size, headers.get("content-type"), headers.get("content-disposition"))
+
+
 class AsyncGeneratedResource(_Generated):
     async def _call(self, operation_id: str, response: type[R], args: dict[str, Any]) -> R:
         envelope = await self._runner._run(call_operation(self._operation(operation_id), args))
@@ -209,3 +271,21 @@ class AsyncGeneratedResource(_Generated):
             items, params = await self._runner._run(page_operation(op, model, params))
             for item in items:
                 yield item
+
+    async def _download(self, operation_id: str, args: dict[str, Any], to: DownloadTarget) -> Downloaded:
+        """Stream the answer's body into ``to`` chunk by chunk (never whole in memory)."""
+        call, request = _download_request(self._runner, self._operation(operation_id), args)
+        response = await self._runner._http.send(request, auth=self._runner._core.auth, stream=True)
+        try:
+            if response.status_code >= 300:
+                await response.aread()
+                raise _failure(self._runner, call, response)
+            with ExitStack() as stack:
+                sink, size = _sink(to, stack), 0
+                async for chunk in response.aiter_bytes():
+                    sink.write(chunk)
+                    size += len(chunk)
+        finally:
+            await response.aclose()
+        headers = response.headers
+        return Downloaded(size, headers.get("content-type"), headers.get("content-disposition"))

@@ -960,6 +960,7 @@ OPERATIONS: dict[str, Operation] = {
         paging="none",
         page_size=None,
         body=None,
+        download=True,
         summary="Requesting authorization",
         params=(
             P("client_id", "client_id", "query"),
@@ -1732,6 +1733,7 @@ OPERATIONS: dict[str, Operation] = {
         paging="none",
         page_size=None,
         body=None,
+        download=True,
         summary="Download one file",
         params=(P("id", "id", "path", "integer"),),
     ),

@@ -9,6 +9,8 @@ from typing import Any, List  # methods named `list` shadow the builtin in class
 
 from pipedrive_connector.client._generated import (
     AsyncGeneratedResource,
+    Downloaded,
+    DownloadTarget,
     Envelope,
     FileInput,
     GeneratedModel,
@@ -136,7 +138,7 @@ class Files(SyncGeneratedResource):
         """
         return self._call("deleteFile", DeleteFileResponse, {"id": id})
 
-    def download(self, id: int) -> DownloadFileResponse:
+    def download(self, id: int, *, to: DownloadTarget) -> Downloaded:
         """Download one file
 
         Initializes a file download.
@@ -144,7 +146,7 @@ class Files(SyncGeneratedResource):
         Args:
           id: The ID of the file
         """
-        return self._call("downloadFile", DownloadFileResponse, {"id": id})
+        return self._download("downloadFile", {"id": id}, to)
 
     def get(self, id: int) -> GetFileResponse:
         """Get one file
@@ -330,7 +332,7 @@ class AsyncFiles(AsyncGeneratedResource):
         """
         return await self._call("deleteFile", DeleteFileResponse, {"id": id})
 
-    async def download(self, id: int) -> DownloadFileResponse:
+    async def download(self, id: int, *, to: DownloadTarget) -> Downloaded:
         """Download one file
 
         Initializes a file download.
@@ -338,7 +340,7 @@ class AsyncFiles(AsyncGeneratedResource):
         Args:
           id: The ID of the file
         """
-        return await self._call("downloadFile", DownloadFileResponse, {"id": id})
+        return await self._download("downloadFile", {"id": id}, to)
 
     async def get(self, id: int) -> GetFileResponse:
         """Get one file

@@ -8,6 +8,8 @@ from typing import Any  # methods named `list` shadow the builtin in class bodie
 
 from pipedrive_connector.client._generated import (
     AsyncGeneratedResource,
+    Downloaded,
+    DownloadTarget,
     Envelope,
     SyncGeneratedResource,
 )
@@ -37,7 +39,14 @@ class RefreshTokensResponse(Envelope):
 class Oauth(SyncGeneratedResource):
     """``pd.oauth`` (sync)."""
 
-    def authorize(self, *, client_id: str, redirect_uri: str, state: str | None = None) -> AuthorizeResponse:
+    def authorize(
+        self,
+        *,
+        to: DownloadTarget,
+        client_id: str,
+        redirect_uri: str,
+        state: str | None = None,
+    ) -> Downloaded:
         """Requesting authorization
 
         Authorize a user by redirecting them to the Pipedrive OAuth authorization page and request
@@ -56,14 +65,14 @@ class Oauth(SyncGeneratedResource):
           session ID from your app or distinguish different responses. Using state may increase
           security; see RFC-6749.
         """
-        return self._call(
+        return self._download(
             "authorize",
-            AuthorizeResponse,
             {
                 "client_id": client_id,
                 "redirect_uri": redirect_uri,
                 "state": state,
             },
+            to,
         )
 
     def get_tokens(
@@ -129,10 +138,11 @@ class AsyncOauth(AsyncGeneratedResource):
     async def authorize(
         self,
         *,
+        to: DownloadTarget,
         client_id: str,
         redirect_uri: str,
         state: str | None = None,
-    ) -> AuthorizeResponse:
+    ) -> Downloaded:
         """Requesting authorization
 
         Authorize a user by redirecting them to the Pipedrive OAuth authorization page and request
@@ -151,14 +161,14 @@ class AsyncOauth(AsyncGeneratedResource):
           session ID from your app or distinguish different responses. Using state may increase
           security; see RFC-6749.
         """
-        return await self._call(
+        return await self._download(
             "authorize",
-            AuthorizeResponse,
             {
                 "client_id": client_id,
                 "redirect_uri": redirect_uri,
                 "state": state,
             },
+            to,
         )
 
     async def get_tokens(

@@ -1,0 +1,169 @@
+"""Every catalog operation the sandbox serves, called through its generated method with inputs built
+from the spec's examples, answers 2xx and parses into its generated model.
+
+Where the demo seed lacks the record an example names (a field code, a discount id) the sandbox answers
+4xx: that operation is reported as xfail with the sandbox's message; a 5xx, a 405/415/501 or a client
+error before sending fails the test.
+
+Operations the sandbox does not serve yet answer 501 and are left out (``sandbox/introspect.py``
+lists the served ones); the list grows as the sandbox does.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from pipedrive_connector.client import AsyncPipedrive, ConfigurationError, Pipedrive, catalog
+from pipedrive_connector.client._generated import Downloaded, Envelope, Operation
+from pipedrive_connector.client.errors import PipedriveError
+from pipedrive_connector.sandbox import SandboxSettings, create_app
+from pipedrive_connector.sandbox.introspect import implements, served_operations
+
+SHARED = Path(__file__).resolve().parents[3] / "shared"
+PREFIX = {"v1": "/v1", "v2": "/api/v2"}
+
+
+def _served() -> list[Operation]:
+    app_operations = served_operations(create_app(SandboxSettings(seed="demo")))
+    return [
+        op
+        for op in catalog.OPERATIONS
+        if implements(app_operations, op.api, op.method, op.path[len(PREFIX[op.api]) :])
+    ]
+
+
+SERVED = _served()
+_SPECS: dict[str, dict[str, Any]] = {}
+
+
+def spec_operation(shared_dir: Path, op: Operation) -> dict[str, Any]:
+    if op.api not in _SPECS:
+        text = (shared_dir / "pipedrive" / f"openapi-{op.api}.yaml").read_text(encoding="utf-8")
+        _SPECS[op.api] = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    raw: dict[str, Any] = _SPECS[op.api]["paths"][op.path[len(PREFIX[op.api]) :]][op.method.lower()]
+    return raw
+
+
+def example_of(schema: dict[str, Any], example: Any = None) -> Any:
+    if example is not None:
+        return example
+    for key in ("example", "default"):
+        if schema.get(key) is not None:
+            return schema[key]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    kind = schema.get("type")
+    return {"integer": 1, "number": 1, "boolean": True, "array": [], "object": {}}.get(str(kind), "Example")
+
+
+def merged(schema: dict[str, Any]) -> dict[str, Any]:
+    """An object schema with its allOf parts folded in."""
+    out = dict(schema)
+    for part in schema.get("allOf") or []:
+        sub = merged(part)
+        out["properties"] = {**(out.get("properties") or {}), **(sub.get("properties") or {})}
+        out["required"] = [*(out.get("required") or []), *(sub.get("required") or [])]
+    return out
+
+
+def inputs(shared_dir: Path, op: Operation, lead: str) -> dict[str, Any]:
+    """Keyword arguments for ``op``'s method: every path and required parameter, and the body's
+    example fields, from the spec's examples (ids: 1, a seeded lead's UUID for UUID paths)."""
+    raw = spec_operation(shared_dir, op)
+    args: dict[str, Any] = {}
+    by_wire = {p.wire: p for p in op.params}
+    for param in raw.get("parameters") or []:
+        mine = by_wire.get(param["name"])
+        if mine is None:
+            continue
+        schema = param.get("schema") or {}
+        if mine.where == "path":
+            args[mine.name] = lead if mine.kind == "uuid" else 1 if mine.kind == "integer" else "Example"
+        elif param.get("required"):
+            args[mine.name] = example_of(schema, param.get("example"))
+    content = (raw.get("requestBody") or {}).get("content") or {}
+    for media in content.values():
+        schema = merged(media.get("schema") or {})
+        required = set(schema.get("required") or [])
+        for wire, prop in (schema.get("properties") or {}).items():
+            mine = by_wire.get(wire)
+            if mine is None:
+                continue
+            if mine.where == "file":
+                upload = io.BytesIO(b"hello from the generated client")
+                upload.name = "hello.txt"
+                args[mine.name] = upload
+            elif wire in required or "example" in prop:
+                args[mine.name] = example_of(prop)
+    return args
+
+
+def call(pd: Pipedrive, op: Operation, args: dict[str, Any]) -> Any:
+    resource, name = op.python_name.split(".")
+    return getattr(getattr(pd.api, resource), name)(**args)
+
+
+@pytest.mark.parametrize("op", SERVED, ids=[op.python_name for op in SERVED])
+def test_a_served_operation_answers_2xx_and_parses(
+    pipedrive_sandbox: Any, shared_dir: Path, tmp_path: Path, op: Operation
+) -> None:
+    with Pipedrive(
+        api_token=pipedrive_sandbox.api_token, base_url=pipedrive_sandbox.base_url, max_retries=0
+    ) as pd:
+        leads = pd.request("GET", "/v1/leads", params={"limit": 1})["data"] or [{"id": str(uuid.uuid4())}]
+        args = inputs(shared_dir, op, leads[0]["id"])
+        if op.download:
+            args["to"] = tmp_path / "downloaded"
+        try:
+            answer = call(pd, op, args)
+        except PipedriveError as exc:
+            status = exc.status_code or 0
+            if 400 <= status < 500 and status not in (405, 415, 501):
+                # The sandbox refused the spec's example inputs (an id or field code the demo seed
+                # lacks, a date the example leaves out): the request was well-formed, the record is
+                # missing. Counted as xfail so the gap stays visible.
+                pytest.xfail(f"example inputs refused with {status}: {exc}")
+            pytest.fail(f"{op.operation_id} {op.method} {op.path} with {args}: {exc}")
+    if op.download:
+        assert isinstance(answer, Downloaded) and answer.size == (tmp_path / "downloaded").stat().st_size
+        return
+    assert isinstance(answer, Envelope)
+    assert answer.success is not False
+
+
+@pytest.mark.anyio
+async def test_files_upload_from_a_path_and_a_file_object_and_stream_back(
+    pipedrive_sandbox: Any, tmp_path: Path
+) -> None:
+    payload = bytes(range(256)) * 4096  # 1 MiB, more than one streamed chunk
+    source = tmp_path / "report.bin"
+    source.write_bytes(payload)
+    settings = {"api_token": pipedrive_sandbox.api_token, "base_url": pipedrive_sandbox.base_url}
+    with Pipedrive(**settings) as pd:
+        from_path = pd.files.upload(file=source, deal_id=1)
+        assert from_path.data is not None and from_path.data.file_name == "report.bin"
+        with source.open("rb") as handle:
+            from_object = pd.files.upload(file=handle, person_id=1)
+        assert from_object.data is not None and from_object.data.id != from_path.data.id
+        assert from_path.data.id is not None
+        done = pd.files.download(from_path.data.id, to=tmp_path / "back.bin")
+        assert (tmp_path / "back.bin").read_bytes() == payload and done.size == len(payload)
+        with pytest.raises(PipedriveError) as missing:
+            pd.files.download(999999, to=tmp_path / "never.bin")
+        assert missing.value.status_code == 404
+        with pytest.raises(ConfigurationError, match="no such file"):
+            pd.files.upload(file=tmp_path / "absent.bin")
+        with pytest.raises(ConfigurationError, match="invalid id"):
+            pd.files.download("../deals/1", to=tmp_path / "x")  # type: ignore[arg-type]
+    async with AsyncPipedrive(**settings) as apd:
+        uploaded = await apd.files.upload(file=io.BytesIO(payload[:1000]), deal_id=1)
+        assert uploaded.data is not None and uploaded.data.id is not None
+        sink = io.BytesIO()
+        await apd.files.download(uploaded.data.id, to=sink)
+        assert sink.getvalue() == payload[:1000]
