@@ -64,7 +64,14 @@ def test_a_form_posted_from_another_site_is_refused(extras: ExtrasSandbox) -> No
         f"{UI}/deals/1/move", data={"stage_id": "2"}, headers={"origin": "https://evil.example"}
     )
     assert foreign.status_code == 403
+    blank = extras.cp.post(f"{UI}/deals/1/move", data={"stage_id": "2"}, headers={"origin": "null"})
+    assert blank.status_code == 403
     assert extras.api.get("/api/v2/deals/1").json()["data"]["stage_id"] == before
+    # The console's own pages send their origin (their referrer policy keeps it from being "null").
+    assert extras.cp.get(f"{UI}/board").headers["referrer-policy"] == "same-origin"
+    own = extras.cp.post(f"{UI}/deals/1/move", data={"stage_id": "2"}, headers={"origin": extras.base_url})
+    assert own.status_code == 303
+    assert extras.api.get("/api/v2/deals/1").json()["data"]["stage_id"] == 2
 
 
 def test_deliveries_carry_ids_and_latency_and_resend_says_why_not(
