@@ -16,11 +16,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
 from pipedrive_connector.client import AsyncPipedrive, ConfigurationError, Pipedrive, catalog
-from pipedrive_connector.client._generated import Downloaded, Envelope, Operation
+from pipedrive_connector.client._generated import Downloaded, Envelope, GeneratedModel, Operation
 from pipedrive_connector.client.errors import PipedriveError
 from pipedrive_connector.sandbox import SandboxSettings, create_app
 from pipedrive_connector.sandbox.introspect import implements, served_operations
@@ -167,3 +168,52 @@ async def test_files_upload_from_a_path_and_a_file_object_and_stream_back(
         sink = io.BytesIO()
         await apd.files.download(uploaded.data.id, to=sink)
         assert sink.getvalue() == payload[:1000]
+
+
+@pytest.mark.anyio
+async def test_iterate_walks_every_page_with_the_largest_page_size(pipedrive_sandbox: Any) -> None:
+    """v1 start/limit (notes) and v2 cursors (deals): iterate() asks for the largest page Pipedrive
+    allows and yields every record as a typed item, in the same order as the pages."""
+    settings = {"api_token": pipedrive_sandbox.api_token, "base_url": pipedrive_sandbox.base_url}
+    sent: list[str] = []
+
+    def hook(request: httpx.Request) -> None:
+        sent.append(str(request.url))
+
+    with Pipedrive(**settings, http_client=httpx.Client(event_hooks={"request": [hook]})) as pd:
+        for index in range(3):
+            pd.notes.add(content=f"note {index}", deal_id=1)
+        notes = list(pd.notes.iterate(deal_id=1))
+        assert [n.content for n in notes][-3:] == ["note 0", "note 1", "note 2"]
+        assert all(isinstance(n, GeneratedModel) for n in notes)
+        assert "limit=500" in sent[-1] and "start=0" not in sent[-1]
+        deals = list(pd.api.deals.iterate())
+        assert [d.id for d in deals] == [d.id for d in pd.deals.iterate()]
+        assert "limit=500" in sent[-2]
+    async with AsyncPipedrive(**settings) as apd:
+        assert [d.id async for d in apd.api.deals.iterate()] == [d.id for d in deals]
+        assert len([n async for n in apd.notes.iterate(deal_id=1)]) == len(notes)
+
+
+def test_iterate_follows_cursors_and_offsets_across_pages() -> None:
+    """The next page's params come from additional_data (v2 next_cursor, v1 pagination.next_start)."""
+    from pipedrive_connector.client._generated import page_operation
+
+    op = catalog.get("getNotes")
+    pages = page_operation(op, GeneratedModel, {"deal_id": 1, "limit": 2})
+    request = next(pages)
+    assert request.params == {"deal_id": 1, "limit": 2}
+    with pytest.raises(StopIteration) as done:
+        pages.send(
+            {
+                "data": [{"id": 1}, {"id": 2}],
+                "additional_data": {"pagination": {"more_items_in_collection": True, "next_start": 2}},
+            }
+        )
+    items, following = done.value.value
+    assert [i.id for i in items] == [1, 2] and following == {"deal_id": 1, "limit": 2, "start": 2}
+    cursor = page_operation(catalog.get("getDeals"), GeneratedModel, {"limit": 500})
+    next(cursor)
+    with pytest.raises(StopIteration) as last:
+        cursor.send({"data": [{"id": 9}], "additional_data": {"next_cursor": "abc"}})
+    assert last.value.value[1] == {"limit": 500, "cursor": "abc"}
