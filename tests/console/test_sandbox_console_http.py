@@ -98,3 +98,12 @@ def test_lists_search_and_narrow_in_sql(extras: ExtrasSandbox) -> None:
     stage_one = extras.state.store.count("deal", where={"stage_id": 1, "is_deleted": False})
     listed = extras.cp.get(f"{UI}/list/deal", params={"stage_id": 1}).text
     assert f"{stage_one} in all" in listed and "Only stage_id = 1." in listed
+
+
+def test_records_with_uuid_ids_open_and_link_back(extras: ExtrasSandbox) -> None:
+    lead = extras.state.store.query("lead", limit=1)[0]
+    listed = extras.cp.get(f"{UI}/list/lead").text
+    assert f'href="{UI}/record/lead/{lead["id"]}"' in listed
+    page = extras.cp.get(f"{UI}/record/lead/{lead['id']}")
+    assert page.status_code == 200 and lead["title"] in page.text
+    assert "Change history" not in page.text  # Pipedrive logs changes of deals, persons, organizations
