@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import orjson
 
 from pipedrive_connector.client import errors
 from pipedrive_connector.client._config import ResolvedAuth, current_base_url
@@ -515,10 +516,16 @@ def _scope(call: Call) -> str:
 
 
 def _parse_body(response: httpx.Response) -> Any:
-    if not response.content:
+    content = response.content
+    if not content:
         return None
     try:
-        return response.json()
+        # orjson decodes UTF-8 pages about 3x faster than json (benchmarks/bulk_read.py).
+        return orjson.loads(content)
+    except ValueError:
+        pass
+    try:
+        return response.json()  # another encoding httpx can detect
     except ValueError:
         return response.text
 
