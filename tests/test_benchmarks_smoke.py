@@ -221,6 +221,10 @@ def test_drill_redis_limiter_quick_runs_both_limiters(tmp_path: Path, redis_url:
     assert done.returncode == 0, done.stderr[-2000:]
     (section,) = json.loads(out.read_text())["sections"]
     assert section["status"] == "ok"
-    assert [row[0] for row in section["rows"]] == ["shared (redis)", "per process (local)"]
+    assert [row[0] for row in section["rows"]] == [
+        "shared (redis)",
+        "per process (local)",
+        "shared, 2 async x 4 tasks",
+    ]
     shared = section["rows"][0]
     assert shared[2] == 60 and shared[3] == 0 and shared[4] == 0  # all ok, no error, no 429 surfaced

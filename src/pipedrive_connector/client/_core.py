@@ -486,7 +486,7 @@ class ClientCore:
             return snapshot_of(response.headers)
         snap = self.limiter.for_path(call.path).observe(response.headers, response.status_code)
         if self.limiter_url is not None:
-            call.shared_updates.append(update_from(_scope(call), snap, response.status_code))
+            call.shared_updates.append(update_from(_scope(call), snap))
         return snap
 
     def _report(self, call: Call, status: int | None, snap: RateSnapshot, error: str | None = None) -> None:

@@ -215,15 +215,17 @@ def seconds_until_utc_midnight(now: datetime | None = None) -> float:
     return max(1.0, (midnight - now).total_seconds())
 
 
-def update_from(scope: str, snap: RateSnapshot, status_code: int) -> SharedUpdate:
-    """The shared form of ``WindowLimiter.observe``'s lessons (plus the daily tokens left)."""
-    block = 0.0
-    if snap.remaining is not None and snap.remaining <= 0 and status_code != 429:
-        block = min(snap.reset if snap.reset is not None else WINDOW_SECONDS, WINDOW_SECONDS)
+def update_from(scope: str, snap: RateSnapshot) -> SharedUpdate:
+    """What a response teaches the shared limiter: the window's limit and the daily tokens left.
+
+    Unlike ``WindowLimiter.observe`` it does not pause on ``x-ratelimit-remaining: 0``: the shared
+    window already holds every process's slots, and the reset is whole seconds (rounded up), so
+    the pause would idle the window for up to a second each time. A client outside the shared
+    limiter that fills the window causes a 429, whose Retry-After pauses every process.
+    """
     return SharedUpdate(
         scope,
         limit=snap.limit if snap.limit is not None and snap.limit > 0 else None,
-        block=block,
         daily_left=snap.daily_tokens_left,
         daily_ttl=seconds_until_utc_midnight(),
     )

@@ -34,6 +34,9 @@ DEFAULT_PREFIX = "pipedrive:limiter"
 PREFIX_PARAM = "key_prefix"  # ?key_prefix=... in the limiter URL (not passed on to Redis)
 TIMEOUT_SECONDS = 2.0
 
+# Slots are spaced by at least half the window's average interval: a window granted all at once
+# reaches the server as a burst it stamps over its queueing time, while the next window's requests,
+# sent on time, are stamped at once, so the server would see more than its limit within 2 s.
 # KEYS: daily tokens left, then per window: starts (list), learned limit, blocked-until.
 # ARGV: window seconds, token cost, then per window its default limit (0: none).
 # Returns {'wait', seconds} or {'daily', milliseconds until the budget returns} (strings: Lua
@@ -58,7 +61,11 @@ for i = 0, windows - 1 do
     if first and tonumber(first) <= now - window then redis.call('LPOP', starts) else break end
   end
   local n = redis.call('LLEN', starts)
-  if n > 0 then start = math.max(start, tonumber(redis.call('LINDEX', starts, -1))) end
+  if n > 0 then
+    local gap = 0
+    if limit > 0 then gap = window / limit / 2 end
+    start = math.max(start, tonumber(redis.call('LINDEX', starts, -1)) + gap)
+  end
   if limit > 0 and n >= limit then
     start = math.max(start, tonumber(redis.call('LINDEX', starts, -limit)) + window)
   end
