@@ -217,3 +217,15 @@ def test_iterate_follows_cursors_and_offsets_across_pages() -> None:
     with pytest.raises(StopIteration) as last:
         cursor.send({"data": [{"id": 9}], "additional_data": {"next_cursor": "abc"}})
     assert last.value.value[1] == {"limit": 500, "cursor": "abc"}
+
+
+def test_an_answer_whose_types_differ_from_the_spec_still_parses() -> None:
+    """Pipedrive answers types the spec does not list (a string id, an object for a number): the
+    item is kept as it came instead of failing the whole page."""
+    from pipedrive_connector.client._generated import lenient
+    from pipedrive_connector.client.generated.notes import GetNotesItem
+
+    typed = lenient(GetNotesItem, {"id": 5, "content": "x", "new_key": [1]})
+    assert typed.id == 5 and typed.model_extra == {"new_key": [1]}
+    odd = lenient(GetNotesItem, {"id": "not-a-number", "content": None})
+    assert odd.id == "not-a-number" and odd.content is None

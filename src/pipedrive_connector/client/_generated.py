@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Any, Literal, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pipedrive_connector.client._core import DEFAULT
 from pipedrive_connector.client._ops import Op, RequestSpec, items_of
@@ -151,11 +151,19 @@ def page_operation(
     """One page of a list operation: its items and the params of the next page (None at the end)."""
     envelope = yield operation_request(op, params, ExitStack())
     raw = items_of(envelope)
-    # Items are built without validation (every field is optional and unknown keys are kept anyway):
-    # bulk reads run at the speed of the JSON decoder.
-    items = [model.model_construct(**item) if isinstance(item, dict) else item for item in raw]
+    items = [lenient(model, item) if isinstance(item, dict) else item for item in raw]
     nxt = next_page_params(_wire(op, params), envelope, op.paging, len(raw))
     return items, (_python(op, nxt) if nxt is not None else None)
+
+
+def lenient(model: type[R], value: dict[str, Any]) -> R:
+    """``value`` validated into ``model`` (pydantic-core: the fast path), or, when a field's type is not
+    what the spec says (Pipedrive answers strings where the spec has integers...), built as it came,
+    unvalidated, rather than failing the whole answer."""
+    try:
+        return model.model_validate(value)
+    except ValidationError:
+        return model.model_construct(**value)
 
 
 def _wire(op: Operation, params: dict[str, Any]) -> dict[str, Any]:
@@ -230,7 +238,7 @@ class _Generated:
 class SyncGeneratedResource(_Generated):
     def _call(self, operation_id: str, response: type[R], args: dict[str, Any]) -> R:
         envelope = self._runner._run(call_operation(self._operation(operation_id), args))
-        return response.model_validate(envelope)
+        return lenient(response, envelope)
 
     def _iterate(self, operation_id: str, model: type[T], args: dict[str, Any]) -> Iterator[T]:
         op = self._operation(operation_id)
@@ -262,7 +270,7 @@ class SyncGeneratedResource(_Generated):
 class AsyncGeneratedResource(_Generated):
     async def _call(self, operation_id: str, response: type[R], args: dict[str, Any]) -> R:
         envelope = await self._runner._run(call_operation(self._operation(operation_id), args))
-        return response.model_validate(envelope)
+        return lenient(response, envelope)
 
     async def _iterate(self, operation_id: str, model: type[T], args: dict[str, Any]) -> AsyncIterator[T]:
         op = self._operation(operation_id)
