@@ -632,7 +632,7 @@ def format_files(files: dict[str, str]) -> dict[str, str]:
         subprocess.run(
             ["ruff", "check", "--quiet", "--fix-only", "--select", "I,F401,UP037", *config, str(root)]
         )
-        subprocess.run(["ruff", "format", "--quiet", *config, str(root)], check=True)
+        subprocess.run([sys.executable, "-m", "ruff", "format", "--quiet", *config, str(root)], check=True)
         return {name: (root / name).read_text(encoding="utf-8") for name in files}
 
 
