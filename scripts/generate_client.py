@@ -629,10 +629,10 @@ def format_files(files: dict[str, str]) -> dict[str, str]:
         for name, text in files.items():
             (root / name).write_text(text, encoding="utf-8")
         config = ["--config", str(REPO / "pyproject.toml")]
-        subprocess.run(
-            ["ruff", "check", "--quiet", "--fix-only", "--select", "I,F401,UP037", *config, str(root)]
-        )
-        subprocess.run([sys.executable, "-m", "ruff", "format", "--quiet", *config, str(root)], check=True)
+        ruff = [sys.executable, "-m", "ruff"]
+        fixes = ["--fix-only", "--select", "I,F401,UP037"]
+        subprocess.run([*ruff, "check", "--quiet", *fixes, *config, str(root)], check=True)
+        subprocess.run([*ruff, "format", "--quiet", *config, str(root)], check=True)
         return {name: (root / name).read_text(encoding="utf-8") for name in files}
 
 
