@@ -26,6 +26,7 @@ from pipedrive_connector.client._ratelimit import (
     SharedReservation,
     SharedUpdate,
     reset_limiters,
+    use_shared_limiter,
 )
 from pipedrive_connector.client._ratelimit_redis import RedisLimiter
 from pipedrive_connector.client.auth import credential_key
@@ -250,3 +251,51 @@ def test_four_processes_at_plan_lite_share_one_window(sandbox: Served, limiter_u
     # Sharing the window, a 429 could only come from a process starved of CPU between its slot and
     # its send (each pacing alone, the four meet a few every window: see drill-redis-limiter).
     assert absorbed <= 4
+
+
+def keys_under(limiter_url: str) -> list[str]:
+    prefix = limiter_url.split("key_prefix=")[1]
+    client = redis.Redis.from_url(limiter_url.split("?")[0])
+    keys = [key.decode() for key in client.keys(f"{prefix}:*")]
+    client.close()
+    return keys
+
+
+def test_the_limiter_comes_from_the_option_then_use_shared_limiter_then_the_environment(
+    sandbox: Served, limiter_url: str
+) -> None:
+    common = {"api_token": sandbox.api_token, "base_url": sandbox.base_url}
+    env = {"PIPEDRIVE_LIMITER_URL": limiter_url}
+
+    def one_request(**options: object) -> None:
+        with Pipedrive(**common, **options) as pd:  # type: ignore[arg-type]
+            assert pd.request("GET", "/v1/users/me")["success"] is True
+
+    one_request(environ=env, limiter="local")
+    one_request(environ={})
+    assert keys_under(limiter_url) == []  # "local" wins over the variable; no variable: no Redis
+    use_shared_limiter(limiter_url)
+    try:
+        one_request(environ={})
+    finally:
+        use_shared_limiter(None)
+    assert keys_under(limiter_url) != []
+    with pytest.raises(errors.ConfigurationError, match="PIPEDRIVE_LIMITER_URL must be a redis://"):
+        Pipedrive(**common, environ={"PIPEDRIVE_LIMITER_URL": "http://127.0.0.1:6379"})  # type: ignore[arg-type]
+
+
+def test_the_cli_limiter_option_shares_the_window(sandbox: Served, limiter_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from pipedrive_connector.cli.main import app
+
+    runner = CliRunner()
+    common = ["--api-token", sandbox.api_token, "--base-url", sandbox.base_url]
+    done = runner.invoke(app, ["request", "GET", "/v1/users/me", *common, "--limiter", limiter_url])
+    assert done.exit_code == 0, done.output
+    assert keys_under(limiter_url) != []
+    bad = runner.invoke(
+        app, ["request", "GET", "/v1/users/me", *common, "--limiter", "http://127.0.0.1:6379"]
+    )
+    assert bad.exit_code == 2
+    assert "--limiter must be a redis://" in bad.output
