@@ -137,3 +137,33 @@ async def _from_sync(iterator: Iterator[Any]) -> AsyncIterator[Any]:
 async def _wrap_async(iterator: AsyncIterator[Any]) -> AsyncIterator[Any]:
     async for item in iterator:
         yield wrap(item)
+
+
+class SyncASGITransport(httpx.BaseTransport):
+    """A synchronous httpx transport that runs an ASGI app in-process, on an event loop in a thread.
+
+    Starlette's ``TestClient`` is built on httpx2 when that package is installed (the ``mcp`` SDK
+    brings it), so it is no ``httpx.Client``; this drives ``httpx.ASGITransport`` from sync code instead.
+    """
+
+    def __init__(self, app: Any) -> None:
+        from anyio.from_thread import start_blocking_portal
+
+        self._inner = httpx.ASGITransport(app=app)
+        self._portal_cm = start_blocking_portal()
+        self._portal = self._portal_cm.__enter__()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        content = request.read()
+
+        async def send() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+            copy = httpx.Request(request.method, request.url, headers=request.headers, content=content)
+            response = await self._inner.handle_async_request(copy)
+            body = await response.aread()
+            return response.status_code, response.headers.raw, body
+
+        status, headers, body = self._portal.call(send)
+        return httpx.Response(status, headers=headers, content=body, request=request)
+
+    def close(self) -> None:
+        self._portal_cm.__exit__(None, None, None)

@@ -1,14 +1,13 @@
-"""The same client against the sandbox in-process (no sockets): ASGI transport and Starlette's TestClient."""
+"""The same client against the sandbox in-process (no sockets): httpx's ASGI transport, sync and async."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from client_helpers import Either
+from client_helpers import Either, SyncASGITransport
 
 from pipedrive_connector.client import AsyncPipedrive, Money, Pipedrive, errors
 from pipedrive_connector.client._ratelimit import reset_limiters
@@ -27,10 +26,7 @@ async def in_process(kind: str) -> AsyncIterator[Either]:
     app = create_app(settings)
     common: dict[str, Any] = {"api_token": settings.api_token, "base_url": BASE, "backoff_base": 0.01}
     if kind == "sync":
-        with warnings.catch_warnings():  # starlette nags about httpx vs httpx2 on import
-            warnings.simplefilter("ignore")
-            from starlette.testclient import TestClient
-        with TestClient(app, base_url=BASE) as http, Pipedrive(http_client=http, **common) as pd:
+        with Pipedrive(transport=SyncASGITransport(app), **common) as pd:
             yield Either(pd)
     else:
         transport = httpx.ASGITransport(app=app)
