@@ -4,6 +4,7 @@ replayed until it is done, and a hostile payload shows as text."""
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import selectors
@@ -24,7 +25,7 @@ from typer.testing import CliRunner
 
 from pipedrive_connector.cli.main import app as cli
 from pipedrive_connector.serving import serve_in_thread
-from pipedrive_connector.triggers import Event, TriggerApp
+from pipedrive_connector.triggers import Event, TriggerApp, parse_webhook
 from pipedrive_connector.triggers.console import with_console
 
 TOKEN = "console-token-for-tests-0123456789"
@@ -153,6 +154,58 @@ def test_a_hostile_payload_is_shown_as_text(page: Any, console: Console) -> None
     page.goto(f"{console.url}/ui/events?trigger={hostile}")
     assert page.locator("input[name=trigger]").input_value() == hostile
     assert page.dialogs == []
+
+
+def insert_people(app: TriggerApp, count: int) -> None:
+    """``count`` person events through the store's public submit path (one group commit)."""
+    sub, _ = app.store.create_subscription("newPerson", {"bulk": True}, "2.0", "http://127.0.0.1")
+    answered = threading.Semaphore(0)
+    for n in range(1, count + 1):
+        meta = {"action": "create", "entity": "person", "entity_id": str(n), "id": f"b-{n}", "version": "2.0"}
+        event = parse_webhook({"meta": meta, "data": {"id": n}, "previous": None})
+        app.store.submit_event(sub, event, None, lambda item: answered.release())
+    for _ in range(count):
+        assert answered.acquire(timeout=60)
+
+
+def test_events_page_through_ten_thousand_by_seq_and_the_chart_counts_them_all(
+    tmp_path: Path,
+) -> None:
+    app = TriggerApp(state_path=str(tmp_path / "triggers.db"))
+    insert_people(app, 10_000)
+    newest = app.events(limit=1)[0].seq
+    with serve_in_thread(with_console(app, TOKEN)) as base, httpx.Client(base_url=base, timeout=30) as http:
+        assert http.post("/ui/login", data={"token": TOKEN}).status_code == 303
+        first = http.get("/ui/events")
+        assert first.status_code == 200 and "10000 in all" in first.text
+        seqs = [int(seq) for seq in re.findall(r'href="/ui/events/(\d+)"', first.text)]
+        assert len(seqs) == 50 and seqs[0] == newest and seqs == sorted(seqs, reverse=True)
+        assert 'rel="prev"' not in first.text  # nothing newer than page 1
+
+        pages, answer = 1, first
+        while older := re.search(r'<a href="([^"]+)" rel="next">', answer.text):
+            answer = http.get(html.unescape(older.group(1)))
+            assert answer.status_code == 200
+            pages += 1
+            seqs += [int(seq) for seq in re.findall(r'href="/ui/events/(\d+)"', answer.text)]
+        assert pages == 200 and len(set(seqs)) == 10_000 and seqs[-1] == newest - 9_999
+        assert seqs == sorted(seqs, reverse=True)
+        newer = re.search(r'<a href="([^"]+)" rel="prev">', answer.text)
+        assert newer is not None and "after=" in newer.group(1)
+        back = re.findall(r'href="/ui/events/(\d+)"', http.get(html.unescape(newer.group(1))).text)
+        assert [int(seq) for seq in back] == seqs[-100:-50]  # the page before the oldest one
+
+        filtered = http.get("/ui/events", params={"trigger": "newPerson", "status": "dead"})
+        assert filtered.status_code == 200 and "0 in all" in filtered.text
+        assert http.get("/ui/events", params={"before": "-3"}).status_code == 400
+        assert http.get("/ui/events", params={"after": "x"}).status_code == 400
+
+        overview = http.get("/ui/")
+        assert overview.status_code == 200
+        received = overview.text.split("Events received per minute", 2)[2].split("</figure>")[0]
+        bars = [int(n) for n in re.findall(r"<title>\d\d:\d\d: (\d+)</title>", received)]
+        assert len(bars) == 60 and sum(bars) == 10_000
+    app.close()
 
 
 def test_ui_is_refused_for_a_dispatcher_without_a_port(tmp_path: Path) -> None:

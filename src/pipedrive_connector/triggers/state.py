@@ -162,8 +162,24 @@ class TriggerState(Protocol):
     def forget_handler_runs(self, seqs: list[int]) -> None: ...
     def dead_seqs(self) -> list[int]: ...
     def events(
-        self, status: str | None = None, limit: int = 50, trigger: str | None = None
-    ) -> list[InboxRow]: ...
+        self,
+        status: str | None = None,
+        limit: int = 50,
+        trigger: str | None = None,
+        before_seq: int | None = None,
+        after_seq: int | None = None,
+    ) -> list[InboxRow]:
+        """A page of events, oldest first: the newest ``limit`` with seq < ``before_seq`` (or the
+        newest of all), or with ``after_seq`` the oldest ``limit`` with seq > ``after_seq``.
+        Keyset paging on the primary key, so every page costs the same however deep it is."""
+        ...
+
+    def count_events(self, status: str | None = None, trigger: str | None = None) -> int: ...
+    def throughput(self, since: float, bucket_seconds: int = 60) -> tuple[dict[int, int], dict[int, int]]:
+        """Events received and events finished (done or dead) at or after ``since``, per bucket
+        index ``(time - since) // bucket_seconds``; counted in the database."""
+        ...
+
     def event(self, seq: int) -> InboxRow | None: ...
     def prune_done(self, finished_before: float, batch: int = 2000) -> int: ...
     def counts(self) -> dict[str, int]: ...
@@ -287,3 +303,13 @@ def inbox_row_from_row(row: Any) -> InboxRow:
         received_at=row["received_at"],
         finished_at=row["finished_at"],
     )
+
+
+def throughput_buckets(rows: Any) -> tuple[dict[int, int], dict[int, int]]:
+    """``throughput``'s answer from rows of (kind, bucket, n), kind "received" or "finished"."""
+    received: dict[int, int] = {}
+    finished: dict[int, int] = {}
+    for row in rows:
+        target = received if row["kind"] == "received" else finished
+        target[int(row["bucket"])] = int(row["n"])
+    return received, finished

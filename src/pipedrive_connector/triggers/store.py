@@ -35,6 +35,7 @@ from pipedrive_connector.triggers.state import (
     matching_subscription,
     new_subscription_fields,
     subscription_from_row,
+    throughput_buckets,
 )
 from pipedrive_connector.triggers.state_lock import StateLock
 
@@ -462,22 +463,46 @@ class TriggerStore:
         return [row["seq"] for row in rows]
 
     def events(
-        self, status: str | None = None, limit: int = 50, trigger: str | None = None
+        self,
+        status: str | None = None,
+        limit: int = 50,
+        trigger: str | None = None,
+        before_seq: int | None = None,
+        after_seq: int | None = None,
     ) -> list[InboxRow]:
-        clauses, args = [], []
-        if status:
-            clauses.append("status = ?")
-            args.append(status)
-        if trigger:
-            clauses.append("trigger = ?")
-            args.append(trigger)
+        clauses, args = _filters(status, trigger)
+        if before_seq is not None:
+            clauses.append("seq < ?")
+            args.append(before_seq)
+        if after_seq is not None:
+            clauses.append("seq > ?")
+            args.append(after_seq)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        # Newer pages walk up from after_seq; every other page walks down from the top.
+        order = "ASC" if after_seq is not None and before_seq is None else "DESC"
         rows = (
             self._conn()
-            .execute(f"SELECT * FROM inbox {where} ORDER BY seq DESC LIMIT ?", (*args, limit))
+            .execute(f"SELECT * FROM inbox {where} ORDER BY seq {order} LIMIT ?", (*args, limit))
             .fetchall()
         )
-        return [inbox_row_from_row(row) for row in reversed(rows)]
+        ordered = rows if order == "ASC" else list(reversed(rows))
+        return [inbox_row_from_row(row) for row in ordered]
+
+    def count_events(self, status: str | None = None, trigger: str | None = None) -> int:
+        clauses, args = _filters(status, trigger)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        row = self._conn().execute(f"SELECT COUNT(*) AS n FROM inbox {where}", args).fetchone()
+        return int(row["n"])
+
+    def throughput(self, since: float, bucket_seconds: int = 60) -> tuple[dict[int, int], dict[int, int]]:
+        rows = self._conn().execute(
+            "SELECT 'received' AS kind, CAST((received_at - :since) / :width AS INTEGER) AS bucket,"
+            " COUNT(*) AS n FROM inbox WHERE received_at >= :since GROUP BY bucket"
+            " UNION ALL SELECT 'finished', CAST((finished_at - :since) / :width AS INTEGER) AS bucket,"
+            " COUNT(*) FROM inbox WHERE finished_at >= :since GROUP BY bucket",
+            {"since": since, "width": bucket_seconds},
+        )
+        return throughput_buckets(rows)
 
     def event(self, seq: int) -> InboxRow | None:
         row = self._conn().execute("SELECT * FROM inbox WHERE seq = ?", (seq,)).fetchone()
@@ -542,3 +567,15 @@ def _create_private(path: str) -> None:
     -wal and -shm files the database file's mode. An existing file keeps its mode."""
     with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def _filters(status: str | None, trigger: str | None) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = []
+    args: list[Any] = []
+    if status:
+        clauses.append("status = ?")
+        args.append(status)
+    if trigger:
+        clauses.append("trigger = ?")
+        args.append(trigger)
+    return clauses, args

@@ -48,6 +48,7 @@ from pipedrive_connector.triggers.state import (
     matching_subscription,
     new_subscription_fields,
     subscription_from_row,
+    throughput_buckets,
 )
 
 MIGRATIONS: tuple[str, ...] = (
@@ -506,14 +507,47 @@ class PostgresTriggerStore:
         return [row["seq"] for row in rows]
 
     def events(
-        self, status: str | None = None, limit: int = 50, trigger: str | None = None
+        self,
+        status: str | None = None,
+        limit: int = 50,
+        trigger: str | None = None,
+        before_seq: int | None = None,
+        after_seq: int | None = None,
     ) -> list[InboxRow]:
+        # Newer pages walk up from after_seq; every other page walks down from the top.
+        order = "ASC" if after_seq is not None and before_seq is None else "DESC"
         rows = self._read(
-            "SELECT * FROM trigger_inbox WHERE (%(status)s::text IS NULL OR status = %(status)s)"
-            " AND (%(trigger)s::text IS NULL OR trigger = %(trigger)s) ORDER BY seq DESC LIMIT %(limit)s",
-            {"status": status or None, "trigger": trigger or None, "limit": limit},
+            f"SELECT * FROM trigger_inbox WHERE {_FILTERS}"
+            " AND (%(before)s::bigint IS NULL OR seq < %(before)s)"
+            " AND (%(after)s::bigint IS NULL OR seq > %(after)s)"
+            f" ORDER BY seq {order} LIMIT %(limit)s",
+            {
+                "status": status or None,
+                "trigger": trigger or None,
+                "before": before_seq,
+                "after": after_seq,
+                "limit": limit,
+            },
         )
-        return [inbox_row_from_row(row) for row in reversed(rows)]
+        ordered = rows if order == "ASC" else list(reversed(rows))
+        return [inbox_row_from_row(row) for row in ordered]
+
+    def count_events(self, status: str | None = None, trigger: str | None = None) -> int:
+        rows = self._read(
+            f"SELECT count(*) AS n FROM trigger_inbox WHERE {_FILTERS}",
+            {"status": status or None, "trigger": trigger or None},
+        )
+        return int(rows[0]["n"])
+
+    def throughput(self, since: float, bucket_seconds: int = 60) -> tuple[dict[int, int], dict[int, int]]:
+        rows = self._read(
+            "SELECT 'received' AS kind, floor((received_at - %(since)s) / %(width)s)::int AS bucket,"
+            " count(*) AS n FROM trigger_inbox WHERE received_at >= %(since)s GROUP BY bucket"
+            " UNION ALL SELECT 'finished', floor((finished_at - %(since)s) / %(width)s)::int AS bucket,"
+            " count(*) FROM trigger_inbox WHERE finished_at >= %(since)s GROUP BY bucket",
+            {"since": since, "width": float(bucket_seconds)},
+        )
+        return throughput_buckets(rows)
 
     def event(self, seq: int) -> InboxRow | None:
         rows = self._read("SELECT * FROM trigger_inbox WHERE seq = %s", (seq,))
@@ -560,6 +594,11 @@ class PostgresTriggerStore:
                 (sub_id, updated_since),
             )
 
+
+_FILTERS = (
+    "(%(status)s::text IS NULL OR status = %(status)s)"
+    " AND (%(trigger)s::text IS NULL OR trigger = %(trigger)s)"
+)
 
 _INSERT = (
     "INSERT INTO trigger_inbox (subscription_id, trigger, event_key, content_key, source,"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -18,8 +17,6 @@ from pipedrive_connector.console_kit.html import (
     layout,
     link,
     page,
-    page_number,
-    pager,
     table,
     url,
 )
@@ -33,11 +30,9 @@ PREFIX = "/ui"
 STATIC = f"{PREFIX}/static"
 NAV = ((f"{PREFIX}/", "Overview"), (f"{PREFIX}/events", "Events"))
 PER_PAGE = 50
-# The store lists the newest events only (no offset), so the console pages within this many.
-MAX_LISTED = 1000
 CHART_MINUTES = 60
-CHART_SAMPLE = 2000
 MAX_FILTER = 100
+MAX_SEQ = 2**63 - 1
 
 
 class Pages:
@@ -128,7 +123,6 @@ class Pages:
             + f"<h2>Throughput (last {CHART_MINUTES} minutes, UTC)</h2>"
             + bar_chart(received, "Events received per minute")
             + bar_chart(finished, "Events finished (done or dead) per minute")
-            + f'<p class="muted">From the newest {CHART_SAMPLE} events.</p>'
             + "<h2>Subscriptions and their webhooks</h2>"
             + table(
                 [
@@ -151,19 +145,12 @@ class Pages:
         return self._page(request, "Trigger inbox", body, "Overview")
 
     def _throughput(self) -> tuple[list[tuple[str, float, bool]], list[tuple[str, float, bool]]]:
-        now = time.time()
-        start = now - CHART_MINUTES * 60
-        received: Counter[int] = Counter()
-        finished: Counter[int] = Counter()
-        for row in self.app.store.events(limit=CHART_SAMPLE):
-            if row.received_at >= start:
-                received[int((row.received_at - start) // 60)] += 1
-            if row.finished_at is not None and row.finished_at >= start:
-                finished[int((row.finished_at - start) // 60)] += 1
+        start = time.time() - CHART_MINUTES * 60
+        received, finished = self.app.store.throughput(start, 60)
         labels = [_minute(start + 60 * index) for index in range(CHART_MINUTES)]
         return (
-            [(labels[i], received[i], False) for i in range(CHART_MINUTES)],
-            [(labels[i], finished[i], False) for i in range(CHART_MINUTES)],
+            [(labels[i], received.get(i, 0), False) for i in range(CHART_MINUTES)],
+            [(labels[i], finished.get(i, 0), False) for i in range(CHART_MINUTES)],
         )
 
     # -- events --------------------------------------------------------------------------------------
@@ -173,19 +160,27 @@ class Pages:
         if status and status not in EVENT_STATUSES:
             body = Html(f"<p>Unknown status {esc(status)}; one of {esc(', '.join(EVENT_STATUSES))}.</p>")
             return self._page(request, "Events", body, "Events", 400)
-        current = min(page_number(request), MAX_LISTED // PER_PAGE)
-        newest_first = list(
-            reversed(
-                self.app.store.events(
-                    status=status or None, limit=current * PER_PAGE, trigger=trigger or None
-                )
+        cursors = {name: request.query_params.get(name, "") for name in ("before", "after")}
+        bad = [name for name, value in cursors.items() if value and not _is_seq(value)]
+        if bad:
+            body = Html(f"<p>{esc(bad[0])} must be an event seq (a positive whole number).</p>")
+            return self._page(request, "Events", body, "Events", 400)
+        before = int(cursors["before"]) if cursors["before"] else None
+        after = int(cursors["after"]) if cursors["after"] and before is None else None
+
+        def page_of(
+            limit: int, before_seq: int | None = None, after_seq: int | None = None
+        ) -> list[InboxRow]:
+            return self.app.store.events(
+                status or None, limit, trigger or None, before_seq=before_seq, after_seq=after_seq
             )
-        )
-        shown = newest_first[(current - 1) * PER_PAGE :]
-        counts = self.app.store.counts()
-        total = min(MAX_LISTED, counts.get(status, 0) if status else sum(counts.values()))
-        if trigger:  # the store counts by status only: page on as long as full pages come back
-            total = (current - 1) * PER_PAGE + len(shown) + (PER_PAGE if len(shown) == PER_PAGE else 0)
+
+        shown = page_of(PER_PAGE, before, after)
+        if not shown and after is not None:  # nothing newer any more: show the newest page
+            shown = page_of(PER_PAGE)
+        older = bool(shown) and bool(page_of(1, before_seq=shown[0].seq))
+        newer = bool(shown) and bool(page_of(1, after_seq=shown[-1].seq))
+        total = self.app.store.count_events(status or None, trigger or None)
         options = "".join(
             f'<option value="{esc(s)}"{" selected" if s == status else ""}>{esc(s or "any status")}</option>'
             for s in ("", *EVENT_STATUSES)
@@ -197,8 +192,8 @@ class Pages:
             'aria-label="Trigger">'
             '<button type="submit">Filter</button></form>'
         )
-        rows = [_event_row(row) for row in shown]
-        nav = pager(f"{PREFIX}/events", current, PER_PAGE, total, status=status, trigger=trigger)
+        rows = [_event_row(row) for row in reversed(shown)]
+        nav = _pager(shown, total, older, newer, status=status, trigger=trigger)
         headers = [
             "Seq",
             "Received",
@@ -216,7 +211,7 @@ class Pages:
             + nav
             + table(headers, rows, "No events match.")
             + nav
-            + f'<p class="muted">Newest first; the newest {MAX_LISTED} are listed.</p>'
+            + '<p class="muted">Newest first.</p>'
         )
         return self._page(request, "Events", body, "Events")
 
@@ -305,6 +300,21 @@ def _event_row(row: InboxRow) -> list[object]:
         row.attempts,
         (row.last_error or "")[:120],
     ]
+
+
+def _pager(shown: list[InboxRow], total: int, older: bool, newer: bool, **params: str) -> Html:
+    """Newer/Older links that carry the page's edge seq (keyset paging: no offset to scan)."""
+    span = f"seq {shown[-1].seq} to {shown[0].seq} · " if shown else ""
+    parts = [f"<span>{span}{total} in all</span>"]
+    if newer:
+        parts.append(link(url(f"{PREFIX}/events", **params, after=shown[-1].seq), "← Newer", rel="prev"))
+    if older:
+        parts.append(link(url(f"{PREFIX}/events", **params, before=shown[0].seq), "Older →", rel="next"))
+    return Html(f'<nav class="pager">{"".join(parts)}</nav>')
+
+
+def _is_seq(value: str) -> bool:
+    return value.isdigit() and 0 < int(value) <= MAX_SEQ
 
 
 def _status_class(status: str) -> str:
