@@ -21,7 +21,8 @@ from pipedrive_connector.triggers.definitions import (
     matching_filter_trigger,
 )
 
-# Objects the sandbox emits webhooks for; pipeline, stage and user changes are not announced by it.
+# Objects whose records the generic create/update/delete helpers below make; pipelines, stages and users
+# have their own end-to-end tests.
 EMITTED = ("activity", "deal", "lead", "note", "organization", "person", "product")
 LEAD_PATH = "/v1/leads/{id}"
 
@@ -148,43 +149,59 @@ def test_deal_stage_changed_into_one_stage(pd: Pipedrive, pipedrive_sandbox: Any
     app.close()
 
 
-@pytest.mark.parametrize("obj", ["pipeline", "stage", "user"])
-def test_objects_the_sandbox_does_not_announce_fire_from_a_delivered_webhook(
-    pd: Pipedrive, tmp_path: Path, obj: str
+def _settings_object_changes(pd: Pipedrive, obj: str, tag: str) -> Any:
+    """Create, rename and delete a pipeline or a stage through the sandbox API; returns its id."""
+    if obj == "pipeline":
+        record_id = pd.request("POST", "/api/v2/pipelines", json={"name": f"Pipeline {tag}"})["data"]["id"]
+    else:
+        pipeline = pd.request("GET", "/api/v2/pipelines")["data"][0]
+        body = {"name": f"Stage {tag}", "pipeline_id": pipeline["id"]}
+        record_id = pd.request("POST", "/api/v2/stages", json=body)["data"]["id"]
+    pd.request("PATCH", f"/api/v2/{obj}s/{record_id}", json={"name": f"Renamed {tag}"})
+    pd.request("DELETE", f"/api/v2/{obj}s/{record_id}")
+    return record_id
+
+
+@pytest.mark.parametrize("version", ["2.0", "1.0"])
+@pytest.mark.parametrize("obj", ["pipeline", "stage"])
+def test_pipeline_and_stage_triggers_fire_from_sandbox_webhooks(
+    pd: Pipedrive, pipedrive_sandbox: Any, tmp_path: Path, obj: str, version: str
 ) -> None:
-    """The sandbox emits no pipeline/stage/user webhooks: deliver Pipedrive's v2 body ourselves, over HTTP,
-    to a webhook registered in the sandbox by enable (its URL and credentials)."""
-    app = TriggerApp(client=pd, state_path=tmp_path / "t.db")
-    name = f"updated{obj.capitalize()}"
-    collector = Collector(app, [name])
+    app = TriggerApp(client=pd, state_path=tmp_path / "t.db", version=version, retry_delays=(0.05,))
+    names = [f"{verb}{obj.capitalize()}" for verb in ("new", "updated", "deleted")]
+    collector = Collector(app, names)
     with ServedApp(app.asgi) as served:
-        sub = app.enable(name, public_url=served.url).subscription
-        hooks = pd.request("GET", "/v1/webhooks")["data"]
-        assert [(h["event_object"], h["event_action"]) for h in hooks] == [(obj, "change")]
-        body = {
-            "meta": {
-                "action": "change",
-                "entity": obj,
-                "entity_id": "7",
-                "id": str(uuid.uuid4()),
-                "timestamp": "2026-01-31T10:00:00.000Z",
-                "version": "2.0",
-            },
-            "data": {"id": 7, "name": "Renamed", "update_time": "2026-01-31T10:00:00Z"},
-            "previous": {"name": "Before"},
-        }
-        response = httpx.post(
-            sub.subscription_url, json=body, auth=(sub.auth_user, _password(app, sub.id)), timeout=10
-        )
-        assert response.status_code == 200, response.text
-        app.dispatcher.drain()
-    assert collector.ids() == {name: [7]}
+        for name in names:
+            app.enable(name, public_url=served.url)
+        record_id = _settings_object_changes(pd, obj, uuid.uuid4().hex[:6])
+        settle(app, pipedrive_sandbox.base_url)
+    assert collector.ids() == {name: [record_id] for name in names}
+    new, updated, deleted = (collector.events[name][0] for name in names)
+    assert new.action == "added" and updated.action == "updated" and deleted.action == "deleted"
+    assert updated.record is not None and updated.record["name"].startswith("Renamed")
     app.close()
 
 
-def _password(app: TriggerApp, sub_id: str) -> str:
-    """A fresh password for the subscription (the one enable gave the sandbox is not kept in clear)."""
-    return app.store.rotate_password(sub_id)
+@pytest.mark.parametrize("version", ["2.0", "1.0"])
+def test_user_triggers_fire_from_sandbox_webhooks(
+    pd: Pipedrive, pipedrive_sandbox: Any, tmp_path: Path, version: str
+) -> None:
+    """Users are invited (POST /v1/users) and (de)activated (PUT /v1/users/{id}); the API deletes none."""
+    app = TriggerApp(client=pd, state_path=tmp_path / "t.db", version=version, retry_delays=(0.05,))
+    names = ["newUser", "updatedUser"]
+    collector = Collector(app, names)
+    with ServedApp(app.asgi) as served:
+        for name in names:
+            app.enable(name, public_url=served.url)
+        email = f"invited.{uuid.uuid4().hex[:8]}@example.com"
+        user_id = pd.request("POST", "/v1/users", json={"email": email})["data"]["id"]
+        pd.request("PUT", f"/v1/users/{user_id}", json={"active_flag": False})
+        settle(app, pipedrive_sandbox.base_url)
+    assert collector.ids() == {"newUser": [user_id], "updatedUser": [user_id]}
+    updated = collector.events["updatedUser"][0]
+    assert updated.record is not None and updated.record["email"] == email
+    assert updated.record["active_flag"] is False
+    app.close()
 
 
 # object -> (filter type, fields endpoint, the text field to filter on, API v2 collection)

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any, Literal
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from pipedrive_connector.sandbox.contracts import ChangeAction
 from pipedrive_connector.sandbox.errors import ApiError, bad_request, not_found, validation_failed
 from pipedrive_connector.sandbox.pagination import cursor_page, offset_page, offset_result, offset_window
-from pipedrive_connector.sandbox.resources.common import now_iso, ok, sandbox, v1_routes, v2_route
+from pipedrive_connector.sandbox.resources.common import now_iso, ok, publish, sandbox, v1_routes, v2_route
 from pipedrive_connector.sandbox.serializers import v1 as v1_shapes
 from pipedrive_connector.sandbox.serializers import v2 as v2_shapes
 from pipedrive_connector.sandbox.store import Record
 from pipedrive_connector.sandbox.validation import F, check_v2_body, path_int, query_int, read_json_object
+
+if TYPE_CHECKING:
+    from pipedrive_connector.sandbox.state import SandboxState
 
 PIPELINE_FIELDS = {"name": F("string"), "is_deal_probability_enabled": F("boolean")}
 STAGE_FIELDS = {
@@ -48,6 +54,29 @@ def _check_probability(body: dict[str, Any]) -> None:
         raise validation_failed("deal_probability", "Must be between 0 and 100")
 
 
+def _announce(
+    state: SandboxState, request: Request, action: ChangeAction, record: Record, before: Record | None
+) -> None:
+    """Publish a pipeline or stage change (``record`` is the new record, or the deleted one)."""
+    kind: Literal["pipeline", "stage"] = "stage" if "pipeline_id" in record else "pipeline"
+    v1: Callable[[Record], dict[str, Any]] = (
+        partial(v1_shapes.stage_v1, state.store) if kind == "stage" else v1_shapes.pipeline_v1
+    )
+    v2 = v2_shapes.stage_v2 if kind == "stage" else v2_shapes.pipeline_v2
+    gone = action == "delete"
+    publish(
+        state,
+        request,
+        kind,
+        action,
+        record["id"],
+        current_v1=None if gone else v1(record),
+        previous_v1=v1(before) if before else None,
+        current_v2=None if gone else v2(record),
+        previous_v2=v2(before) if before else None,
+    )
+
+
 # ---- pipelines ----
 
 
@@ -74,6 +103,7 @@ async def add_pipeline(request: Request) -> Response:
         "add_time": now, "update_time": now,
     }  # fmt: skip
     state.store.put("pipeline", record)
+    _announce(state, request, "create", record, None)
     return ok(v2_shapes.pipeline_v2(record))
 
 
@@ -87,6 +117,7 @@ async def update_pipeline(request: Request) -> Response:
         raise not_found("Pipeline not found")
     updated = dict(record, **body, update_time=now_iso(state))
     state.store.put("pipeline", updated)
+    _announce(state, request, "change", updated, record)
     return ok(v2_shapes.pipeline_v2(updated))
 
 
@@ -102,6 +133,7 @@ async def delete_pipeline(request: Request) -> Response:
     for stage in state.store.all("stage"):
         if stage["pipeline_id"] == record["id"]:
             state.store.put("stage", dict(stage, is_deleted=True, update_time=now))
+    _announce(state, request, "delete", record, record)
     return ok({"id": record["id"]})
 
 
@@ -140,6 +172,7 @@ async def add_stage(request: Request) -> Response:
         "days_to_rotten": body.get("days_to_rotten"), "add_time": now, "update_time": now,
     }  # fmt: skip
     state.store.put("stage", record)
+    _announce(state, request, "create", record, None)
     return ok(v2_shapes.stage_v2(record))
 
 
@@ -158,6 +191,7 @@ async def update_stage(request: Request) -> Response:
             raise bad_request(f"Invalid value for 'pipeline_id': pipeline {body['pipeline_id']} not found")
     updated = dict(record, **body, update_time=now_iso(state))
     state.store.put("stage", updated)
+    _announce(state, request, "change", updated, record)
     return ok(v2_shapes.stage_v2(updated))
 
 
@@ -167,6 +201,7 @@ async def delete_stage(request: Request) -> Response:
     if record.get("is_deleted"):
         raise not_found("Stage not found")
     state.store.put("stage", dict(record, is_deleted=True, update_time=now_iso(state)))
+    _announce(state, request, "delete", record, record)
     return ok({"id": record["id"]})
 
 
