@@ -193,3 +193,21 @@ def test_auth_status_for_a_missing_profile_is_one_line(config_dir: Path) -> None
         "error: no profile named 'ghost'; create it with `pipedrive auth login --profile ghost` "
         "or `pipedrive auth token --profile ghost`"
     ]
+
+
+def test_auth_status_never_prints_a_base_url_password(config_dir: Path) -> None:
+    save_profile(
+        Profile(
+            name="withauth",
+            kind="api_token",
+            api_token="profile-token",
+            base_url="http://proxyuser:proxy-secret-77@127.0.0.1:9",
+        )
+    )
+    for args in (
+        ["auth", "status", "--profile", "withauth"],
+        ["auth", "status", "--profile", "withauth", "--json"],
+    ):
+        result = _invoke(args)
+        assert result.exit_code == 0, result.output
+        assert "proxy-secret-77" not in result.output and "127.0.0.1:9" in result.output

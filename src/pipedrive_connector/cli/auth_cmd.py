@@ -20,6 +20,7 @@ from rich.table import Table
 
 from pipedrive_connector.cli._connect import MAX_RETRIES, TIMEOUT, ConnectionFlags
 from pipedrive_connector.cli._output import InputError
+from pipedrive_connector.client._redact import redact_url
 from pipedrive_connector.client.oauth import (
     DEFAULT_OAUTH_BASE_URL,
     OAuth2Auth,
@@ -333,11 +334,11 @@ def _status(record: Profile, check: bool, options: dict[str, Any]) -> dict[str, 
         "profile_file": str(profile_path(record.name)),
     }
     if record.kind == "api_token":
-        status["base_url"] = record.base_url
+        status["base_url"] = redact_url(record.base_url) if record.base_url else None
         status["company_domain"] = record.company_domain
     else:
         status["client_id"] = record.client_id
-        status["oauth_base_url"] = record.oauth_base_url
+        status["oauth_base_url"] = redact_url(record.oauth_base_url) if record.oauth_base_url else None
         store = token_store_for(record.name)
         status["token_file"] = str(store.path)
         stored = store.load()
@@ -394,7 +395,8 @@ def status(
         if record.user:
             typer.echo(f"  connected as {_who(record.user)}")
         if record.kind == "api_token":
-            typer.echo(f"  API: {record.base_url or record.company_domain or 'https://api.pipedrive.com'}")
+            shown = redact_url(record.base_url) if record.base_url else None
+            typer.echo(f"  API: {shown or record.company_domain or 'https://api.pipedrive.com'}")
         else:
             typer.echo(f"  client id: {record.client_id}")
             stored = token_store_for(record.name).load()
