@@ -96,6 +96,13 @@ def _find_transport(send: Any, depth: int = 0) -> Any:
     return None
 
 
+async def _drain(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+
+
 async def _drop_connection(send: Send) -> None:
     """Close the client's connection without a response.
 
@@ -150,6 +157,9 @@ class FaultInjector:
                 await asyncio.sleep(decision.delay_ms / 1000)
             if decision.before == "drop":
                 self._count("dropped_before")
+                # Read the body first: closing a socket with unread bytes makes the kernel answer with
+                # a reset, which a client sees as a ReadError now and then instead of "disconnected".
+                await _drain(receive)
                 await _drop_connection(send)
                 return
             if decision.before == "error":
