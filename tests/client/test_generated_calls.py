@@ -1,9 +1,10 @@
-"""Every catalog operation the sandbox serves, called through its generated method with inputs built
-from the spec's examples, answers 2xx and parses into its generated model.
+"""Every catalog operation the sandbox serves, called through its generated method (sync and async) with
+valid inputs built from the spec's examples, answers 2xx and parses into its generated response model.
 
-Where the demo seed lacks the record an example names (a field code, a discount id) the sandbox answers
-4xx: that operation is reported as xfail with the sandbox's message; a 5xx, a 405/415/501 or a client
-error before sending fails the test.
+``generated_inputs.Arranger`` builds the inputs: path ids name records the test creates first through
+the catalog's own create operations, values follow the spec's examples and formats, and a short table
+lists where a Pipedrive rule is stricter than the example. Any error answer fails the test with the
+sandbox's message.
 
 Operations the sandbox does not serve yet answer 501 and are left out (``sandbox/introspect.py``
 lists the served ones); the list grows as the sandbox does.
@@ -12,13 +13,14 @@ lists the served ones); the list grows as the sandbox does.
 from __future__ import annotations
 
 import io
-import uuid
+import os
+import typing
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import yaml
+from generated_inputs import Arranger, spec_operation
 
 from pipedrive_connector.client import AsyncPipedrive, ConfigurationError, Pipedrive, catalog
 from pipedrive_connector.client._generated import Downloaded, Envelope, GeneratedModel, Operation
@@ -26,8 +28,9 @@ from pipedrive_connector.client.errors import PipedriveError
 from pipedrive_connector.sandbox import SandboxSettings, create_app
 from pipedrive_connector.sandbox.introspect import implements, served_operations
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
 PREFIX = {"v1": "/v1", "v2": "/api/v2"}
+# Read at collection time, as tests/conftest.py's shared_dir fixture finds it.
+SHARED = Path(os.environ.get("PIPEDRIVE_SHARED_DIR") or Path(__file__).resolve().parents[3] / "shared")
 
 
 def _served() -> list[Operation]:
@@ -39,103 +42,112 @@ def _served() -> list[Operation]:
     ]
 
 
-SERVED = _served()
-_SPECS: dict[str, dict[str, Any]] = {}
+def _body_dropped(op: Operation) -> bool:
+    """Whether the spec's request body is a JSON array the generated method has no argument for."""
+    content = (spec_operation(SHARED, op).get("requestBody") or {}).get("content") or {}
+    schema = (content.get("application/json") or {}).get("schema") or {}
+    return schema.get("type") == "array" and not any(p.where == "body" for p in op.params)
 
 
-def spec_operation(shared_dir: Path, op: Operation) -> dict[str, Any]:
-    if op.api not in _SPECS:
-        text = (shared_dir / "pipedrive" / f"openapi-{op.api}.yaml").read_text(encoding="utf-8")
-        _SPECS[op.api] = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    raw: dict[str, Any] = _SPECS[op.api]["paths"][op.path[len(PREFIX[op.api]) :]][op.method.lower()]
-    return raw
+def _cases() -> list[Any]:
+    cases = []
+    for op in _served():
+        marks = []
+        if _body_dropped(op):
+            # scripts/generate_client.py reads only object bodies: the field-option bulk operations
+            # (a top-level array of options) get no body argument, and Pipedrive refuses an empty one.
+            # Strict, so the marker must go once the generator passes array bodies.
+            marks.append(pytest.mark.xfail(strict=True, reason="generator drops the top-level array body"))
+        cases.append(pytest.param(op, marks=marks, id=op.python_name))
+    return cases
 
 
-def example_of(schema: dict[str, Any], example: Any = None) -> Any:
-    if example is not None:
-        return example
-    for key in ("example", "default"):
-        if schema.get(key) is not None:
-            return schema[key]
-    if schema.get("enum"):
-        return schema["enum"][0]
-    kind = schema.get("type")
-    return {"integer": 1, "number": 1, "boolean": True, "array": [], "object": {}}.get(str(kind), "Example")
+CASES = _cases()
 
 
-def merged(schema: dict[str, Any]) -> dict[str, Any]:
-    """An object schema with its allOf parts folded in."""
-    out = dict(schema)
-    for part in schema.get("allOf") or []:
-        sub = merged(part)
-        out["properties"] = {**(out.get("properties") or {}), **(sub.get("properties") or {})}
-        out["required"] = [*(out.get("required") or []), *(sub.get("required") or [])]
-    return out
-
-
-def inputs(shared_dir: Path, op: Operation, lead: str) -> dict[str, Any]:
-    """Keyword arguments for ``op``'s method: every path and required parameter, and the body's
-    example fields, from the spec's examples (ids: 1, a seeded lead's UUID for UUID paths)."""
-    raw = spec_operation(shared_dir, op)
-    args: dict[str, Any] = {}
-    by_wire = {p.wire: p for p in op.params}
-    for param in raw.get("parameters") or []:
-        mine = by_wire.get(param["name"])
-        if mine is None:
-            continue
-        schema = param.get("schema") or {}
-        if mine.where == "path":
-            args[mine.name] = lead if mine.kind == "uuid" else 1 if mine.kind == "integer" else "Example"
-        elif param.get("required"):
-            args[mine.name] = example_of(schema, param.get("example"))
-    content = (raw.get("requestBody") or {}).get("content") or {}
-    for media in content.values():
-        schema = merged(media.get("schema") or {})
-        required = set(schema.get("required") or [])
-        for wire, prop in (schema.get("properties") or {}).items():
-            mine = by_wire.get(wire)
-            if mine is None:
-                continue
-            if mine.where == "file":
-                upload = io.BytesIO(b"hello from the generated client")
-                upload.name = "hello.txt"
-                args[mine.name] = upload
-            elif wire in required or "example" in prop:
-                args[mine.name] = example_of(prop)
-    return args
-
-
-def call(pd: Pipedrive, op: Operation, args: dict[str, Any]) -> Any:
+def method_of(client: Pipedrive | AsyncPipedrive, op: Operation) -> Any:
     resource, name = op.python_name.split(".")
-    return getattr(getattr(pd.api, resource), name)(**args)
+    return getattr(getattr(client.api, resource), name)
 
 
-@pytest.mark.parametrize("op", SERVED, ids=[op.python_name for op in SERVED])
+def response_model(pd: Pipedrive, op: Operation) -> Any:
+    """The class the sync method's return annotation names (the async twin answers the same)."""
+    return typing.get_type_hints(method_of(pd, op))["return"]
+
+
+def sync_call(pd: Pipedrive) -> Any:
+    def call(op: Operation, args: dict[str, Any]) -> Any:
+        return method_of(pd, op)(**args)
+
+    return call
+
+
+def control(base_url: str) -> Any:
+    def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = httpx.post(base_url + path, json=body)
+        response.raise_for_status()
+        data: dict[str, Any] = response.json()["data"]
+        return data
+
+    return post
+
+
+def arranger(pd: Pipedrive, sandbox: Any, shared_dir: Path, tmp_path: Path) -> Arranger:
+    return Arranger(sync_call(pd), control(sandbox.base_url), shared_dir, tmp_path)
+
+
+def check_answer(pd: Pipedrive, op: Operation, args: dict[str, Any], answer: Any) -> None:
+    expected = response_model(pd, op)
+    assert isinstance(answer, expected), f"{op.python_name} answered {type(answer).__name__}"
+    if op.download:
+        assert isinstance(answer, Downloaded) and answer.size == Path(args["to"]).stat().st_size
+        return
+    assert isinstance(answer, Envelope) and answer.success is not False
+    data = getattr(answer, "data", None)
+    if isinstance(data, GeneratedModel) and "id" in type(data).model_fields:
+        missing = f"{op.python_name} answered data without an id: {answer.to_dict()}"
+        assert getattr(data, "id", None) is not None, missing
+
+
+def failure(op: Operation, args: dict[str, Any], exc: PipedriveError) -> str:
+    shown = {k: v for k, v in args.items() if not hasattr(v, "read")}
+    return f"{op.operation_id} {op.method} {op.path} with {shown}: {exc}"
+
+
+@pytest.mark.parametrize("op", CASES)
 def test_a_served_operation_answers_2xx_and_parses(
     pipedrive_sandbox: Any, shared_dir: Path, tmp_path: Path, op: Operation
 ) -> None:
     with Pipedrive(
         api_token=pipedrive_sandbox.api_token, base_url=pipedrive_sandbox.base_url, max_retries=0
     ) as pd:
-        leads = pd.request("GET", "/v1/leads", params={"limit": 1})["data"] or [{"id": str(uuid.uuid4())}]
-        args = inputs(shared_dir, op, leads[0]["id"])
-        if op.download:
-            args["to"] = tmp_path / "downloaded"
+        args = arranger(pd, pipedrive_sandbox, shared_dir, tmp_path).inputs(op)
         try:
-            answer = call(pd, op, args)
+            answer = method_of(pd, op)(**args)
         except PipedriveError as exc:
-            status = exc.status_code or 0
-            if 400 <= status < 500 and status not in (405, 415, 501):
-                # The sandbox refused the spec's example inputs (an id or field code the demo seed
-                # lacks, a date the example leaves out): the request was well-formed, the record is
-                # missing. Counted as xfail so the gap stays visible.
-                pytest.xfail(f"example inputs refused with {status}: {exc}")
-            pytest.fail(f"{op.operation_id} {op.method} {op.path} with {args}: {exc}")
-    if op.download:
-        assert isinstance(answer, Downloaded) and answer.size == (tmp_path / "downloaded").stat().st_size
-        return
-    assert isinstance(answer, Envelope)
-    assert answer.success is not False
+            pytest.fail(failure(op, args, exc))
+        check_answer(pd, op, args, answer)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("op", CASES)
+async def test_a_served_operation_answers_2xx_and_parses_async(
+    pipedrive_sandbox: Any, shared_dir: Path, tmp_path: Path, op: Operation
+) -> None:
+    """The async twin of every served operation: arranged through the sync client, called awaited."""
+    settings = {
+        "api_token": pipedrive_sandbox.api_token,
+        "base_url": pipedrive_sandbox.base_url,
+        "max_retries": 0,
+    }
+    with Pipedrive(**settings) as pd:
+        args = arranger(pd, pipedrive_sandbox, shared_dir, tmp_path).inputs(op)
+        async with AsyncPipedrive(**settings) as apd:
+            try:
+                answer = await method_of(apd, op)(**args)
+            except PipedriveError as exc:
+                pytest.fail(failure(op, args, exc))
+        check_answer(pd, op, args, answer)
 
 
 @pytest.mark.anyio

@@ -40,6 +40,7 @@ from pipedrive_connector.sandbox.resources import (
     goals,
     lead_labels,
     leads,
+    mailbox,
     notes,
     org_relationships,
     organizations,
@@ -82,6 +83,7 @@ def api_routes() -> list[BaseRoute]:
         *roles.routes(),
         *permissions.routes(),
         *account.routes(),
+        *mailbox.routes(),
         *deal_tools.routes(),  # "/deals/summary", "/deals/timeline" before "/deals/{id}"
         *followers.routes(),
         *participants.routes(),

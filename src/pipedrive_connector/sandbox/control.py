@@ -1,4 +1,4 @@
-"""The control plane under ``/_sandbox/`` (no auth): reset/seed, state, clock, full dump, bulk load."""
+"""The control plane under ``/_sandbox/`` (no auth): reset/seed, state, clock, full dump, bulk load, mail."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pipedrive_connector.sandbox import timefmt
 from pipedrive_connector.sandbox.bulk import load_lines
 from pipedrive_connector.sandbox.errors import bad_request
 from pipedrive_connector.sandbox.resources.common import principal, purge_now, sandbox
+from pipedrive_connector.sandbox.resources.mailbox import deliver
 from pipedrive_connector.sandbox.seed import seed
 from pipedrive_connector.sandbox.validation import parse_json_object
 
@@ -94,6 +95,12 @@ async def bulk(request: Request) -> Response:
     return JSONResponse({"success": True, "data": {"created": created, "total": sum(created.values())}})
 
 
+async def mail(request: Request) -> Response:
+    """Deliver a mail thread with one message (the sandbox syncs no real mailbox)."""
+    thread, message = deliver(sandbox(request), principal(request).user_id, await _json_body(request))
+    return JSONResponse({"success": True, "data": {"thread": thread, "message": message}})
+
+
 async def dump(request: Request) -> Response:
     state = sandbox(request)
     return JSONResponse({"success": True, "data": state.store.dump()})
@@ -106,4 +113,5 @@ def routes() -> list[BaseRoute]:
         Route("/_sandbox/clock", clock, methods=["POST"]),
         Route("/_sandbox/dump", dump, methods=["GET"]),
         Route("/_sandbox/bulk", bulk, methods=["POST"]),
+        Route("/_sandbox/mail", mail, methods=["POST"]),
     ]

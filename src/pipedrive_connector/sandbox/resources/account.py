@@ -1,5 +1,5 @@
 """Account data (v1): user settings and connections, recents, subscription add-ons, video call
-provider links, and the mailbox (empty: the sandbox sends and receives no mail).
+provider links (the mailbox is ``mailbox.py``).
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ from pipedrive_connector.sandbox.validation import (
     UUID_PATTERN,
     coerce_v1_int,
     coerce_v1_str,
-    path_int,
-    query_choice,
     read_v1_body,
 )
 
@@ -40,7 +38,6 @@ USER_SETTINGS = {
     "autofill_deal_expected_close_date": False,
     "person_duplicate_condition": "name && (org_id || email || phone)",
 }
-MAIL_FOLDERS = ("inbox", "drafts", "sent", "archive")
 
 Shaper = Callable[["SandboxState", Record], dict[str, Any]]
 # Recents: item → (store kind, its update time field, whether that field is in v1 form, its v1 shape).
@@ -157,33 +154,6 @@ async def delete_provider_link(request: Request) -> Response:
     return ok({"message": "The user was removed successfully"})
 
 
-# ---- mailbox: no mail in the sandbox ----
-
-
-def _no_thread(request: Request) -> ApiError:
-    path_int(request)  # a malformed id is a 400 naming it, as everywhere
-    return not_found("Mail thread not found")
-
-
-async def mail_threads(request: Request) -> Response:
-    folder = query_choice(request, "folder", MAIL_FOLDERS)
-    if folder is None:
-        raise bad_request(f"Parameter 'folder' is required: one of {', '.join(MAIL_FOLDERS)}")
-    start, limit = offset_window(request)
-    _, pagination = offset_result(start, limit, [])
-    return ok([], additional_data={"pagination": pagination})
-
-
-async def mail_thread(request: Request) -> Response:
-    raise _no_thread(request)
-
-
-async def mail_message(request: Request) -> Response:
-    path_int(request)
-    query_choice(request, "include_body", ("0", "1"))
-    raise not_found("Mail message not found")
-
-
 def routes() -> list[BaseRoute]:
     return [
         *v1_routes("/userSettings", user_settings, ["GET"]),
@@ -192,8 +162,4 @@ def routes() -> list[BaseRoute]:
         *v1_routes("/recents", recents, ["GET"]),
         *v1_routes("/meetings/userProviderLinks", add_provider_link, ["POST"]),
         *v1_routes("/meetings/userProviderLinks/{id}", delete_provider_link, ["DELETE"]),
-        *v1_routes("/mailbox/mailThreads", mail_threads, ["GET"]),
-        *v1_routes("/mailbox/mailThreads/{id}", mail_thread, ["GET", "PUT", "DELETE"]),
-        *v1_routes("/mailbox/mailThreads/{id}/mailMessages", mail_thread, ["GET"]),
-        *v1_routes("/mailbox/mailMessages/{id}", mail_message, ["GET"]),
     ]
