@@ -13,6 +13,8 @@
 - ``OVERRIDES`` lists the few operations where a real Pipedrive rule is stricter than the spec's
   example (a note needs a parent, a filter a valid type, a merge a second record...); each entry says
   which rule.
+- a JSON array body (field options) gets one item from the item schema; an ``id`` in it names an
+  existing child of the parent record.
 - an operation on a sub-collection (``/products/{id}/images``, ``/roles/{id}/assignments``) other than
   its create gets a child created first, so updates and deletes act on something that exists.
 
@@ -237,6 +239,9 @@ class Arranger:
         content = (raw.get("requestBody") or {}).get("content") or {}
         for media in content.values():
             schema = merged(media.get("schema") or {})
+            whole = [p for p in op.params if p.where == "body"]
+            if schema.get("type") == "array" and len(whole) == 1:
+                args[whole[0].name] = self.array_body(op, schema, path_values)
             required = set(schema.get("required") or [])
             for wire, prop in (schema.get("properties") or {}).items():
                 mine = by_wire.get(wire)
@@ -285,6 +290,19 @@ class Arranger:
             # An operation on a sub-collection (images, assignments, options): one child exists first.
             self.run(sibling, {**resolved})
         return resolved
+
+    def array_body(self, op: Operation, schema: dict[str, Any], known: dict[str, Any]) -> list[Any]:
+        """A JSON array body (the field-option bulk operations): one item from the item schema; an
+        ``id`` in it names an existing child of the parent (``/dealFields/{code}/options`` -> the
+        field's first option)."""
+        item = value_for("item", schema.get("items") or {})
+        if isinstance(item, dict) and "id" in item:
+            parent, children = op.path.rsplit("/", 1)
+            reader = route_op("GET", parent)
+            assert reader is not None, parent
+            listed = self.run(reader, known).get("data") or {}
+            item["id"] = find_key(listed.get(children), "id")
+        return [item]
 
     def record(self, api: str, collection: str, wire: str, known: dict[str, Any]) -> Any:
         """The id (or code) of a record created in ``collection`` (a path template whose earlier ids are
