@@ -5,8 +5,10 @@
 
 Reads ``pipedrive/openapi-v1.yaml`` and ``openapi-v2.yaml`` and writes, for every operation that is not
 deprecated: one entry in ``generated/_operations.py`` (the operation table the client core runs), and per
-resource one module with the response models and a sync and an async class whose methods only pass
-their arguments to that table. Nothing in ``generated/`` is edited by hand.
+resource one module with the response models and a sync class whose methods only pass their
+arguments to that table; its async twin reuses those very methods (``client/_twins.py``: on an async
+resource ``_call`` returns a coroutine and ``_iterate`` an async iterator). Nothing in ``generated/``
+is edited by hand.
 
 Naming rule (deterministic; ``pd.<resource>.<method>``):
 
@@ -392,10 +394,10 @@ def signature(op: Operation) -> list[str]:
     return parts
 
 
-def method_source(op: Operation, response: str, item: str, is_async: bool) -> list[str]:
+def method_source(op: Operation, response: str, item: str) -> list[str]:
     out: list[str] = []
     parts = signature(op)
-    head = f"    {'async ' if is_async else ''}def {op.name}("
+    head = f"    def {op.name}("
     tail = f") -> {response}:"
     if op.download:
         parts.insert(len([p for p in op.params if p.where == "path"]) + 1, "*")
@@ -424,11 +426,10 @@ def method_source(op: Operation, response: str, item: str, is_async: bool) -> li
     call = f"self._call({op.key!r}, {response}, {args})"
     if op.download:
         call = f"self._download({op.key!r}, {args}, to)"
-    call = ("return await " if is_async else "return ") + call
+    call = "return " + call
     out.extend(wrap_call(call))
     if op.paging != "none":
-        name = "iterate" if op.name == "list" else f"iterate_{op.name}"
-        kind = "AsyncIterator" if is_async else "Iterator"
+        name = iterate_name(op)
         params = [p for p in parts if not p.startswith(("cursor:", "start:", "limit:"))]
         if params[-1] == "*":
             params.pop()
@@ -436,13 +437,26 @@ def method_source(op: Operation, response: str, item: str, is_async: bool) -> li
         out.append("")
         out.append(head)
         out.extend(f"        {p}," for p in params)
-        out.append(f"    ) -> {kind}[{'Any' if item == 'GeneratedModel' else item}]:")
+        out.append(f"    ) -> Iterator[{'Any' if item == 'GeneratedModel' else item}]:")
         out.append(
             f'        """Every item of ``{op.name}``, fetched page by page ({op.page_size} a page)."""'
         )
         kept = [p for p in op.params if p.wire not in ("cursor", "start", "limit")]
         args = "{" + ", ".join(f'"{p.name}": {p.name}' for p in kept) + "}"
         out.extend(wrap_call(f"return self._iterate({op.key!r}, {item}, {args})"))
+    return out
+
+
+def iterate_name(op: Operation) -> str:
+    return "iterate" if op.name == "list" else f"iterate_{op.name}"
+
+
+def twin_source(op: Operation, class_name: str) -> list[str]:
+    """The async class's lines for ``op``: the sync methods themselves, typed as async (``_twins``)."""
+    out = [f"    {op.name} = awaited({class_name}.{op.name})"]
+    if op.paging != "none":
+        name = iterate_name(op)
+        out.append(f"    {name} = async_iterated({class_name}.{name})")
     return out
 
 
@@ -490,12 +504,16 @@ def module_source(resource: str, ops: list[Operation]) -> str:
         )
         uses_file = uses_file or any(p.where == "file" for p in op.params)
         uses_download = uses_download or op.download
-        sync_methods.extend([*method_source(op, response, item, False), ""])
-        async_methods.extend([*method_source(op, response, item, True), ""])
+        sync_methods.extend([*method_source(op, response, item), ""])
+        async_methods.extend(twin_source(op, class_name))
     imports = [
         "from __future__ import annotations",
         "",
-        "from collections.abc import AsyncIterator, Iterator",
+        # AsyncIterator: the async twins' iterators are annotated with it in this module's namespace
+        # (typing.get_type_hints), though no line here names it.
+        "from collections.abc import AsyncIterator, Iterator  # noqa: F401"
+        if any(op.paging != "none" for op in ops)
+        else "from collections.abc import Iterator",
         "from typing import Any, Dict, List  # methods named `list` shadow the builtin in class bodies",
         "",
         "from pydantic import Field",
@@ -508,6 +526,7 @@ def module_source(resource: str, ops: list[Operation]) -> str:
         imports.append("from pipedrive_connector.client._generated import Downloaded, DownloadTarget")
     imports += [
         "from pipedrive_connector.client._generated import SyncGeneratedResource",
+        "from pipedrive_connector.client._twins import async_iterated, awaited",
         "from pipedrive_connector.client._types import UNSET, Unset",
     ]
     doc = f"``pd.{resource}``: {', '.join(sorted(o.operation_id for o in ops))}."
@@ -525,9 +544,10 @@ def module_source(resource: str, ops: list[Operation]) -> str:
         *sync_methods,
         "",
         f"class Async{class_name}(AsyncGeneratedResource):",
-        f'    """``pd.{resource}`` (async)."""',
+        f'    """``pd.{resource}`` (async): the methods of :class:`{class_name}`, awaited."""',
         "",
         *async_methods,
+        "",
     ]
     return "\n".join(body)
 

@@ -12,6 +12,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 from pipedrive_connector.client._types import UNSET, Unset
 
 __all__ = ["ActivityTypes", "AsyncActivityTypes"]
@@ -142,82 +143,9 @@ class ActivityTypes(SyncGeneratedResource):
 
 
 class AsyncActivityTypes(AsyncGeneratedResource):
-    """``pd.activity_types`` (async)."""
+    """``pd.activity_types`` (async): the methods of :class:`ActivityTypes`, awaited."""
 
-    async def add(
-        self,
-        *,
-        name: str,
-        icon_key: str,
-        color: str | Unset | None = UNSET,
-    ) -> AddActivityTypeResponse:
-        """Add new activity type
-
-        Adds a new activity type.
-
-        Args:
-          name: The name of the activity type
-          icon_key: Icon graphic to use for representing this activity type
-          color: A designated color for the activity type in 6-character HEX format (e.g. `FFFFFF`
-          for white, `000000` for black)
-        """
-        return await self._call(
-            "addActivityType",
-            AddActivityTypeResponse,
-            {
-                "name": name,
-                "icon_key": icon_key,
-                "color": color,
-            },
-        )
-
-    async def delete(self, id: int) -> DeleteActivityTypeResponse:
-        """Delete an activity type
-
-        Marks an activity type as deleted.
-
-        Args:
-          id: The ID of the activity type
-        """
-        return await self._call("deleteActivityType", DeleteActivityTypeResponse, {"id": id})
-
-    async def list(self) -> GetActivityTypesResponse:
-        """Get all activity types
-
-        Returns all activity types.
-        """
-        return await self._call("getActivityTypes", GetActivityTypesResponse, {})
-
-    async def update(
-        self,
-        id: int,
-        *,
-        name: str | Unset | None = UNSET,
-        icon_key: str | Unset | None = UNSET,
-        color: str | Unset | None = UNSET,
-        order_nr: int | Unset | None = UNSET,
-    ) -> UpdateActivityTypeResponse:
-        """Update an activity type
-
-        Updates an activity type.
-
-        Args:
-          id: The ID of the activity type
-          name: The name of the activity type
-          icon_key: Icon graphic to use for representing this activity type
-          color: A designated color for the activity type in 6-character HEX format (e.g. `FFFFFF`
-          for white, `000000` for black)
-          order_nr: An order number for this activity type. Order numbers should be used to order
-          the types in the activity type selections.
-        """
-        return await self._call(
-            "updateActivityType",
-            UpdateActivityTypeResponse,
-            {
-                "id": id,
-                "name": name,
-                "icon_key": icon_key,
-                "color": color,
-                "order_nr": order_nr,
-            },
-        )
+    add = awaited(ActivityTypes.add)
+    delete = awaited(ActivityTypes.delete)
+    list = awaited(ActivityTypes.list)
+    update = awaited(ActivityTypes.update)

@@ -11,6 +11,7 @@ from pipedrive_connector.client._generated import (
     Envelope,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncBilling", "Billing"]
 
@@ -33,11 +34,6 @@ class Billing(SyncGeneratedResource):
 
 
 class AsyncBilling(AsyncGeneratedResource):
-    """``pd.billing`` (async)."""
+    """``pd.billing`` (async): the methods of :class:`Billing`, awaited."""
 
-    async def subscriptions_addons(self) -> GetCompanyAddonsResponse:
-        """Get all add-ons for a single company
-
-        Returns the add-ons for a single company.
-        """
-        return await self._call("getCompanyAddons", GetCompanyAddonsResponse, {})
+    subscriptions_addons = awaited(Billing.subscriptions_addons)

@@ -12,6 +12,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 from pipedrive_connector.client._types import UNSET, Unset
 
 __all__ = ["AsyncBoards", "Boards"]
@@ -141,75 +142,10 @@ class Boards(SyncGeneratedResource):
 
 
 class AsyncBoards(AsyncGeneratedResource):
-    """``pd.boards`` (async)."""
+    """``pd.boards`` (async): the methods of :class:`Boards`, awaited."""
 
-    async def add(self, *, name: str, order_nr: int | Unset | None = UNSET) -> AddProjectBoardResponse:
-        """Add a project board
-
-        Adds a new project board.
-
-        Args:
-          name: The name of the project board
-          order_nr: The order of the board. Must be between 1 and the total number of boards + 1.
-        """
-        return await self._call(
-            "addProjectBoard",
-            AddProjectBoardResponse,
-            {
-                "name": name,
-                "order_nr": order_nr,
-            },
-        )
-
-    async def delete(self, id: int) -> DeleteProjectBoardResponse:
-        """Delete a project board
-
-        Marks a project board as deleted.
-
-        Args:
-          id: The ID of the project board
-        """
-        return await self._call("deleteProjectBoard", DeleteProjectBoardResponse, {"id": id})
-
-    async def get(self, id: int) -> GetProjectsBoardResponse:
-        """Get details of a project board
-
-        Returns the details of a specific project board.
-
-        Args:
-          id: The ID of the project board
-        """
-        return await self._call("getProjectsBoard", GetProjectsBoardResponse, {"id": id})
-
-    async def list(self) -> GetProjectsBoardsResponse:
-        """Get all project boards
-
-        Returns all active project boards.
-        """
-        return await self._call("getProjectsBoards", GetProjectsBoardsResponse, {})
-
-    async def update(
-        self,
-        id: int,
-        *,
-        name: str | Unset | None = UNSET,
-        order_nr: int | Unset | None = UNSET,
-    ) -> UpdateProjectBoardResponse:
-        """Update a project board
-
-        Updates the properties of a project board.
-
-        Args:
-          id: The ID of the project board
-          name: The name of the project board
-          order_nr: The order of the board. Must be between 1 and the total number of boards + 1.
-        """
-        return await self._call(
-            "updateProjectBoard",
-            UpdateProjectBoardResponse,
-            {
-                "id": id,
-                "name": name,
-                "order_nr": order_nr,
-            },
-        )
+    add = awaited(Boards.add)
+    delete = awaited(Boards.delete)
+    get = awaited(Boards.get)
+    list = awaited(Boards.list)
+    update = awaited(Boards.update)

@@ -12,6 +12,7 @@ from pipedrive_connector.client._generated import (
     FileInput,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncCallLogRecordings", "CallLogRecordings"]
 
@@ -39,16 +40,6 @@ class CallLogRecordings(SyncGeneratedResource):
 
 
 class AsyncCallLogRecordings(AsyncGeneratedResource):
-    """``pd.call_log_recordings`` (async)."""
+    """``pd.call_log_recordings`` (async): the methods of :class:`CallLogRecordings`, awaited."""
 
-    async def upload(self, id: str, *, file: FileInput) -> AddCallLogAudioFileResponse:
-        """Attach an audio file to the call log
-
-        Adds an audio recording to the call log. That audio can be played by those who have access
-        to the call log object.
-
-        Args:
-          id: The ID received when you create the call log
-          file: Audio file supported by the HTML5 specification
-        """
-        return await self._call("addCallLogAudioFile", AddCallLogAudioFileResponse, {"id": id, "file": file})
+    upload = awaited(CallLogRecordings.upload)

@@ -12,6 +12,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncCurrencies", "Currencies"]
 
@@ -51,16 +52,6 @@ class Currencies(SyncGeneratedResource):
 
 
 class AsyncCurrencies(AsyncGeneratedResource):
-    """``pd.currencies`` (async)."""
+    """``pd.currencies`` (async): the methods of :class:`Currencies`, awaited."""
 
-    async def list(self, *, term: str | None = None) -> GetCurrenciesResponse:
-        """Get all supported currencies
-
-        Returns all supported currencies in given account which should be used when saving monetary
-        values with other objects. The `code` parameter of the returning objects is the currency
-        code according to ISO 4217 for all non-custom currencies.
-
-        Args:
-          term: Optional search term that is searched for from currency's name and/or code
-        """
-        return await self._call("getCurrencies", GetCurrenciesResponse, {"term": term})
+    list = awaited(Currencies.list)

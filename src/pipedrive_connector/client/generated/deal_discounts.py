@@ -12,6 +12,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 from pipedrive_connector.client._types import UNSET, Unset
 
 __all__ = ["AsyncDealDiscounts", "DealDiscounts"]
@@ -157,96 +158,9 @@ class DealDiscounts(SyncGeneratedResource):
 
 
 class AsyncDealDiscounts(AsyncGeneratedResource):
-    """``pd.deal_discounts`` (async)."""
+    """``pd.deal_discounts`` (async): the methods of :class:`DealDiscounts`, awaited."""
 
-    async def add(
-        self,
-        id: int,
-        *,
-        description: str,
-        amount: float,
-        type: str,
-    ) -> PostAdditionalDiscountResponse:
-        """Add a discount to a deal
-
-        Adds a discount to a deal, changing the deal value if the deal has one-time products
-        attached.
-
-        Args:
-          id: The ID of the deal
-          description: The name of the discount.
-          amount: The discount amount. Must be a positive number (excluding 0).
-          type: Determines whether the discount is applied as a percentage or a fixed amount.
-        """
-        return await self._call(
-            "postAdditionalDiscount",
-            PostAdditionalDiscountResponse,
-            {
-                "id": id,
-                "description": description,
-                "amount": amount,
-                "type": type,
-            },
-        )
-
-    async def delete(self, id: int, discount_id: str) -> DeleteAdditionalDiscountResponse:
-        """Delete a discount from a deal
-
-        Removes a discount from a deal, changing the deal value if the deal has one-time products
-        attached.
-
-        Args:
-          id: The ID of the deal
-          discount_id: The ID of the discount
-        """
-        return await self._call(
-            "deleteAdditionalDiscount",
-            DeleteAdditionalDiscountResponse,
-            {
-                "id": id,
-                "discount_id": discount_id,
-            },
-        )
-
-    async def list(self, id: int) -> GetAdditionalDiscountsResponse:
-        """List discounts added to a deal
-
-        Lists discounts attached to a deal.
-
-        Args:
-          id: The ID of the deal
-        """
-        return await self._call("getAdditionalDiscounts", GetAdditionalDiscountsResponse, {"id": id})
-
-    async def update(
-        self,
-        id: int,
-        discount_id: str,
-        *,
-        description: str | Unset | None = UNSET,
-        amount: float | Unset | None = UNSET,
-        type: str | Unset | None = UNSET,
-    ) -> UpdateAdditionalDiscountResponse:
-        """Update a discount added to a deal
-
-        Edits a discount added to a deal, changing the deal value if the deal has one-time products
-        attached.
-
-        Args:
-          id: The ID of the deal
-          discount_id: The ID of the discount
-          description: The name of the discount.
-          amount: The discount amount. Must be a positive number (excluding 0).
-          type: Determines whether the discount is applied as a percentage or a fixed amount.
-        """
-        return await self._call(
-            "updateAdditionalDiscount",
-            UpdateAdditionalDiscountResponse,
-            {
-                "id": id,
-                "discount_id": discount_id,
-                "description": description,
-                "amount": amount,
-                "type": type,
-            },
-        )
+    add = awaited(DealDiscounts.add)
+    delete = awaited(DealDiscounts.delete)
+    list = awaited(DealDiscounts.list)
+    update = awaited(DealDiscounts.update)

@@ -12,6 +12,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncDealFieldOptions", "DealFieldOptions"]
 
@@ -98,56 +99,8 @@ class DealFieldOptions(SyncGeneratedResource):
 
 
 class AsyncDealFieldOptions(AsyncGeneratedResource):
-    """``pd.deal_field_options`` (async)."""
+    """``pd.deal_field_options`` (async): the methods of :class:`DealFieldOptions`, awaited."""
 
-    async def add(self, field_code: str) -> AddDealFieldOptionsResponse:
-        """Add deal field options in bulk
-
-        Adds new options to a deal custom field that supports options (enum or set field types).
-        This operation is atomic - all options are added or none are added. Returns only the newly
-        added options.
-
-        Args:
-          field_code: The unique code identifying the field
-        """
-        return await self._call(
-            "addDealFieldOptions",
-            AddDealFieldOptionsResponse,
-            {
-                "field_code": field_code,
-            },
-        )
-
-    async def delete_many(self, field_code: str) -> DeleteDealFieldOptionsResponse:
-        """Delete deal field options in bulk
-
-        Removes existing options from a deal custom field. This operation is atomic and fails if any
-        of the specified option IDs do not exist. Returns only the deleted options.
-
-        Args:
-          field_code: The unique code identifying the field
-        """
-        return await self._call(
-            "deleteDealFieldOptions",
-            DeleteDealFieldOptionsResponse,
-            {
-                "field_code": field_code,
-            },
-        )
-
-    async def update(self, field_code: str) -> UpdateDealFieldOptionsResponse:
-        """Update deal field options in bulk
-
-        Updates existing options for a deal custom field. This operation is atomic and fails if any
-        of the specified option IDs do not exist. Returns only the updated options.
-
-        Args:
-          field_code: The unique code identifying the field
-        """
-        return await self._call(
-            "updateDealFieldOptions",
-            UpdateDealFieldOptionsResponse,
-            {
-                "field_code": field_code,
-            },
-        )
+    add = awaited(DealFieldOptions.add)
+    delete_many = awaited(DealFieldOptions.delete_many)
+    update = awaited(DealFieldOptions.update)

@@ -10,6 +10,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 from pipedrive_connector.client._types import UNSET, Unset
 
 __all__ = ["AsyncDealInstallments", "DealInstallments"]
@@ -133,87 +134,8 @@ class DealInstallments(SyncGeneratedResource):
 
 
 class AsyncDealInstallments(AsyncGeneratedResource):
-    """``pd.deal_installments`` (async)."""
+    """``pd.deal_installments`` (async): the methods of :class:`DealInstallments`, awaited."""
 
-    async def add(
-        self,
-        id: int,
-        *,
-        description: str,
-        amount: float,
-        billing_date: str,
-    ) -> PostInstallmentResponse:
-        """Add an installment to a deal
-
-        Adds an installment to a deal. An installment can only be added if the deal includes at
-        least one one-time product. If the deal contains at least one recurring product, adding
-        installments is not allowed. Only available in Growth and above plans.
-
-        Args:
-          id: The ID of the deal
-          description: The name of the installment.
-          amount: The installment amount. Must be a positive number (excluding 0).
-          billing_date: The date on which the installment will be charged. Must be in the format
-          YYYY-MM-DD.
-        """
-        return await self._call(
-            "postInstallment",
-            PostInstallmentResponse,
-            {
-                "id": id,
-                "description": description,
-                "amount": amount,
-                "billing_date": billing_date,
-            },
-        )
-
-    async def delete(self, id: int, installment_id: int) -> DeleteInstallmentResponse:
-        """Delete an installment from a deal
-
-        Removes an installment from a deal. Only available in Growth and above plans.
-
-        Args:
-          id: The ID of the deal
-          installment_id: The ID of the installment
-        """
-        return await self._call(
-            "deleteInstallment",
-            DeleteInstallmentResponse,
-            {
-                "id": id,
-                "installment_id": installment_id,
-            },
-        )
-
-    async def update(
-        self,
-        id: int,
-        installment_id: int,
-        *,
-        description: str | Unset | None = UNSET,
-        amount: float | Unset | None = UNSET,
-        billing_date: str | Unset | None = UNSET,
-    ) -> UpdateInstallmentResponse:
-        """Update an installment added to a deal
-
-        Edits an installment added to a deal. Only available in Growth and above plans.
-
-        Args:
-          id: The ID of the deal
-          installment_id: The ID of the installment
-          description: The name of the installment.
-          amount: The installment amount. Must be a positive number (excluding 0).
-          billing_date: The date on which the installment will be charged. Must be in the format
-          YYYY-MM-DD.
-        """
-        return await self._call(
-            "updateInstallment",
-            UpdateInstallmentResponse,
-            {
-                "id": id,
-                "installment_id": installment_id,
-                "description": description,
-                "amount": amount,
-                "billing_date": billing_date,
-            },
-        )
+    add = awaited(DealInstallments.add)
+    delete = awaited(DealInstallments.delete)
+    update = awaited(DealInstallments.update)

@@ -11,6 +11,7 @@ from pipedrive_connector.client._generated import (
     Envelope,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncDealPermittedUsers", "DealPermittedUsers"]
 
@@ -36,14 +37,6 @@ class DealPermittedUsers(SyncGeneratedResource):
 
 
 class AsyncDealPermittedUsers(AsyncGeneratedResource):
-    """``pd.deal_permitted_users`` (async)."""
+    """``pd.deal_permitted_users`` (async): the methods of :class:`DealPermittedUsers`, awaited."""
 
-    async def list(self, id: int) -> GetDealUsersResponse:
-        """List permitted users
-
-        Lists the users permitted to access a deal.
-
-        Args:
-          id: The ID of the deal
-        """
-        return await self._call("getDealUsers", GetDealUsersResponse, {"id": id})
+    list = awaited(DealPermittedUsers.list)

@@ -12,6 +12,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 from pipedrive_connector.client._types import UNSET, Unset
 
 __all__ = ["AsyncFilters", "Filters"]
@@ -268,137 +269,12 @@ class Filters(SyncGeneratedResource):
 
 
 class AsyncFilters(AsyncGeneratedResource):
-    """``pd.filters`` (async)."""
+    """``pd.filters`` (async): the methods of :class:`Filters`, awaited."""
 
-    async def add(
-        self,
-        *,
-        name: str,
-        conditions: Dict[str, Any],
-        type: str,
-        include_field_code: bool | None = None,
-    ) -> AddFilterResponse:
-        """Add a new filter
-
-        Adds a new filter, returns the ID upon success. Note that in the conditions JSON object only
-        one first-level condition group is supported, and it must be glued with 'AND', and only two
-        second level condition groups are supported of which one must be glued with 'AND' and the
-        second with 'OR'. Other combinations do not work (yet) but the syntax supports introducing
-        them in future. For more information, see the tutorial for adding a filter.
-
-        Args:
-          include_field_code: If set to `true`, each condition in the response includes a
-          `field_code` field identifying the field by its code name
-          name: The name of the filter
-          conditions: The conditions of the filter as a JSON object. Please note that a maximum of
-          16 conditions is allowed per filter and `date` values must be supplied in the `YYYY-MM-DD`
-          format. It requires a minimum structure as follows:
-          `{"glue":"and","conditions":[{"glue":"and","conditions":
-          [CONDITION_OBJECTS]},{"glue":"or","conditions":[CONDITION_OBJECTS]}]}`. Replace
-          `CONDITION_OBJECTS` with JSON objects of the following structure:
-          type: The type of filter to create
-        """
-        return await self._call(
-            "addFilter",
-            AddFilterResponse,
-            {
-                "include_field_code": include_field_code,
-                "name": name,
-                "conditions": conditions,
-                "type": type,
-            },
-        )
-
-    async def delete(self, id: int) -> DeleteFilterResponse:
-        """Delete a filter
-
-        Marks a filter as deleted.
-
-        Args:
-          id: The ID of the filter
-        """
-        return await self._call("deleteFilter", DeleteFilterResponse, {"id": id})
-
-    async def delete_many(self, *, ids: str) -> DeleteFiltersResponse:
-        """Delete multiple filters in bulk
-
-        Marks multiple filters as deleted.
-
-        Args:
-          ids: The comma-separated filter IDs to delete
-        """
-        return await self._call("deleteFilters", DeleteFiltersResponse, {"ids": ids})
-
-    async def get(self, id: int, *, include_field_code: bool | None = None) -> GetFilterResponse:
-        """Get one filter
-
-        Returns data about a specific filter. Note that this also returns the condition lines of the
-        filter.
-
-        Args:
-          id: The ID of the filter
-          include_field_code: If set to `true`, each condition in the response includes a
-          `field_code` field identifying the field by its code name
-        """
-        return await self._call(
-            "getFilter",
-            GetFilterResponse,
-            {
-                "id": id,
-                "include_field_code": include_field_code,
-            },
-        )
-
-    async def helpers(self) -> GetFilterHelpersResponse:
-        """Get all filter helpers
-
-        Returns all supported filter helpers. It helps to know what conditions and helpers are
-        available when you want to add or update filters. For more information, see the tutorial for
-        adding a filter.
-        """
-        return await self._call("getFilterHelpers", GetFilterHelpersResponse, {})
-
-    async def list(self, *, type: str | None = None) -> GetFiltersResponse:
-        """Get all filters
-
-        Returns data about all filters.
-
-        Args:
-          type: The types of filters to fetch
-        """
-        return await self._call("getFilters", GetFiltersResponse, {"type": type})
-
-    async def update(
-        self,
-        id: int,
-        *,
-        conditions: Dict[str, Any],
-        include_field_code: bool | None = None,
-        name: str | Unset | None = UNSET,
-    ) -> UpdateFilterResponse:
-        """Update filter
-
-        Updates an existing filter.
-
-        Args:
-          id: The ID of the filter
-          include_field_code: If set to `true`, each condition in the response includes a
-          `field_code` field identifying the field by its code name
-          name: The name of the filter
-          conditions: The conditions of the filter as a JSON object. Please note that a maximum of
-          16 conditions is allowed per filter and `date` values must be supplied in the `YYYY-MM-DD`
-          format. It requires a minimum structure as follows:
-          `{"glue":"and","conditions":[{"glue":"and","conditions":
-          [CONDITION_OBJECTS]},{"glue":"or","conditions":[CONDITION_OBJECTS]}]}`. Replace
-          `CONDITION_OBJECTS` with JSON objects of the following structure:
-        """
-        return await self._call(
-            "updateFilter",
-            UpdateFilterResponse,
-            {
-                "id": id,
-                "include_field_code": include_field_code,
-                "name": name,
-                "conditions": conditions,
-            },
-        )
+    add = awaited(Filters.add)
+    delete = awaited(Filters.delete)
+    delete_many = awaited(Filters.delete_many)
+    get = awaited(Filters.get)
+    helpers = awaited(Filters.helpers)
+    list = awaited(Filters.list)
+    update = awaited(Filters.update)

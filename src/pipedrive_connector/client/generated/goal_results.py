@@ -12,6 +12,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncGoalResults", "GoalResults"]
 
@@ -56,26 +57,6 @@ class GoalResults(SyncGeneratedResource):
 
 
 class AsyncGoalResults(AsyncGeneratedResource):
-    """``pd.goal_results`` (async)."""
+    """``pd.goal_results`` (async): the methods of :class:`GoalResults`, awaited."""
 
-    async def list(self, id: str, *, period_start: str, period_end: str) -> GetGoalResultResponse:
-        """Get result of a goal
-
-        Gets the progress of a goal for the specified period.
-
-        Args:
-          id: The ID of the goal that the results are looked for
-          period_start: The start date of the period for which to find the goal's progress. Format:
-          YYYY-MM-DD. This date must be the same or after the goal duration start date.
-          period_end: The end date of the period for which to find the goal's progress. Format:
-          YYYY-MM-DD. This date must be the same or before the goal duration end date.
-        """
-        return await self._call(
-            "getGoalResult",
-            GetGoalResultResponse,
-            {
-                "id": id,
-                "period_start": period_start,
-                "period_end": period_end,
-            },
-        )
+    list = awaited(GoalResults.list)

@@ -12,6 +12,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 from pipedrive_connector.client._types import UNSET, Unset
 
 __all__ = ["AsyncLeadLabels", "LeadLabels"]
@@ -124,60 +125,9 @@ class LeadLabels(SyncGeneratedResource):
 
 
 class AsyncLeadLabels(AsyncGeneratedResource):
-    """``pd.lead_labels`` (async)."""
+    """``pd.lead_labels`` (async): the methods of :class:`LeadLabels`, awaited."""
 
-    async def add(self, *, name: str, color: str) -> AddLeadLabelResponse:
-        """Add a lead label
-
-        Creates a lead label.
-
-        Args:
-          name: The name of the lead label
-          color: The color of the label. Only a subset of colors can be used.
-        """
-        return await self._call("addLeadLabel", AddLeadLabelResponse, {"name": name, "color": color})
-
-    async def delete(self, id: str) -> DeleteLeadLabelResponse:
-        """Delete a lead label
-
-        Deletes a specific lead label.
-
-        Args:
-          id: The ID of the lead label
-        """
-        return await self._call("deleteLeadLabel", DeleteLeadLabelResponse, {"id": id})
-
-    async def list(self) -> GetLeadLabelsResponse:
-        """Get all lead labels
-
-        Returns details of all lead labels. This endpoint does not support pagination and all labels
-        are always returned.
-        """
-        return await self._call("getLeadLabels", GetLeadLabelsResponse, {})
-
-    async def update(
-        self,
-        id: str,
-        *,
-        name: str | Unset | None = UNSET,
-        color: str | Unset | None = UNSET,
-    ) -> UpdateLeadLabelResponse:
-        """Update a lead label
-
-        Updates one or more properties of a lead label. Only properties included in the request will
-        be updated.
-
-        Args:
-          id: The ID of the lead label
-          name: The name of the lead label
-          color: The color of the label. Only a subset of colors can be used.
-        """
-        return await self._call(
-            "updateLeadLabel",
-            UpdateLeadLabelResponse,
-            {
-                "id": id,
-                "name": name,
-                "color": color,
-            },
-        )
+    add = awaited(LeadLabels.add)
+    delete = awaited(LeadLabels.delete)
+    list = awaited(LeadLabels.list)
+    update = awaited(LeadLabels.update)

@@ -11,6 +11,7 @@ from pipedrive_connector.client._generated import (
     Envelope,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncLeadPermittedUsers", "LeadPermittedUsers"]
 
@@ -36,14 +37,6 @@ class LeadPermittedUsers(SyncGeneratedResource):
 
 
 class AsyncLeadPermittedUsers(AsyncGeneratedResource):
-    """``pd.lead_permitted_users`` (async)."""
+    """``pd.lead_permitted_users`` (async): the methods of :class:`LeadPermittedUsers`, awaited."""
 
-    async def list(self, id: str) -> GetLeadUsersResponse:
-        """List permitted users
-
-        Lists the users permitted to access a lead.
-
-        Args:
-          id: The ID of the lead
-        """
-        return await self._call("getLeadUsers", GetLeadUsersResponse, {"id": id})
+    list = awaited(LeadPermittedUsers.list)

@@ -12,6 +12,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncLeadSources", "LeadSources"]
 
@@ -42,13 +43,6 @@ class LeadSources(SyncGeneratedResource):
 
 
 class AsyncLeadSources(AsyncGeneratedResource):
-    """``pd.lead_sources`` (async)."""
+    """``pd.lead_sources`` (async): the methods of :class:`LeadSources`, awaited."""
 
-    async def list(self) -> GetLeadSourcesResponse:
-        """Get all lead sources
-
-        Returns all lead sources. Please note that the list of lead sources is fixed, it cannot be
-        modified. All leads created through the Pipedrive API will have a lead source `API`
-        assigned.
-        """
-        return await self._call("getLeadSources", GetLeadSourcesResponse, {})
+    list = awaited(LeadSources.list)

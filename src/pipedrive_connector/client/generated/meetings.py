@@ -10,6 +10,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncMeetings", "Meetings"]
 
@@ -82,46 +83,7 @@ class Meetings(SyncGeneratedResource):
 
 
 class AsyncMeetings(AsyncGeneratedResource):
-    """``pd.meetings`` (async)."""
+    """``pd.meetings`` (async): the methods of :class:`Meetings`, awaited."""
 
-    async def delete_user_provider_links(self, id: str) -> DeleteUserProviderLinkResponse:
-        """Delete the link between a user and the installed video call integration
-
-        A video calling provider must call this endpoint to remove the link between a user and the
-        installed video calling app.
-
-        Args:
-          id: Unique identifier linking a user to the installed integration
-        """
-        return await self._call("deleteUserProviderLink", DeleteUserProviderLinkResponse, {"id": id})
-
-    async def user_provider_links(
-        self,
-        *,
-        user_provider_id: str,
-        user_id: int,
-        company_id: int,
-        marketplace_client_id: str,
-    ) -> SaveUserProviderLinkResponse:
-        """Link a user with the installed video call integration
-
-        A video calling provider must call this endpoint after a user has installed the video
-        calling app so that the new user's information is sent.
-
-        Args:
-          user_provider_id: Unique identifier linking a user to the installed integration. Generated
-          by the integration.
-          user_id: Pipedrive user ID
-          company_id: Pipedrive company ID
-          marketplace_client_id: Pipedrive Marketplace client ID of the installed integration
-        """
-        return await self._call(
-            "saveUserProviderLink",
-            SaveUserProviderLinkResponse,
-            {
-                "user_provider_id": user_provider_id,
-                "user_id": user_id,
-                "company_id": company_id,
-                "marketplace_client_id": marketplace_client_id,
-            },
-        )
+    delete_user_provider_links = awaited(Meetings.delete_user_provider_links)
+    user_provider_links = awaited(Meetings.user_provider_links)

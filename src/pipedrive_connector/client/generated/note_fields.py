@@ -12,6 +12,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncNoteFields", "NoteFields"]
 
@@ -48,11 +49,6 @@ class NoteFields(SyncGeneratedResource):
 
 
 class AsyncNoteFields(AsyncGeneratedResource):
-    """``pd.note_fields`` (async)."""
+    """``pd.note_fields`` (async): the methods of :class:`NoteFields`, awaited."""
 
-    async def list(self) -> GetNoteFieldsResponse:
-        """Get all note fields
-
-        Returns data about all note fields.
-        """
-        return await self._call("getNoteFields", GetNoteFieldsResponse, {})
+    list = awaited(NoteFields.list)

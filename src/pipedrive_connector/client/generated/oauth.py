@@ -13,6 +13,7 @@ from pipedrive_connector.client._generated import (
     Envelope,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 from pipedrive_connector.client._types import UNSET, Unset
 
 __all__ = ["AsyncOauth", "Oauth"]
@@ -133,96 +134,8 @@ class Oauth(SyncGeneratedResource):
 
 
 class AsyncOauth(AsyncGeneratedResource):
-    """``pd.oauth`` (async)."""
+    """``pd.oauth`` (async): the methods of :class:`Oauth`, awaited."""
 
-    async def authorize(
-        self,
-        *,
-        to: DownloadTarget,
-        client_id: str,
-        redirect_uri: str,
-        state: str | None = None,
-    ) -> Downloaded:
-        """Requesting authorization
-
-        Authorize a user by redirecting them to the Pipedrive OAuth authorization page and request
-        their permissions to act on their behalf. This step is necessary to implement only when you
-        allow app installation outside of the Marketplace.
-
-        Args:
-          client_id: The client ID provided to you by the Pipedrive Marketplace when you register
-          your app
-          redirect_uri: The callback URL you provided when you registered your app. Authorization
-          code will be sent to that URL (if it matches with the value you entered in the
-          registration form) if a user approves the app install. Or, if a customer declines, the
-          corresponding error will also be sent to this URL.
-          state: You may pass any random string as the state parameter and the same string will be
-          returned to your app after a user authorizes access. It may be used to store the user's
-          session ID from your app or distinguish different responses. Using state may increase
-          security; see RFC-6749.
-        """
-        return await self._download(
-            "authorize",
-            {
-                "client_id": client_id,
-                "redirect_uri": redirect_uri,
-                "state": state,
-            },
-            to,
-        )
-
-    async def get_tokens(
-        self,
-        *,
-        grant_type: str | Unset | None = UNSET,
-        code: str | Unset | None = UNSET,
-        redirect_uri: str | Unset | None = UNSET,
-    ) -> GetTokensResponse:
-        """Getting the tokens
-
-        After the customer has confirmed the app installation, you will need to exchange the
-        `authorization_code` to a pair of access and refresh tokens. Using an access token, you can
-        access the user's data through the API.
-
-        Args:
-          grant_type: Since you are trying to exchange an authorization code for a pair of tokens,
-          you must use the value "authorization_code"
-          code: The authorization code that you received after the user confirmed app installation
-          redirect_uri: The callback URL you provided when you registered your app
-        """
-        return await self._call(
-            "get-tokens",
-            GetTokensResponse,
-            {
-                "grant_type": grant_type,
-                "code": code,
-                "redirect_uri": redirect_uri,
-            },
-        )
-
-    async def refresh_tokens(
-        self,
-        *,
-        grant_type: str | Unset | None = UNSET,
-        refresh_token: str | Unset | None = UNSET,
-    ) -> RefreshTokensResponse:
-        """Refreshing the tokens
-
-        The `access_token` has a lifetime. After a period of time, which was returned to you in
-        `expires_in` JSON property, the `access_token` will be invalid, and you can no longer use it
-        to get data from our API. To refresh the `access_token`, you must use the `refresh_token`.
-
-        Args:
-          grant_type: Since you are to refresh your access_token, you must use the value
-          "refresh_token"
-          refresh_token: The refresh token that you received after you exchanged the authorization
-          code
-        """
-        return await self._call(
-            "refresh-tokens",
-            RefreshTokensResponse,
-            {
-                "grant_type": grant_type,
-                "refresh_token": refresh_token,
-            },
-        )
+    authorize = awaited(Oauth.authorize)
+    get_tokens = awaited(Oauth.get_tokens)
+    refresh_tokens = awaited(Oauth.refresh_tokens)

@@ -12,6 +12,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncOrganizationFieldOptions", "OrganizationFieldOptions"]
 
@@ -104,56 +105,8 @@ class OrganizationFieldOptions(SyncGeneratedResource):
 
 
 class AsyncOrganizationFieldOptions(AsyncGeneratedResource):
-    """``pd.organization_field_options`` (async)."""
+    """``pd.organization_field_options`` (async): the methods of :class:`OrganizationFieldOptions`, awaited."""
 
-    async def add(self, field_code: str) -> AddOrganizationFieldOptionsResponse:
-        """Add organization field options in bulk
-
-        Adds new options to an organization custom field that supports options (enum or set field
-        types). This operation is atomic - all options are added or none are added. Returns only the
-        newly added options.
-
-        Args:
-          field_code: The unique code identifying the field
-        """
-        return await self._call(
-            "addOrganizationFieldOptions",
-            AddOrganizationFieldOptionsResponse,
-            {
-                "field_code": field_code,
-            },
-        )
-
-    async def delete_many(self, field_code: str) -> DeleteOrganizationFieldOptionsResponse:
-        """Delete organization field options in bulk
-
-        Removes existing options from an organization custom field. This operation is atomic and
-        fails if any of the specified option IDs do not exist. Returns only the deleted options.
-
-        Args:
-          field_code: The unique code identifying the field
-        """
-        return await self._call(
-            "deleteOrganizationFieldOptions",
-            DeleteOrganizationFieldOptionsResponse,
-            {
-                "field_code": field_code,
-            },
-        )
-
-    async def update(self, field_code: str) -> UpdateOrganizationFieldOptionsResponse:
-        """Update organization field options in bulk
-
-        Updates existing options for an organization custom field. This operation is atomic and
-        fails if any of the specified option IDs do not exist. Returns only the updated options.
-
-        Args:
-          field_code: The unique code identifying the field
-        """
-        return await self._call(
-            "updateOrganizationFieldOptions",
-            UpdateOrganizationFieldOptionsResponse,
-            {
-                "field_code": field_code,
-            },
-        )
+    add = awaited(OrganizationFieldOptions.add)
+    delete_many = awaited(OrganizationFieldOptions.delete_many)
+    update = awaited(OrganizationFieldOptions.update)

@@ -11,6 +11,7 @@ from pipedrive_connector.client._generated import (
     Envelope,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncOrganizationPermittedUsers", "OrganizationPermittedUsers"]
 
@@ -36,14 +37,6 @@ class OrganizationPermittedUsers(SyncGeneratedResource):
 
 
 class AsyncOrganizationPermittedUsers(AsyncGeneratedResource):
-    """``pd.organization_permitted_users`` (async)."""
+    """``pd.organization_permitted_users`` (async): the methods of :class:`OrganizationPermittedUsers`, awaited."""
 
-    async def list(self, id: int) -> GetOrganizationUsersResponse:
-        """List permitted users
-
-        List users permitted to access an organization.
-
-        Args:
-          id: The ID of the organization
-        """
-        return await self._call("getOrganizationUsers", GetOrganizationUsersResponse, {"id": id})
+    list = awaited(OrganizationPermittedUsers.list)

@@ -12,6 +12,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 from pipedrive_connector.client._types import UNSET, Unset
 
 __all__ = ["AsyncOrganizationRelationships", "OrganizationRelationships"]
@@ -217,119 +218,10 @@ class OrganizationRelationships(SyncGeneratedResource):
 
 
 class AsyncOrganizationRelationships(AsyncGeneratedResource):
-    """``pd.organization_relationships`` (async)."""
+    """``pd.organization_relationships`` (async): the methods of :class:`OrganizationRelationships`, awaited."""
 
-    async def add(
-        self,
-        *,
-        type: str,
-        rel_owner_org_id: int,
-        rel_linked_org_id: int,
-        org_id: int | Unset | None = UNSET,
-    ) -> AddOrganizationRelationshipResponse:
-        """Create an organization relationship
-
-        Creates and returns an organization relationship.
-
-        Args:
-          org_id: The ID of the base organization for the returned calculated values
-          type: The type of organization relationship
-          rel_owner_org_id: The owner of the relationship. If type is `parent`, then the owner is
-          the parent and the linked organization is the daughter.
-          rel_linked_org_id: The linked organization in the relationship. If type is `parent`, then
-          the linked organization is the daughter.
-        """
-        return await self._call(
-            "addOrganizationRelationship",
-            AddOrganizationRelationshipResponse,
-            {
-                "org_id": org_id,
-                "type": type,
-                "rel_owner_org_id": rel_owner_org_id,
-                "rel_linked_org_id": rel_linked_org_id,
-            },
-        )
-
-    async def delete(self, id: int) -> DeleteOrganizationRelationshipResponse:
-        """Delete an organization relationship
-
-        Deletes an organization relationship and returns the deleted ID.
-
-        Args:
-          id: The ID of the organization relationship
-        """
-        return await self._call(
-            "deleteOrganizationRelationship",
-            DeleteOrganizationRelationshipResponse,
-            {
-                "id": id,
-            },
-        )
-
-    async def get(self, id: int, *, org_id: int | None = None) -> GetOrganizationRelationshipResponse:
-        """Get one organization relationship
-
-        Finds and returns an organization relationship from its ID.
-
-        Args:
-          id: The ID of the organization relationship
-          org_id: The ID of the base organization for the returned calculated values
-        """
-        return await self._call(
-            "getOrganizationRelationship",
-            GetOrganizationRelationshipResponse,
-            {
-                "id": id,
-                "org_id": org_id,
-            },
-        )
-
-    async def list(self, *, org_id: int) -> GetOrganizationRelationshipsResponse:
-        """Get all relationships for organization
-
-        Gets all of the relationships for a supplied organization ID.
-
-        Args:
-          org_id: The ID of the organization to get relationships for
-        """
-        return await self._call(
-            "getOrganizationRelationships",
-            GetOrganizationRelationshipsResponse,
-            {
-                "org_id": org_id,
-            },
-        )
-
-    async def update(
-        self,
-        id: int,
-        *,
-        org_id: int | Unset | None = UNSET,
-        type: str | Unset | None = UNSET,
-        rel_owner_org_id: int | Unset | None = UNSET,
-        rel_linked_org_id: int | Unset | None = UNSET,
-    ) -> UpdateOrganizationRelationshipResponse:
-        """Update an organization relationship
-
-        Updates and returns an organization relationship.
-
-        Args:
-          id: The ID of the organization relationship
-          org_id: The ID of the base organization for the returned calculated values
-          type: The type of organization relationship
-          rel_owner_org_id: The owner of this relationship. If type is `parent`, then the owner is
-          the parent and the linked organization is the daughter.
-          rel_linked_org_id: The linked organization in this relationship. If type is `parent`, then
-          the linked organization is the daughter.
-        """
-        return await self._call(
-            "updateOrganizationRelationship",
-            UpdateOrganizationRelationshipResponse,
-            {
-                "id": id,
-                "org_id": org_id,
-                "type": type,
-                "rel_owner_org_id": rel_owner_org_id,
-                "rel_linked_org_id": rel_linked_org_id,
-            },
-        )
+    add = awaited(OrganizationRelationships.add)
+    delete = awaited(OrganizationRelationships.delete)
+    get = awaited(OrganizationRelationships.get)
+    list = awaited(OrganizationRelationships.list)
+    update = awaited(OrganizationRelationships.update)

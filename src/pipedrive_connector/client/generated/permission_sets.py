@@ -12,6 +12,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncPermissionSets", "PermissionSets"]
 
@@ -64,24 +65,7 @@ class PermissionSets(SyncGeneratedResource):
 
 
 class AsyncPermissionSets(AsyncGeneratedResource):
-    """``pd.permission_sets`` (async)."""
+    """``pd.permission_sets`` (async): the methods of :class:`PermissionSets`, awaited."""
 
-    async def get(self, id: str) -> GetPermissionSetResponse:
-        """Get one permission set
-
-        Returns data about a specific permission set.
-
-        Args:
-          id: The ID of the permission set
-        """
-        return await self._call("getPermissionSet", GetPermissionSetResponse, {"id": id})
-
-    async def list(self, *, app: str | None = None) -> GetPermissionSetsResponse:
-        """Get all permission sets
-
-        Returns data about all permission sets.
-
-        Args:
-          app: The app to filter the permission sets by
-        """
-        return await self._call("getPermissionSets", GetPermissionSetsResponse, {"app": app})
+    get = awaited(PermissionSets.get)
+    list = awaited(PermissionSets.list)

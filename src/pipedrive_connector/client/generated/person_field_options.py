@@ -12,6 +12,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncPersonFieldOptions", "PersonFieldOptions"]
 
@@ -98,56 +99,8 @@ class PersonFieldOptions(SyncGeneratedResource):
 
 
 class AsyncPersonFieldOptions(AsyncGeneratedResource):
-    """``pd.person_field_options`` (async)."""
+    """``pd.person_field_options`` (async): the methods of :class:`PersonFieldOptions`, awaited."""
 
-    async def add(self, field_code: str) -> AddPersonFieldOptionsResponse:
-        """Add person field options in bulk
-
-        Adds new options to a person custom field that supports options (enum or set field types).
-        This operation is atomic - all options are added or none are added. Returns only the newly
-        added options.
-
-        Args:
-          field_code: The unique code identifying the field
-        """
-        return await self._call(
-            "addPersonFieldOptions",
-            AddPersonFieldOptionsResponse,
-            {
-                "field_code": field_code,
-            },
-        )
-
-    async def delete_many(self, field_code: str) -> DeletePersonFieldOptionsResponse:
-        """Delete person field options in bulk
-
-        Removes existing options from a person custom field. This operation is atomic and fails if
-        any of the specified option IDs do not exist. Returns only the deleted options.
-
-        Args:
-          field_code: The unique code identifying the field
-        """
-        return await self._call(
-            "deletePersonFieldOptions",
-            DeletePersonFieldOptionsResponse,
-            {
-                "field_code": field_code,
-            },
-        )
-
-    async def update(self, field_code: str) -> UpdatePersonFieldOptionsResponse:
-        """Update person field options in bulk
-
-        Updates existing options for a person custom field. This operation is atomic and fails if
-        any of the specified option IDs do not exist. Returns only the updated options.
-
-        Args:
-          field_code: The unique code identifying the field
-        """
-        return await self._call(
-            "updatePersonFieldOptions",
-            UpdatePersonFieldOptionsResponse,
-            {
-                "field_code": field_code,
-            },
-        )
+    add = awaited(PersonFieldOptions.add)
+    delete_many = awaited(PersonFieldOptions.delete_many)
+    update = awaited(PersonFieldOptions.update)

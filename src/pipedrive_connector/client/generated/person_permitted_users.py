@@ -11,6 +11,7 @@ from pipedrive_connector.client._generated import (
     Envelope,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncPersonPermittedUsers", "PersonPermittedUsers"]
 
@@ -36,14 +37,6 @@ class PersonPermittedUsers(SyncGeneratedResource):
 
 
 class AsyncPersonPermittedUsers(AsyncGeneratedResource):
-    """``pd.person_permitted_users`` (async)."""
+    """``pd.person_permitted_users`` (async): the methods of :class:`PersonPermittedUsers`, awaited."""
 
-    async def list(self, id: int) -> GetPersonUsersResponse:
-        """List permitted users
-
-        List users permitted to access a person.
-
-        Args:
-          id: The ID of the person
-        """
-        return await self._call("getPersonUsers", GetPersonUsersResponse, {"id": id})
+    list = awaited(PersonPermittedUsers.list)

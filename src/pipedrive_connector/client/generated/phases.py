@@ -12,6 +12,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 from pipedrive_connector.client._types import UNSET, Unset
 
 __all__ = ["AsyncPhases", "Phases"]
@@ -165,91 +166,10 @@ class Phases(SyncGeneratedResource):
 
 
 class AsyncPhases(AsyncGeneratedResource):
-    """``pd.phases`` (async)."""
+    """``pd.phases`` (async): the methods of :class:`Phases`, awaited."""
 
-    async def add(
-        self,
-        *,
-        name: str,
-        board_id: int,
-        order_nr: int | Unset | None = UNSET,
-    ) -> AddProjectPhaseResponse:
-        """Add a project phase
-
-        Adds a new project phase to a board.
-
-        Args:
-          name: The name of the project phase
-          board_id: The ID of the project board to add the phase to
-          order_nr: The order of the phase within its board. Must be between 1 and the total number
-          of phases on the board + 1.
-        """
-        return await self._call(
-            "addProjectPhase",
-            AddProjectPhaseResponse,
-            {
-                "name": name,
-                "board_id": board_id,
-                "order_nr": order_nr,
-            },
-        )
-
-    async def delete(self, id: int) -> DeleteProjectPhaseResponse:
-        """Delete a project phase
-
-        Marks a project phase as deleted.
-
-        Args:
-          id: The ID of the project phase
-        """
-        return await self._call("deleteProjectPhase", DeleteProjectPhaseResponse, {"id": id})
-
-    async def get(self, id: int) -> GetProjectsPhaseResponse:
-        """Get details of a project phase
-
-        Returns the details of a specific project phase.
-
-        Args:
-          id: The ID of the project phase
-        """
-        return await self._call("getProjectsPhase", GetProjectsPhaseResponse, {"id": id})
-
-    async def list(self, *, board_id: int) -> GetProjectsPhasesResponse:
-        """Get project phases
-
-        Returns all active project phases under a specific board.
-
-        Args:
-          board_id: The ID of the board for which phases are requested
-        """
-        return await self._call("getProjectsPhases", GetProjectsPhasesResponse, {"board_id": board_id})
-
-    async def update(
-        self,
-        id: int,
-        *,
-        name: str | Unset | None = UNSET,
-        board_id: int | Unset | None = UNSET,
-        order_nr: int | Unset | None = UNSET,
-    ) -> UpdateProjectPhaseResponse:
-        """Update a project phase
-
-        Updates the properties of a project phase.
-
-        Args:
-          id: The ID of the project phase
-          name: The name of the project phase
-          board_id: The ID of the project board to add the phase to
-          order_nr: The order of the phase within its board. Must be between 1 and the total number
-          of phases on the board + 1.
-        """
-        return await self._call(
-            "updateProjectPhase",
-            UpdateProjectPhaseResponse,
-            {
-                "id": id,
-                "name": name,
-                "board_id": board_id,
-                "order_nr": order_nr,
-            },
-        )
+    add = awaited(Phases.add)
+    delete = awaited(Phases.delete)
+    get = awaited(Phases.get)
+    list = awaited(Phases.list)
+    update = awaited(Phases.update)

@@ -12,6 +12,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncPipelineConversionStatistics", "PipelineConversionStatistics"]
 
@@ -65,34 +66,6 @@ class PipelineConversionStatistics(SyncGeneratedResource):
 
 
 class AsyncPipelineConversionStatistics(AsyncGeneratedResource):
-    """``pd.pipeline_conversion_statistics`` (async)."""
+    """``pd.pipeline_conversion_statistics`` (async): the methods of :class:`PipelineConversionStatistics`, awaited."""
 
-    async def list(
-        self,
-        id: int,
-        *,
-        start_date: str,
-        end_date: str,
-        user_id: int | None = None,
-    ) -> GetPipelineConversionStatisticsResponse:
-        """Get deals conversion rates in pipeline
-
-        Returns all stage-to-stage conversion and pipeline-to-close rates for the given time period.
-
-        Args:
-          id: The ID of the pipeline
-          start_date: The start of the period. Date in format of YYYY-MM-DD.
-          end_date: The end of the period. Date in format of YYYY-MM-DD.
-          user_id: The ID of the user who's pipeline metrics statistics to fetch. If omitted, the
-          authorized user will be used.
-        """
-        return await self._call(
-            "getPipelineConversionStatistics",
-            GetPipelineConversionStatisticsResponse,
-            {
-                "id": id,
-                "start_date": start_date,
-                "end_date": end_date,
-                "user_id": user_id,
-            },
-        )
+    list = awaited(PipelineConversionStatistics.list)

@@ -12,6 +12,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncPipelineMovementStatistics", "PipelineMovementStatistics"]
 
@@ -68,34 +69,6 @@ class PipelineMovementStatistics(SyncGeneratedResource):
 
 
 class AsyncPipelineMovementStatistics(AsyncGeneratedResource):
-    """``pd.pipeline_movement_statistics`` (async)."""
+    """``pd.pipeline_movement_statistics`` (async): the methods of :class:`PipelineMovementStatistics`, awaited."""
 
-    async def list(
-        self,
-        id: int,
-        *,
-        start_date: str,
-        end_date: str,
-        user_id: int | None = None,
-    ) -> GetPipelineMovementStatisticsResponse:
-        """Get deals movements in pipeline
-
-        Returns statistics for deals movements for the given time period.
-
-        Args:
-          id: The ID of the pipeline
-          start_date: The start of the period. Date in format of YYYY-MM-DD.
-          end_date: The end of the period. Date in format of YYYY-MM-DD.
-          user_id: The ID of the user who's pipeline statistics to fetch. If omitted, the authorized
-          user will be used.
-        """
-        return await self._call(
-            "getPipelineMovementStatistics",
-            GetPipelineMovementStatisticsResponse,
-            {
-                "id": id,
-                "start_date": start_date,
-                "end_date": end_date,
-                "user_id": user_id,
-            },
-        )
+    list = awaited(PipelineMovementStatistics.list)

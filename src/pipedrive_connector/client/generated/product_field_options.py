@@ -12,6 +12,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncProductFieldOptions", "ProductFieldOptions"]
 
@@ -104,56 +105,8 @@ class ProductFieldOptions(SyncGeneratedResource):
 
 
 class AsyncProductFieldOptions(AsyncGeneratedResource):
-    """``pd.product_field_options`` (async)."""
+    """``pd.product_field_options`` (async): the methods of :class:`ProductFieldOptions`, awaited."""
 
-    async def add(self, field_code: str) -> AddProductFieldOptionsResponse:
-        """Add product field options in bulk
-
-        Adds new options to a product custom field that supports options (enum or set field types).
-        This operation is atomic - all options are added or none are added. Returns only the newly
-        added options.
-
-        Args:
-          field_code: The unique code identifying the field
-        """
-        return await self._call(
-            "addProductFieldOptions",
-            AddProductFieldOptionsResponse,
-            {
-                "field_code": field_code,
-            },
-        )
-
-    async def delete_many(self, field_code: str) -> DeleteProductFieldOptionsResponse:
-        """Delete product field options in bulk
-
-        Removes existing options from a product custom field. This operation is atomic and fails if
-        any of the specified option IDs do not exist. Returns only the deleted options.
-
-        Args:
-          field_code: The unique code identifying the field
-        """
-        return await self._call(
-            "deleteProductFieldOptions",
-            DeleteProductFieldOptionsResponse,
-            {
-                "field_code": field_code,
-            },
-        )
-
-    async def update(self, field_code: str) -> UpdateProductFieldOptionsResponse:
-        """Update product field options in bulk
-
-        Updates existing options for a product custom field. This operation is atomic and fails if
-        any of the specified option IDs do not exist. Returns only the updated options.
-
-        Args:
-          field_code: The unique code identifying the field
-        """
-        return await self._call(
-            "updateProductFieldOptions",
-            UpdateProductFieldOptionsResponse,
-            {
-                "field_code": field_code,
-            },
-        )
+    add = awaited(ProductFieldOptions.add)
+    delete_many = awaited(ProductFieldOptions.delete_many)
+    update = awaited(ProductFieldOptions.update)

@@ -11,6 +11,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncProductImages", "ProductImages"]
 
@@ -116,46 +117,9 @@ class ProductImages(SyncGeneratedResource):
 
 
 class AsyncProductImages(AsyncGeneratedResource):
-    """``pd.product_images`` (async)."""
+    """``pd.product_images`` (async): the methods of :class:`ProductImages`, awaited."""
 
-    async def delete_many(self, id: int) -> DeleteProductImageResponse:
-        """Delete an image of a product
-
-        Deletes the image of a product.
-
-        Args:
-          id: The ID of the product
-        """
-        return await self._call("deleteProductImage", DeleteProductImageResponse, {"id": id})
-
-    async def list(self, id: int) -> GetProductImageResponse:
-        """Get image of a product
-
-        Retrieves the image of a product. The public URL has a limited lifetime of 7 days.
-
-        Args:
-          id: The ID of the product
-        """
-        return await self._call("getProductImage", GetProductImageResponse, {"id": id})
-
-    async def update(self, id: int, *, data: FileInput) -> UpdateProductImageResponse:
-        """Update an image for a product
-
-        Updates the image of a product.
-
-        Args:
-          id: The ID of the product
-          data: One image supplied in the multipart/form-data encoding
-        """
-        return await self._call("updateProductImage", UpdateProductImageResponse, {"id": id, "data": data})
-
-    async def upload(self, id: int, *, data: FileInput) -> UploadProductImageResponse:
-        """Upload an image for a product
-
-        Uploads an image for a product.
-
-        Args:
-          id: The ID of the product
-          data: One image supplied in the multipart/form-data encoding
-        """
-        return await self._call("uploadProductImage", UploadProductImageResponse, {"id": id, "data": data})
+    delete_many = awaited(ProductImages.delete_many)
+    list = awaited(ProductImages.list)
+    update = awaited(ProductImages.update)
+    upload = awaited(ProductImages.upload)

@@ -11,6 +11,7 @@ from pipedrive_connector.client._generated import (
     Envelope,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncProductPermittedUsers", "ProductPermittedUsers"]
 
@@ -36,14 +37,6 @@ class ProductPermittedUsers(SyncGeneratedResource):
 
 
 class AsyncProductPermittedUsers(AsyncGeneratedResource):
-    """``pd.product_permitted_users`` (async)."""
+    """``pd.product_permitted_users`` (async): the methods of :class:`ProductPermittedUsers`, awaited."""
 
-    async def list(self, id: int) -> GetProductUsersResponse:
-        """List permitted users
-
-        Lists users permitted to access a product.
-
-        Args:
-          id: The ID of the product
-        """
-        return await self._call("getProductUsers", GetProductUsersResponse, {"id": id})
+    list = awaited(ProductPermittedUsers.list)

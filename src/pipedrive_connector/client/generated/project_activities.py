@@ -12,6 +12,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncProjectActivities", "ProjectActivities"]
 
@@ -78,14 +79,6 @@ class ProjectActivities(SyncGeneratedResource):
 
 
 class AsyncProjectActivities(AsyncGeneratedResource):
-    """``pd.project_activities`` (async)."""
+    """``pd.project_activities`` (async): the methods of :class:`ProjectActivities`, awaited."""
 
-    async def list(self, id: int) -> GetProjectActivitiesResponse:
-        """Returns project activities
-
-        Returns activities linked to a specific project.
-
-        Args:
-          id: The ID of the project
-        """
-        return await self._call("getProjectActivities", GetProjectActivitiesResponse, {"id": id})
+    list = awaited(ProjectActivities.list)

@@ -12,6 +12,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncProjectFieldOptions", "ProjectFieldOptions"]
 
@@ -104,56 +105,8 @@ class ProjectFieldOptions(SyncGeneratedResource):
 
 
 class AsyncProjectFieldOptions(AsyncGeneratedResource):
-    """``pd.project_field_options`` (async)."""
+    """``pd.project_field_options`` (async): the methods of :class:`ProjectFieldOptions`, awaited."""
 
-    async def add(self, field_code: str) -> AddProjectFieldOptionsResponse:
-        """Add project field options in bulk
-
-        Adds new options to a project custom field that supports options (enum or set field types).
-        This operation is atomic - all options are added or none are added. Returns only the newly
-        added options.
-
-        Args:
-          field_code: The unique code identifying the field
-        """
-        return await self._call(
-            "addProjectFieldOptions",
-            AddProjectFieldOptionsResponse,
-            {
-                "field_code": field_code,
-            },
-        )
-
-    async def delete_many(self, field_code: str) -> DeleteProjectFieldOptionsResponse:
-        """Delete project field options in bulk
-
-        Removes existing options from a project custom field. This operation is atomic and fails if
-        any of the specified option IDs do not exist. Returns only the deleted options.
-
-        Args:
-          field_code: The unique code identifying the field
-        """
-        return await self._call(
-            "deleteProjectFieldOptions",
-            DeleteProjectFieldOptionsResponse,
-            {
-                "field_code": field_code,
-            },
-        )
-
-    async def update(self, field_code: str) -> UpdateProjectFieldOptionsResponse:
-        """Update project field options in bulk
-
-        Updates existing options for a project custom field. This operation is atomic and fails if
-        any of the specified option IDs do not exist. Returns only the updated options.
-
-        Args:
-          field_code: The unique code identifying the field
-        """
-        return await self._call(
-            "updateProjectFieldOptions",
-            UpdateProjectFieldOptionsResponse,
-            {
-                "field_code": field_code,
-            },
-        )
+    add = awaited(ProjectFieldOptions.add)
+    delete_many = awaited(ProjectFieldOptions.delete_many)
+    update = awaited(ProjectFieldOptions.update)

@@ -12,6 +12,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncProjectGroups", "ProjectGroups"]
 
@@ -45,14 +46,6 @@ class ProjectGroups(SyncGeneratedResource):
 
 
 class AsyncProjectGroups(AsyncGeneratedResource):
-    """``pd.project_groups`` (async)."""
+    """``pd.project_groups`` (async): the methods of :class:`ProjectGroups`, awaited."""
 
-    async def list(self, id: int) -> GetProjectGroupsResponse:
-        """Returns project groups
-
-        Returns all active groups under a specific project.
-
-        Args:
-          id: The ID of the project
-        """
-        return await self._call("getProjectGroups", GetProjectGroupsResponse, {"id": id})
+    list = awaited(ProjectGroups.list)

@@ -11,6 +11,7 @@ from pipedrive_connector.client._generated import (
     Envelope,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncProjectPermittedUsers", "ProjectPermittedUsers"]
 
@@ -36,14 +37,6 @@ class ProjectPermittedUsers(SyncGeneratedResource):
 
 
 class AsyncProjectPermittedUsers(AsyncGeneratedResource):
-    """``pd.project_permitted_users`` (async)."""
+    """``pd.project_permitted_users`` (async): the methods of :class:`ProjectPermittedUsers`, awaited."""
 
-    async def list(self, id: int) -> GetProjectUsersResponse:
-        """List permitted users
-
-        Lists the users permitted to access a project.
-
-        Args:
-          id: The ID of the project
-        """
-        return await self._call("getProjectUsers", GetProjectUsersResponse, {"id": id})
+    list = awaited(ProjectPermittedUsers.list)

@@ -12,6 +12,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncProjectTasks", "ProjectTasks"]
 
@@ -55,14 +56,6 @@ class ProjectTasks(SyncGeneratedResource):
 
 
 class AsyncProjectTasks(AsyncGeneratedResource):
-    """``pd.project_tasks`` (async)."""
+    """``pd.project_tasks`` (async): the methods of :class:`ProjectTasks`, awaited."""
 
-    async def list(self, id: int) -> GetProjectTasksResponse:
-        """Returns project tasks
-
-        Returns tasks linked to a specific project.
-
-        Args:
-          id: The ID of the project
-        """
-        return await self._call("getProjectTasks", GetProjectTasksResponse, {"id": id})
+    list = awaited(ProjectTasks.list)

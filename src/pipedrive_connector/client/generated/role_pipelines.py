@@ -12,6 +12,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncRolePipelines", "RolePipelines"]
 
@@ -76,37 +77,7 @@ class RolePipelines(SyncGeneratedResource):
 
 
 class AsyncRolePipelines(AsyncGeneratedResource):
-    """``pd.role_pipelines`` (async)."""
+    """``pd.role_pipelines`` (async): the methods of :class:`RolePipelines`, awaited."""
 
-    async def list(self, id: int, *, visible: bool | None = None) -> GetRolePipelinesResponse:
-        """List pipeline visibility for a role
-
-        Returns the list of either visible or hidden pipeline IDs for a specific role. For more
-        information on pipeline visibility, please refer to the Visibility groups article.
-
-        Args:
-          id: The ID of the role
-          visible: Whether to return the visible or hidden pipelines for the role
-        """
-        return await self._call("getRolePipelines", GetRolePipelinesResponse, {"id": id, "visible": visible})
-
-    async def update(self, id: int, *, visible_pipeline_ids: Dict[str, Any]) -> UpdateRolePipelinesResponse:
-        """Update pipeline visibility for a role
-
-        Updates the specified pipelines to be visible and/or hidden for a specific role. For more
-        information on pipeline visibility, please refer to the Visibility groups article.
-
-        Args:
-          id: The ID of the role
-          visible_pipeline_ids: The pipeline IDs to make the pipelines visible (add) and/or hidden
-          (remove) for the specified role. It requires the following JSON structure: `{ "add":
-          "[1]", "remove": "[3, 4]" }`.
-        """
-        return await self._call(
-            "updateRolePipelines",
-            UpdateRolePipelinesResponse,
-            {
-                "id": id,
-                "visible_pipeline_ids": visible_pipeline_ids,
-            },
-        )
+    list = awaited(RolePipelines.list)
+    update = awaited(RolePipelines.update)

@@ -10,6 +10,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncRoleSettings", "RoleSettings"]
 
@@ -85,37 +86,7 @@ class RoleSettings(SyncGeneratedResource):
 
 
 class AsyncRoleSettings(AsyncGeneratedResource):
-    """``pd.role_settings`` (async)."""
+    """``pd.role_settings`` (async): the methods of :class:`RoleSettings`, awaited."""
 
-    async def add(self, id: int, *, setting_key: str, value: int) -> AddOrUpdateRoleSettingResponse:
-        """Add or update role setting
-
-        Adds or updates the visibility setting for a role.
-
-        Args:
-          id: The ID of the role
-          value: Possible values for the `default_visibility` setting depending on the subscription
-          plan: Light / Growth and Professional plans ValueDescription `1`Owner & Followers
-          `3`Entire company Premium / Ultimate plan ValueDescription `1`Owner only `3`Owner&#39;s
-          visibility group `5`Owner&#39;s visibility group and sub-groups `7`Entire company Read
-          more about visibility groups here.
-        """
-        return await self._call(
-            "addOrUpdateRoleSetting",
-            AddOrUpdateRoleSettingResponse,
-            {
-                "id": id,
-                "setting_key": setting_key,
-                "value": value,
-            },
-        )
-
-    async def list(self, id: int) -> GetRoleSettingsResponse:
-        """List role settings
-
-        Returns the visibility settings of a specific role.
-
-        Args:
-          id: The ID of the role
-        """
-        return await self._call("getRoleSettings", GetRoleSettingsResponse, {"id": id})
+    add = awaited(RoleSettings.add)
+    list = awaited(RoleSettings.list)

@@ -10,6 +10,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncUserConnections", "UserConnections"]
 
@@ -38,11 +39,6 @@ class UserConnections(SyncGeneratedResource):
 
 
 class AsyncUserConnections(AsyncGeneratedResource):
-    """``pd.user_connections`` (async)."""
+    """``pd.user_connections`` (async): the methods of :class:`UserConnections`, awaited."""
 
-    async def list(self) -> GetUserConnectionsResponse:
-        """Get all user connections
-
-        Returns data about all connections for the authorized user.
-        """
-        return await self._call("getUserConnections", GetUserConnectionsResponse, {})
+    list = awaited(UserConnections.list)

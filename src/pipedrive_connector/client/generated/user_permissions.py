@@ -10,6 +10,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncUserPermissions", "UserPermissions"]
 
@@ -71,14 +72,6 @@ class UserPermissions(SyncGeneratedResource):
 
 
 class AsyncUserPermissions(AsyncGeneratedResource):
-    """``pd.user_permissions`` (async)."""
+    """``pd.user_permissions`` (async): the methods of :class:`UserPermissions`, awaited."""
 
-    async def list(self, id: int) -> GetUserPermissionsResponse:
-        """List user permissions
-
-        Lists aggregated permissions over all assigned permission sets for a user.
-
-        Args:
-          id: The ID of the user
-        """
-        return await self._call("getUserPermissions", GetUserPermissionsResponse, {"id": id})
+    list = awaited(UserPermissions.list)

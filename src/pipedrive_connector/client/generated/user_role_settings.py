@@ -10,6 +10,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncUserRoleSettings", "UserRoleSettings"]
 
@@ -49,14 +50,6 @@ class UserRoleSettings(SyncGeneratedResource):
 
 
 class AsyncUserRoleSettings(AsyncGeneratedResource):
-    """``pd.user_role_settings`` (async)."""
+    """``pd.user_role_settings`` (async): the methods of :class:`UserRoleSettings`, awaited."""
 
-    async def list(self, id: int) -> GetUserRoleSettingsResponse:
-        """List user role settings
-
-        Lists the settings of user's assigned role.
-
-        Args:
-          id: The ID of the user
-        """
-        return await self._call("getUserRoleSettings", GetUserRoleSettingsResponse, {"id": id})
+    list = awaited(UserRoleSettings.list)

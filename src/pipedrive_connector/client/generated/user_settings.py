@@ -10,6 +10,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 
 __all__ = ["AsyncUserSettings", "UserSettings"]
 
@@ -46,12 +47,6 @@ class UserSettings(SyncGeneratedResource):
 
 
 class AsyncUserSettings(AsyncGeneratedResource):
-    """``pd.user_settings`` (async)."""
+    """``pd.user_settings`` (async): the methods of :class:`UserSettings`, awaited."""
 
-    async def list(self) -> GetUserSettingsResponse:
-        """List settings of an authorized user
-
-        Lists the settings of an authorized user. Example response contains a shortened list of
-        settings.
-        """
-        return await self._call("getUserSettings", GetUserSettingsResponse, {})
+    list = awaited(UserSettings.list)

@@ -12,6 +12,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 from pipedrive_connector.client._types import UNSET, Unset
 
 __all__ = ["AsyncUsers", "Users"]
@@ -215,93 +216,11 @@ class Users(SyncGeneratedResource):
 
 
 class AsyncUsers(AsyncGeneratedResource):
-    """``pd.users`` (async)."""
+    """``pd.users`` (async): the methods of :class:`Users`, awaited."""
 
-    async def add(
-        self,
-        *,
-        email: str,
-        access: List[Dict[str, Any]] | Unset | None = UNSET,
-        active_flag: bool | Unset | None = UNSET,
-    ) -> AddUserResponse:
-        """Add a new user
-
-        Adds a new user to the company, returns the ID upon success.
-
-        Args:
-          email: The email of the user
-          access: The access given to the user. Each item in the array represents access to a
-          specific app. Optionally may include either admin flag or permission set ID to specify
-          which access to give within the app. If both are omitted, the default access for the
-          corresponding app will be used. It requires structure as follows: `[{ app: 'sales',
-          permission_set_id: '62cc4d7f-4038-4352-abf3-a8c1c822b631' }, { app: 'global', admin: true
-          }, { app: 'account_settings' }]`
-          active_flag: Whether the user is active or not. `false` = Not activated, `true` =
-          Activated
-        """
-        return await self._call(
-            "addUser",
-            AddUserResponse,
-            {
-                "email": email,
-                "access": access,
-                "active_flag": active_flag,
-            },
-        )
-
-    async def find(self, *, term: str, search_by_email: float | None = None) -> FindUsersByNameResponse:
-        """Find users by name
-
-        Finds users by their name.
-
-        Args:
-          term: The search term to look for
-          search_by_email: When enabled, the term will only be matched against email addresses of
-          users. Default: `false`.
-        """
-        return await self._call(
-            "findUsersByName",
-            FindUsersByNameResponse,
-            {
-                "term": term,
-                "search_by_email": search_by_email,
-            },
-        )
-
-    async def get(self, id: int) -> GetUserResponse:
-        """Get one user
-
-        Returns data about a specific user within the company.
-
-        Args:
-          id: The ID of the user
-        """
-        return await self._call("getUser", GetUserResponse, {"id": id})
-
-    async def list(self) -> GetUsersResponse:
-        """Get all users
-
-        Returns data about all users within the company.
-        """
-        return await self._call("getUsers", GetUsersResponse, {})
-
-    async def me(self) -> GetCurrentUserResponse:
-        """Get current user data
-
-        Returns data about an authorized user within the company with bound company data: company
-        ID, company name, and domain. Note that the `locale` property means 'Date/number format' in
-        the Pipedrive account settings, not the chosen language.
-        """
-        return await self._call("getCurrentUser", GetCurrentUserResponse, {})
-
-    async def update(self, id: int, *, active_flag: bool) -> UpdateUserResponse:
-        """Update user details
-
-        Updates the properties of a user. Currently, only `active_flag` can be updated.
-
-        Args:
-          id: The ID of the user
-          active_flag: Whether the user is active or not. `false` = Not activated, `true` =
-          Activated
-        """
-        return await self._call("updateUser", UpdateUserResponse, {"id": id, "active_flag": active_flag})
+    add = awaited(Users.add)
+    find = awaited(Users.find)
+    get = awaited(Users.get)
+    list = awaited(Users.list)
+    me = awaited(Users.me)
+    update = awaited(Users.update)

@@ -12,6 +12,7 @@ from pipedrive_connector.client._generated import (
     GeneratedModel,
     SyncGeneratedResource,
 )
+from pipedrive_connector.client._twins import awaited
 from pipedrive_connector.client._types import UNSET, Unset
 
 __all__ = ["AsyncWebhooks", "Webhooks"]
@@ -139,76 +140,8 @@ class Webhooks(SyncGeneratedResource):
 
 
 class AsyncWebhooks(AsyncGeneratedResource):
-    """``pd.webhooks`` (async)."""
+    """``pd.webhooks`` (async): the methods of :class:`Webhooks`, awaited."""
 
-    async def add(
-        self,
-        *,
-        subscription_url: str,
-        event_action: str,
-        event_object: str,
-        name: str,
-        user_id: int | Unset | None = UNSET,
-        http_auth_user: str | Unset | None = UNSET,
-        http_auth_password: str | Unset | None = UNSET,
-        version: str | Unset | None = UNSET,
-    ) -> AddWebhookResponse:
-        """Create a new Webhook
-
-        Creates a new Webhook and returns its details. Note that specifying an event which triggers
-        the Webhook combines 2 parameters - `event_action` and `event_object`. E.g., use `*.*` for
-        getting notifications about all events, `create.deal` for any newly added deals,
-        `delete.persons` for any deleted persons, etc. See the guide for Webhooks for more details.
-
-        Args:
-          subscription_url: A full, valid, publicly accessible URL which determines where to send
-          the notifications. Please note that you cannot use Pipedrive API endpoints as the
-          `subscription_url` and the chosen URL must not redirect to another link.
-          event_action: The type of action to receive notifications about. Wildcard will match all
-          supported actions.
-          event_object: The type of object to receive notifications about. Wildcard will match all
-          supported objects.
-          name: The webhook's name
-          user_id: The ID of the user that this webhook will be authorized with. You have the option
-          to use a different user's `user_id`. If it is not set, the current user's `user_id` will
-          be used. As each webhook event is checked against a user's permissions, the webhook will
-          only be sent if the user has access to the specified object(s). If you want to receive
-          notifications for all events, please use a top-level admin user's `user_id`.
-          http_auth_user: The HTTP basic auth username of the subscription URL endpoint (if
-          required)
-          http_auth_password: The HTTP basic auth password of the subscription URL endpoint (if
-          required)
-          version: The webhook's version. NB! Webhooks v2 is the default from March 17th, 2025. See
-          this Changelog post for more details.
-        """
-        return await self._call(
-            "addWebhook",
-            AddWebhookResponse,
-            {
-                "subscription_url": subscription_url,
-                "event_action": event_action,
-                "event_object": event_object,
-                "name": name,
-                "user_id": user_id,
-                "http_auth_user": http_auth_user,
-                "http_auth_password": http_auth_password,
-                "version": version,
-            },
-        )
-
-    async def delete(self, id: int) -> DeleteWebhookResponse:
-        """Delete existing Webhook
-
-        Deletes the specified Webhook.
-
-        Args:
-          id: The ID of the Webhook to delete
-        """
-        return await self._call("deleteWebhook", DeleteWebhookResponse, {"id": id})
-
-    async def list(self) -> GetWebhooksResponse:
-        """Get all Webhooks
-
-        Returns data about all the Webhooks of a company.
-        """
-        return await self._call("getWebhooks", GetWebhooksResponse, {})
+    add = awaited(Webhooks.add)
+    delete = awaited(Webhooks.delete)
+    list = awaited(Webhooks.list)
