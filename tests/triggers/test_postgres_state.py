@@ -3,6 +3,7 @@ expire, readiness, and a database that goes away under a running receiver (503, 
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ import httpx
 import pytest
 from benchmarks.tcp_proxy import TcpProxy
 from test_receiver import deal_created
-from triggers_helpers import basic, run_sql
+from triggers_helpers import basic, run_sql, wait_for
 
 from conftest import postgres_schema_dsn
 from pipedrive_connector.triggers import TriggerApp, parse_webhook
@@ -123,6 +124,62 @@ def test_a_webhook_and_a_poll_of_the_same_change_race_from_two_receivers(
         thread.join()
     assert sorted(outcomes) == ["duplicate", "stored"]
     assert sum(stores[0].counts().values()) == 1
+
+
+def test_one_group_commit_applies_the_duplicate_rules_to_its_own_events(pg_state: str) -> None:
+    """A batch is one INSERT, which does not see its own rows: the rules must still hold inside it."""
+    import psycopg
+
+    store = PostgresTriggerStore(pg_state)
+    sub, _ = store.create_subscription("newDeal", {}, "2.0", "http://x")
+    done = threading.Semaphore(0)
+
+    def submit(event: Any) -> Any:
+        return store.submit_event(sub, event, None, lambda _item: done.release())
+
+    def polled(event: Any, key: str) -> Any:
+        return dataclasses.replace(event, event_key=key, source="poll")
+
+    hooked, other = parse_webhook(deal_created(7, "e-7")), parse_webhook(deal_created(8, "e-8"))
+    queued = [
+        hooked,  # stored
+        hooked,  # the same event key again: duplicate
+        polled(hooked, "poll:7"),  # a poll of a change a webhook stored: duplicate
+        polled(other, "poll:8"),  # stored
+        other,  # a webhook of a change polling stored: duplicate
+        parse_webhook(deal_created(9, "e-9a")),  # stored
+        parse_webhook(deal_created(9, "e-9b")),  # the same change by webhook, another event id: stored
+    ]
+    with psycopg.connect(pg_state, autocommit=True) as blocker:
+        # Hold the inbox so that the writer's first commit waits and everything else queues behind it.
+        blocker.execute("BEGIN")
+        blocker.execute("LOCK TABLE trigger_inbox IN EXCLUSIVE MODE")
+        first = submit(parse_webhook(deal_created(1, "e-1")))
+        wait_for(
+            lambda: run_sql(
+                pg_state,
+                "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT%%'",
+            )
+        )
+        items = [submit(event) for event in queued]
+        blocker.execute("ROLLBACK")
+    for _ in range(len(items) + 1):
+        assert done.acquire(timeout=10)
+    assert first.outcome == "stored" and first.error is None
+    assert [item.error for item in items] == [None] * len(items)
+    assert [item.outcome for item in items] == [
+        "stored", "duplicate", "duplicate", "stored", "duplicate", "stored", "stored"
+    ]  # fmt: skip
+    rows = run_sql(pg_state, "SELECT event_key, source, event FROM inbox ORDER BY seq")
+    assert [(key, source) for key, source, _ in rows] == [
+        ("v2:e-1", "webhook"),
+        ("v2:e-7", "webhook"),
+        ("poll:8", "poll"),
+        ("v2:e-9a", "webhook"),
+        ("v2:e-9b", "webhook"),
+    ]
+    assert rows[1][2] == hooked.to_json()  # the stored text is the event's own JSON
+    store.close()
 
 
 def test_readiness_names_an_old_schema_and_an_unreachable_database(pg_state: str) -> None:
