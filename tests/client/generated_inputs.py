@@ -1,6 +1,7 @@
 """Valid inputs for every generated operation, derived from Pipedrive's specs, and the records they name.
 
-``Arranger(call).inputs(op)`` returns the keyword arguments for ``op``'s generated method:
+``Arranger(call, control, shared_dir, tmp_path).inputs(op)`` returns the keyword arguments for ``op``'s
+generated method:
 
 - **path ids** name records the test creates first, through the catalog's own create operation for
   that collection (the POST on the parent path: ``/api/v2/deals/{id}/discounts/{discount_id}`` creates
@@ -18,8 +19,8 @@
 - an operation on a sub-collection (``/products/{id}/images``, ``/roles/{id}/assignments``) other than
   its create gets a child created first, so updates and deletes act on something that exists.
 
-``call(op, args)`` is the function that runs a generated method (sync, or async run to completion): the
-arranging goes through the same generated client the test checks.
+``call(op, args)`` runs a generated method, so the arranging goes through the same generated client the
+test checks; ``control(path, body)`` posts to the sandbox's control plane (mail delivery).
 """
 
 from __future__ import annotations

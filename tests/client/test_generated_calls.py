@@ -64,6 +64,11 @@ def _cases() -> list[Any]:
 
 
 CASES = _cases()
+# Answers the spec types against its own other operations, so only the lenient parse can hold.
+SPEC_CONTRADICTS_ITSELF = {
+    # data.id typed integer, while discount ids are UUIDs (its own {discount_id} path is format uuid).
+    "deal_discounts.delete",
+}
 
 
 def method_of(client: Pipedrive | AsyncPipedrive, op: Operation) -> Any:
@@ -104,6 +109,10 @@ def check_answer(pd: Pipedrive, op: Operation, args: dict[str, Any], answer: Any
         assert isinstance(answer, Downloaded) and answer.size == Path(args["to"]).stat().st_size
         return
     assert isinstance(answer, Envelope) and answer.success is not False
+    if op.python_name not in SPEC_CONTRADICTS_ITSELF:
+        # The client keeps an answer whose types differ from the spec (built unvalidated): the sandbox
+        # must answer the spec's types, so the answer has to validate too.
+        type(answer).model_validate(answer.model_dump(by_alias=True, warnings=False))
     data = getattr(answer, "data", None)
     if isinstance(data, GeneratedModel) and "id" in type(data).model_fields:
         missing = f"{op.python_name} answered data without an id: {answer.to_dict()}"
