@@ -1,7 +1,8 @@
 """Profiles behind the missed targets: the client's bulk read and the receiver's request path.
 
-- Bulk read: cProfile of ``read_worker sync`` and ``raw-v2`` over the same replay pages; the table
-  lists the functions with the most own time (the client's extra cost per deal is visible there).
+- Bulk read: cProfile of ``read_worker`` raw-v2, sync, async and sync-generated over the same replay
+  pages; the table lists the functions with the most own time (the client's extra cost per deal and
+  the async client's per-page event-loop cost are visible there).
 - Receiver: wall-clock timers around its request-path steps under closed-loop load, next to the
   cost of one durable SQLite commit on this disk (the floor of a durable inbox insert).
 """
@@ -50,7 +51,7 @@ def _bulk_read(ctx: Context, section: Section, tmp: Path) -> None:
     count = 10_000
     args = ["--template", str(template), "--count", str(count)]
     with ChildServer("benchmarks.serve_pages", args, health_path="/healthz") as pages:
-        for impl in ("raw-v2", "sync"):
+        for impl in ("raw-v2", "sync", "async", "sync-generated"):
             out = tmp / f"profile-{impl}.txt"
             ctx.progress(f"  profile: bulk read {count:,} deals with {impl} under cProfile")
             run_worker(

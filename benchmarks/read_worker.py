@@ -1,8 +1,10 @@
 """Child entry point: read every deal once with one implementation and print the measurement.
 
-Implementations: ``raw-v2`` (httpx over /api/v2/deals cursor pages: the floor), ``raw-v1`` (httpx
+Implementations: ``raw-v2`` (httpx over /api/v2/deals cursor pages: the floor; ``raw-v2-orjson`` the
+same loop decoding with orjson, as this client does), ``raw-v1`` (httpx
 over the legacy /v1/deals start/limit pages: the floor for v1 peers), ``sync`` and ``async`` (this
-project's client, ``deals.iterate()``).
+project's client, the hand-made ``pd.deals.iterate()``), ``sync-generated`` and ``async-generated``
+(the generated ``pd.api.deals.iterate()``, which every generated iterator shares).
 """
 
 from __future__ import annotations
@@ -19,17 +21,31 @@ from benchmarks.probe import emit, measure
 PAGE = 500
 
 
-def _id(deal: Any) -> int:
-    """A deal's id whether the client yields models or plain dicts."""
-    return int(deal["id"] if isinstance(deal, dict) else deal.id)
-
-
 def _raw_v2(base_url: str, token: str) -> dict[str, Any]:
     count = id_sum = 0
     with httpx.Client(base_url=base_url, headers={"x-api-token": token}, timeout=60) as http:
         params: dict[str, Any] = {"limit": PAGE}
         while True:
             body = http.get("/api/v2/deals", params=params).raise_for_status().json()
+            for deal in body["data"] or []:
+                count += 1
+                id_sum += deal["id"]
+            cursor = (body.get("additional_data") or {}).get("next_cursor")
+            if not cursor:
+                break
+            params = {"limit": PAGE, "cursor": cursor}
+    return {"count": count, "id_sum": id_sum}
+
+
+def _raw_v2_orjson(base_url: str, token: str) -> dict[str, Any]:
+    """The floor loop decoding with orjson (as this client does) instead of httpx's ``.json()``."""
+    import orjson
+
+    count = id_sum = 0
+    with httpx.Client(base_url=base_url, headers={"x-api-token": token}, timeout=60) as http:
+        params: dict[str, Any] = {"limit": PAGE}
+        while True:
+            body = orjson.loads(http.get("/api/v2/deals", params=params).raise_for_status().content)
             for deal in body["data"] or []:
                 count += 1
                 id_sum += deal["id"]
@@ -56,32 +72,68 @@ def _raw_v1(base_url: str, token: str) -> dict[str, Any]:
     return {"count": count, "id_sum": id_sum}
 
 
-def _client_sync(base_url: str, token: str) -> dict[str, Any]:
+def _client_sync(base_url: str, token: str, *, generated: bool = False) -> dict[str, Any]:
     from pipedrive_connector.client import Pipedrive
+    from pipedrive_connector.client.generated.deals import GetDealsItem
+    from pipedrive_connector.client.models import Deal
 
+    kind = GetDealsItem if generated else Deal
     count = id_sum = 0
     with Pipedrive(api_token=token, base_url=base_url) as pd:
-        for deal in pd.deals.iterate():
+        deals = pd.api.deals if generated else pd.deals
+        for deal in deals.iterate():
             count += 1
-            id_sum += _id(deal)
+            id_sum += deal.id  # a typed attribute read, as a user's loop does
+        assert isinstance(deal, kind), type(deal)
     return {"count": count, "id_sum": id_sum}
 
 
-def _client_async(base_url: str, token: str) -> dict[str, Any]:
+def _client_async(base_url: str, token: str, *, generated: bool = False) -> dict[str, Any]:
     from pipedrive_connector.client import AsyncPipedrive
+    from pipedrive_connector.client.generated.deals import GetDealsItem
+    from pipedrive_connector.client.models import Deal
+
+    kind = GetDealsItem if generated else Deal
 
     async def read() -> dict[str, Any]:
         count = id_sum = 0
         async with AsyncPipedrive(api_token=token, base_url=base_url) as pd:
-            async for deal in pd.deals.iterate():
+            deals = pd.api.deals if generated else pd.deals
+            async for deal in deals.iterate():
                 count += 1
-                id_sum += _id(deal)
+                id_sum += deal.id
+            assert isinstance(deal, kind), type(deal)
         return {"count": count, "id_sum": id_sum}
 
     return asyncio.run(read())
 
 
-IMPLS = {"raw-v2": _raw_v2, "raw-v1": _raw_v1, "sync": _client_sync, "async": _client_async}
+def _warm_imports(impl: str) -> None:
+    """Import, before the clock starts, the modules an implementation would otherwise import on its
+    first request (httpx loads httpcore/h11/certifi lazily, anyio its asyncio backend): imports are
+    not reading, and a program pays them once per process, not once per bulk read. Every
+    implementation gets the same treatment (the async ones also need anyio's backend)."""
+    import certifi  # noqa: F401
+    import h11  # noqa: F401
+    import httpcore  # noqa: F401
+    import orjson  # noqa: F401
+
+    if impl in ("sync", "async", "sync-generated", "async-generated"):
+        import pipedrive_connector.client
+        import pipedrive_connector.client.generated.deals  # noqa: F401
+    if impl.startswith("async"):
+        import anyio._backends._asyncio  # noqa: F401
+
+
+IMPLS: dict[str, Any] = {
+    "raw-v2": _raw_v2,
+    "raw-v2-orjson": _raw_v2_orjson,
+    "raw-v1": _raw_v1,
+    "sync": _client_sync,
+    "async": _client_async,
+    "sync-generated": lambda url, token: _client_sync(url, token, generated=True),
+    "async-generated": lambda url, token: _client_async(url, token, generated=True),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,9 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trace", action="store_true", help="also record the tracemalloc peak")
     parser.add_argument("--profile", metavar="FILE", help="run under cProfile; write top functions to FILE")
     args = parser.parse_args(argv)
-    # Import the implementation's modules before the clock starts: imports are not reading.
-    if args.impl in ("sync", "async"):
-        import pipedrive_connector.client  # noqa: F401
+    _warm_imports(args.impl)
     work = IMPLS[args.impl]
     if args.profile:
         emit(profiled(lambda: work(args.base_url, args.token), args.profile))

@@ -19,6 +19,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pipedrive_connector.client._core import DEFAULT
+from pipedrive_connector.client._lazy import lazy_items
 from pipedrive_connector.client._ops import Op, RequestSpec, items_of
 from pipedrive_connector.client._types import UNSET
 from pipedrive_connector.client.errors import ConfigurationError, PipedriveError
@@ -151,7 +152,8 @@ def page_operation(
     """One page of a list operation: its items and the params of the next page (None at the end)."""
     envelope = yield operation_request(op, params, ExitStack())
     raw = items_of(envelope)
-    items = [lenient(model, item) if isinstance(item, dict) else item for item in raw]
+    # Validated lazily, when first used beyond their plain fields (see _lazy), leniently as ``lenient``.
+    items = lazy_items(model, raw, lenient=True)
     nxt = next_page_params(_wire(op, params), envelope, op.paging, len(raw))
     return items, (_python(op, nxt) if nxt is not None else None)
 
@@ -246,7 +248,6 @@ class SyncGeneratedResource(_Generated):
         while params is not None:
             items, params = self._runner._run(page_operation(op, model, params))
             yield from items
-
 
     def _download(self, operation_id: str, args: dict[str, Any], to: DownloadTarget) -> Downloaded:
         """Stream the answer's body into ``to`` chunk by chunk (never whole in memory)."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
 from pipedrive_connector.client._core import ClientCore
+from pipedrive_connector.client._lazy import lazy_items
 from pipedrive_connector.client._types import drop_unset
 from pipedrive_connector.client.custom_fields import FIELD_CACHE, FieldMap, Style
 from pipedrive_connector.client.errors import (
@@ -105,7 +106,8 @@ class ResourceOps(Generic[M]):
     def list_page(self, params: dict[str, Any]) -> Op[PageResult[M]]:
         envelope = yield RequestSpec("GET", self.spec.path, params=params)
         raw = items_of(envelope)
-        items = [self.spec.model.model_validate(item) for item in raw]
+        # Validated when first used beyond their plain fields (see _lazy): a page costs its decoding.
+        items = lazy_items(self.spec.model, raw, lenient=False)
         return items, envelope, next_page_params(params, envelope, self.spec.paging, len(raw))
 
     def get(self, object_id: int | str, params: dict[str, Any] | None = None) -> Op[M]:
