@@ -10,6 +10,11 @@ PostgreSQL any number do, each claim under a lease that another dispatcher takes
 expired (a dispatcher that died mid-handler). When the state
 database fails, the loop backs off exponentially (capped) and logs once when it starts failing and
 once when it works again. Done events older than the retention are deleted now and then.
+
+A backend with batched dispatch (``batching.BatchDispatchState``: the SQLite store) is driven a
+batch at a time: one transaction claims up to ``batch_size`` events, each handler's success and each
+event's outcome join the backend's next group commit, and the batch's writes are committed before
+the next claim. Other backends are driven one event at a time.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
+from pipedrive_connector.triggers.batching import BatchDispatchState, Bookkeeping, PendingWrite
 from pipedrive_connector.triggers.events import Event
 from pipedrive_connector.triggers.logs import event_context
 from pipedrive_connector.triggers.metrics import TriggerMetrics
@@ -31,6 +38,9 @@ log = logging.getLogger(__name__)
 DEFAULT_RETRY_DELAYS: tuple[float, ...] = (1.0, 5.0, 30.0, 120.0, 600.0)
 DEFAULT_KEEP_DAYS = 30.0
 PRUNE_INTERVAL = 3600.0
+DEFAULT_BATCH_SIZE = 64
+# How long the end of a batch waits for its queued writes (the group commit normally takes ms).
+BOOKKEEPING_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
@@ -59,9 +69,11 @@ class Dispatcher:
         prune_interval: float = PRUNE_INTERVAL,
         backoff: tuple[float, float] = (0.05, 30.0),
         metrics: TriggerMetrics | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
     ) -> None:
         """``keep_days``: done events older than this are deleted every ``prune_interval`` seconds
-        (None keeps them forever). ``backoff``: first and largest wait after a database failure."""
+        (None keeps them forever). ``backoff``: first and largest wait after a database failure.
+        ``batch_size``: events claimed at once from a backend with batched dispatch."""
         self.store = store
         self.handlers = handlers
         self.prepare = prepare or (lambda row: row.event)
@@ -72,6 +84,8 @@ class Dispatcher:
         self.prune_interval = prune_interval
         self.backoff = backoff
         self.metrics = metrics
+        self.batch_size = max(1, batch_size)
+        self._batched: BatchDispatchState | None = store if isinstance(store, BatchDispatchState) else None
         self._next_prune = 0.0
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -82,16 +96,40 @@ class Dispatcher:
         self._wake.set()
 
     def run_once(self) -> bool:
-        """Process one ready event; False when there was none."""
+        """Process the ready events of one claim (one event, or a batch where the backend
+        batches) with their bookkeeping committed; False when there was none."""
         self.store.lock_for_dispatch()
+        if self._batched is not None:
+            return self._run_batch(self._batched)
         row = self.store.claim_next(self.lease_seconds)
         if row is None:
             return False
-        self._lease.hold(row.seq)
+        done = self.store.handlers_done(row.seq)
+        self._lease.hold((row.seq,))
         try:
-            self._process(row)
+            self._process(row, done, _DirectRecorder(self.store))
         finally:
             self._lease.release()
+        return True
+
+    def _run_batch(self, store: BatchDispatchState) -> bool:
+        claims = store.claim_batch(self.lease_seconds, self.batch_size)
+        if not claims:
+            return False
+        recorder = _QueuedRecorder(store)
+        self._lease.hold(tuple(claim.row.seq for claim in claims))
+        try:
+            for index, claim in enumerate(claims):
+                if index and self._stop.is_set():
+                    # Stopping: the event in hand is finished, the rest go back unstarted.
+                    store.release_claims([rest.row.seq for rest in claims[index:]])
+                    break
+                self._process(claim.row, claim.handlers_done, recorder)
+        finally:
+            try:
+                recorder.wait()
+            finally:
+                self._lease.release()
         return True
 
     def drain(self, timeout: float = 10.0) -> None:
@@ -100,12 +138,11 @@ class Dispatcher:
         while time.monotonic() < deadline and self.run_once():
             pass
 
-    def _process(self, row: InboxRow) -> None:
+    def _process(self, row: InboxRow, done: set[str] | frozenset[str], recorder: _Recorder) -> None:
         with event_context(row.event_key):
-            self._run_handlers(row)
+            self._run_handlers(row, done, recorder)
 
-    def _run_handlers(self, row: InboxRow) -> None:
-        done = self.store.handlers_done(row.seq)
+    def _run_handlers(self, row: InboxRow, done: set[str] | frozenset[str], recorder: _Recorder) -> None:
         errors: list[str] = []
         try:
             event = self.prepare(row)
@@ -127,16 +164,18 @@ class Dispatcher:
                     continue
                 if self.metrics is not None:
                     self.metrics.handler(handler.name, ok=True)
-                self.store.mark_handler_done(row.seq, handler.name)
+                recorder.record(Bookkeeping("handler_done", row.seq, handler=handler.name))
         if not errors:
-            self.store.mark_done(row.seq)
+            recorder.record(Bookkeeping("done", row.seq))
             return
         failures = row.attempts  # attempts already counts this one
+        error = "; ".join(errors)
         if failures <= len(self.retry_delays):
-            self.store.mark_failed(row.seq, "; ".join(errors), time.time() + self.retry_delays[failures - 1])
+            retry_at = time.time() + self.retry_delays[failures - 1]
+            recorder.record(Bookkeeping("failed", row.seq, error=error, retry_at=retry_at))
         else:
             log.error("event %s dead-lettered after %s attempts", row.seq, failures)
-            self.store.mark_failed(row.seq, "; ".join(errors), None)
+            recorder.record(Bookkeeping("failed", row.seq, error=error, retry_at=None))
             if self.metrics is not None:
                 self.metrics.dead_lettered.inc()
 
@@ -202,22 +241,56 @@ class Dispatcher:
         return min(self.idle_wait, max(0.005, due - time.time()))
 
 
+class _Recorder(Protocol):
+    def record(self, write: Bookkeeping) -> None: ...
+
+
+class _DirectRecorder:
+    """Each write committed at once, through the backend's ``mark_*`` methods."""
+
+    def __init__(self, store: TriggerState) -> None:
+        self.store = store
+
+    def record(self, write: Bookkeeping) -> None:
+        if write.kind == "handler_done":
+            self.store.mark_handler_done(write.seq, write.handler)
+        elif write.kind == "done":
+            self.store.mark_done(write.seq)
+        else:
+            self.store.mark_failed(write.seq, write.error, write.retry_at)
+
+
+class _QueuedRecorder:
+    """Writes queued for the backend's group commit; ``wait`` returns once all are committed."""
+
+    def __init__(self, store: BatchDispatchState) -> None:
+        self.store = store
+        self.pending: list[PendingWrite] = []
+
+    def record(self, write: Bookkeeping) -> None:
+        self.pending.append(self.store.queue_bookkeeping(write))
+
+    def wait(self) -> None:
+        for pending in self.pending:
+            pending.wait(BOOKKEEPING_TIMEOUT)
+
+
 class LeaseKeeper:
-    """Renews the lease of the event being handled every third of the lease, so that a slow
-    handler keeps its event while its process lives, and the lease runs out soon after it dies."""
+    """Renews the leases of the events in hand every third of the lease, so that a slow handler
+    keeps its events while its process lives, and the leases run out soon after it dies."""
 
     def __init__(self, store: TriggerState, lease_seconds: float) -> None:
         self.store = store
         self.lease_seconds = lease_seconds
-        self._seq: int | None = None
+        self._seqs: tuple[int, ...] | None = None
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._thread: threading.Thread | None = None
         self._closed = False
 
-    def hold(self, seq: int) -> None:
+    def hold(self, seqs: tuple[int, ...]) -> None:
         with self._lock:
-            self._seq = seq
+            self._seqs = seqs
             self._closed = False
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name="pipedrive-lease", daemon=True)
@@ -226,30 +299,31 @@ class LeaseKeeper:
 
     def release(self) -> None:
         with self._lock:
-            self._seq = None
+            self._seqs = None
             self._changed.notify()
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            self._seq = None
+            self._seqs = None
             self._changed.notify()
 
     def _loop(self) -> None:
         with self._lock:
             while not self._closed:
-                seq = self._seq
-                if seq is None:
+                seqs = self._seqs
+                if seqs is None:
                     self._changed.wait()
                     continue
-                # Renew only when the same event is still in hand a third of a lease later.
+                # Renew only when the same events are still in hand a third of a lease later.
                 self._changed.wait(self.lease_seconds / 3)
-                if self._seq != seq or self._closed:
+                if self._seqs is not seqs or self._closed:
                     continue
                 self._lock.release()  # hold() and release() must not wait for the database
                 try:
-                    self.store.extend_lease(seq, self.lease_seconds)
+                    for seq in seqs:  # an event already finished is not running: no change
+                        self.store.extend_lease(seq, self.lease_seconds)
                 except Exception as exc:
-                    log.warning("could not renew the lease of event %s: %s", seq, exc)
+                    log.warning("could not renew the lease of events %s: %s", list(seqs), exc)
                 finally:
                     self._lock.acquire()

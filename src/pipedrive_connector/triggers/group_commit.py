@@ -1,4 +1,4 @@
-"""Group commit: one writer thread commits every queued inbox insert in one transaction.
+"""Group commit: one writer thread commits every queued inbox write in one transaction.
 
 Every delivery that arrives while a commit is on its way to disk goes into the next transaction,
 so N concurrent deliveries cost one fsync instead of N. Each item's ``on_done`` runs only after
@@ -6,6 +6,9 @@ its transaction committed (or failed). The backend supplies ``commit(batch)``, w
 item's ``outcome`` or raises; a failed batch is retried item by item so that one bad event does
 not fail its batch mates, unless ``retry_singly(exc)`` says the failure is not the events' fault
 (the database is down: every item fails at once instead of one timeout each).
+
+Items are inbox inserts (``PendingInsert``) and, for a backend that routes them here, other writes
+such as the dispatcher's bookkeeping: anything with an ``error`` slot and an ``on_done`` callback.
 """
 
 from __future__ import annotations
@@ -13,16 +16,25 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
-
-from pipedrive_connector.triggers.state import PendingInsert
+from typing import Any, Generic, Protocol, TypeVar
 
 MAX_BATCH = 512
 
 
-class GroupCommitWriter:
+class Committable(Protocol):
+    error: Exception | None
+
+    @property
+    def on_done(self) -> Callable[[Any], None]: ...
+
+
+Item = TypeVar("Item", bound=Committable)
+
+
+class GroupCommitWriter(Generic[Item]):
     def __init__(
         self,
-        commit: Callable[[list[PendingInsert]], None],
+        commit: Callable[[list[Item]], None],
         *,
         retry_singly: Callable[[Exception], bool] = lambda exc: True,
         name: str = "pipedrive-trigger-inbox-writer",
@@ -31,11 +43,11 @@ class GroupCommitWriter:
         self._retry_singly = retry_singly
         self._name = name
         self._cond = threading.Condition()
-        self._queue: list[PendingInsert] = []
+        self._queue: list[Item] = []
         self._thread: threading.Thread | None = None
         self._stopping = False
 
-    def submit(self, pending: PendingInsert) -> None:
+    def submit(self, pending: Item) -> None:
         with self._cond:
             self._queue.append(pending)
             if self._thread is None or not self._thread.is_alive():
@@ -70,7 +82,7 @@ class GroupCommitWriter:
                 with contextlib.suppress(Exception):  # a waiter's callback must not stop the writer
                     item.on_done(item)
 
-    def _commit_batch(self, batch: list[PendingInsert]) -> None:
+    def _commit_batch(self, batch: list[Item]) -> None:
         try:
             self._commit(batch)
         except Exception as exc:

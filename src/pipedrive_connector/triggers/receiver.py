@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import json
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
@@ -42,6 +44,11 @@ class ReceiverResponse:
     body: dict[str, Any] = field(default_factory=dict)
 
     def encode(self) -> bytes:
+        return self.payload
+
+    @functools.cached_property
+    def payload(self) -> bytes:
+        # Cached: the common answers are module constants, encoded once.
         return json.dumps(self.body).encode()
 
 
@@ -66,6 +73,7 @@ class Receiver:
         self.on_stored = on_stored
         self.metrics = metrics
         self.commit_timeout = commit_timeout
+        self._waker: _LoopWaker | None = None
 
     def authenticate(self, subscription_id: str, authorization: str | None) -> Subscription | None:
         credentials = _basic_credentials(authorization)
@@ -121,17 +129,19 @@ class Receiver:
                 return _unavailable(exc)
             return self._stored(outcome)
         committed: asyncio.Future[PendingInsert] = loop.create_future()
-
-        def on_done(item: PendingInsert) -> None:
-            loop.call_soon_threadsafe(_resolve, committed, item)
-
-        self.store.submit_event(sub, event, changed_at, on_done)
+        waker = self._waker
+        if waker is None or waker.loop is not loop:
+            waker = self._waker = _LoopWaker(loop)
+        self.store.submit_event(sub, event, changed_at, functools.partial(waker.resolve, committed))
+        timer = loop.call_later(self.commit_timeout, _expire, committed)
         try:
-            item = await asyncio.wait_for(committed, self.commit_timeout)
+            item = await committed
         except TimeoutError:
             # Safe: if the commit lands later, Pipedrive's retry is acknowledged as a duplicate.
             with event_context(event.event_key):
                 return _unavailable(TimeoutError(f"no commit within {self.commit_timeout:g} s"))
+        finally:
+            timer.cancel()
         if item.error is not None:
             with event_context(event.event_key):
                 return _unavailable(item.error)
@@ -156,15 +166,51 @@ class Receiver:
     def _stored(self, outcome: InsertOutcome) -> ReceiverResponse:
         if outcome == "stored" and self.on_stored is not None:
             self.on_stored()
-        return ReceiverResponse(200, {"ok": True, "duplicate": outcome == "duplicate"})
+        return STORED if outcome == "stored" else DUPLICATE
 
 
-def _resolve(future: asyncio.Future[PendingInsert], item: PendingInsert) -> None:
-    if not future.done():  # the request may have been cancelled (client went away)
-        future.set_result(item)
+class _LoopWaker:
+    """Hands committed inserts from the writer thread to one event loop: a batch of commits
+    wakes the loop once (``call_soon_threadsafe`` per insert cost a syscall and a thread switch
+    each)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._lock = threading.Lock()
+        self._ready: list[tuple[asyncio.Future[PendingInsert], PendingInsert]] = []
+        self._scheduled = False
+
+    def resolve(self, future: asyncio.Future[PendingInsert], item: PendingInsert) -> None:
+        """Called on the writer thread once ``item`` is committed (or failed)."""
+        with self._lock:
+            self._ready.append((future, item))
+            if self._scheduled:
+                return
+            self._scheduled = True
+        try:
+            self.loop.call_soon_threadsafe(self._drain)
+        except RuntimeError:  # the loop is closed: nobody waits any more
+            with self._lock:
+                self._ready.clear()
+                self._scheduled = False
+
+    def _drain(self) -> None:
+        with self._lock:
+            ready, self._ready = self._ready, []
+            self._scheduled = False
+        for future, item in ready:
+            if not future.done():  # the request may have been cancelled (client went away)
+                future.set_result(item)
+
+
+def _expire(future: asyncio.Future[PendingInsert]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())
 
 
 UNAUTHORIZED = ReceiverResponse(401, {"error": "invalid or missing credentials"})
+STORED = ReceiverResponse(200, {"ok": True, "duplicate": False})
+DUPLICATE = ReceiverResponse(200, {"ok": True, "duplicate": True})
 UNAVAILABLE = ReceiverResponse(503, {"error": "the event store is unavailable, retry later"})
 
 

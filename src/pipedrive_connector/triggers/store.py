@@ -4,6 +4,8 @@ SQLite in WAL mode with ``synchronous=FULL``: once ``insert_event`` returns, the
 crash of the process. One connection per thread; writes take ``BEGIN IMMEDIATE`` so that checks and
 inserts are atomic. Inbox inserts go through one writer thread that commits whatever is queued in
 one transaction (group commit); each caller is answered only after its transaction is on disk.
+The dispatcher claims ready events in batches and queues its bookkeeping (``batching.py``) for the
+same writer, so its updates share the inserts' transactions instead of competing for the lock.
 This is the embedded backend of the ``TriggerState`` protocol (``state.py``, which states the
 contract); ``store_postgres.py`` is the one for several processes.
 """
@@ -16,10 +18,13 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
+
+from pipedrive_connector.triggers.batching import Bookkeeping, ClaimedEvent, PendingWrite
 from pipedrive_connector.triggers.events import Event
 from pipedrive_connector.triggers.group_commit import GroupCommitWriter
 from pipedrive_connector.triggers.state import (
@@ -97,6 +102,12 @@ CREATE TABLE IF NOT EXISTS cursors (
 );
 """
 
+# How long a subscription row read for a delivery is reused. This store's own changes clear the
+# cache at once; another process's change (``triggers rotate`` or ``delete`` while ``serve`` runs)
+# shows here within this time, and a new password is accepted at once (a mismatch reads again).
+SUBSCRIPTION_CACHE_SECONDS = 1.0
+_SUBSCRIPTION_CACHE_SIZE = 10_000
+
 
 class TriggerStore:
     """The SQLite backend: one file, one dispatching process (``lock_for_dispatch``)."""
@@ -109,7 +120,8 @@ class TriggerStore:
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
-        self._writer = GroupCommitWriter(self._commit_locked)
+        self._writer: GroupCommitWriter[PendingInsert | PendingWrite] = GroupCommitWriter(self._commit_locked)
+        self._sub_cache: dict[str, tuple[float, sqlite3.Row]] = {}
         if path == ":memory:" or not path:
             raise ValueError(
                 "the trigger store needs a file path (it is shared between threads and processes)"
@@ -218,24 +230,46 @@ class TriggerStore:
                 "UPDATE subscriptions SET password_salt = ?, password_hash = ? WHERE id = ?",
                 (salt, hash_password(password, salt), sub_id),
             )
+        self._sub_cache.clear()
         return password
 
     def set_webhook_id(self, sub_id: str, webhook_id: str | None) -> None:
         with self._write() as db:
             db.execute("UPDATE subscriptions SET webhook_id = ? WHERE id = ?", (webhook_id, sub_id))
+        self._sub_cache.clear()
 
     def set_enrich(self, sub_id: str, enrich: bool) -> None:
         with self._write() as db:
             db.execute("UPDATE subscriptions SET enrich = ? WHERE id = ?", (int(enrich), sub_id))
+        self._sub_cache.clear()
 
     def delete_subscription(self, sub_id: str) -> None:
         with self._write() as db:
             db.execute("DELETE FROM subscriptions WHERE id = ?", (sub_id,))
             db.execute("DELETE FROM cursors WHERE subscription_id = ?", (sub_id,))
+        self._sub_cache.clear()
 
     def get_subscription(self, sub_id: str) -> Subscription | None:
-        row = self._conn().execute("SELECT * FROM subscriptions WHERE id = ?", (sub_id,)).fetchone()
+        row = self._subscription_row(sub_id)
         return subscription_from_row(row) if row else None
+
+    def _subscription_row(self, sub_id: str, *, fresh: bool = False) -> sqlite3.Row | None:
+        """A subscription's row, reused for ``SUBSCRIPTION_CACHE_SECONDS``: every delivery and
+        every dispatched event looks its subscription up. Unknown ids are not cached."""
+        now = time.monotonic()
+        cached = None if fresh else self._sub_cache.get(sub_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        row: sqlite3.Row | None = (
+            self._conn().execute("SELECT * FROM subscriptions WHERE id = ?", (sub_id,)).fetchone()
+        )
+        if row is None:
+            self._sub_cache.pop(sub_id, None)
+            return None
+        if len(self._sub_cache) >= _SUBSCRIPTION_CACHE_SIZE:
+            self._sub_cache.clear()
+        self._sub_cache[sub_id] = (now + SUBSCRIPTION_CACHE_SECONDS, row)
+        return row
 
     def subscriptions(self, trigger: str | None = None) -> list[Subscription]:
         if trigger is None:
@@ -254,14 +288,16 @@ class TriggerStore:
         return matching_subscription(self.subscriptions(trigger), params, public_url, version)
 
     def verify_credentials(self, sub_id: str, user: str, password: str) -> bool:
-        """Constant-time check of Basic credentials against the stored hash."""
-        row = (
-            self._conn()
-            .execute(
-                "SELECT auth_user, password_salt, password_hash FROM subscriptions WHERE id = ?", (sub_id,)
-            )
-            .fetchone()
-        )
+        """Constant-time check of Basic credentials against the stored hash (the row cached; a
+        mismatch reads it again, so a password rotated by another process works at once)."""
+        cached = self._sub_cache.get(sub_id)
+        fresh_enough = cached is not None and cached[0] > time.monotonic()
+        if fresh_enough and self._credentials_match(cached[1] if cached else None, user, password):
+            return True
+        return self._credentials_match(self._subscription_row(sub_id, fresh=True), user, password)
+
+    @staticmethod
+    def _credentials_match(row: sqlite3.Row | None, user: str, password: str) -> bool:
         stored = (row["auth_user"], row["password_salt"], row["password_hash"]) if row else None
         return credentials_match(stored, user, password)
 
@@ -297,28 +333,43 @@ class TriggerStore:
         self._writer.submit(pending)
         return pending
 
-    def _commit_locked(self, batch: list[PendingInsert]) -> None:
+    def queue_bookkeeping(self, write: Bookkeeping) -> PendingWrite:
+        """Queue a dispatcher write for the next group commit (``batching.py``); it is committed
+        with ``synchronous=FULL`` like the inserts it shares the transaction with."""
+        pending = PendingWrite(write)
+        self._writer.submit(pending)
+        return pending
+
+    def _commit_locked(self, batch: list[PendingInsert | PendingWrite]) -> None:
         with self._write_lock:
             self._commit_transaction(batch)
 
-    def _commit_transaction(self, batch: list[PendingInsert]) -> None:
+    def _commit_transaction(self, batch: list[PendingInsert | PendingWrite]) -> None:
         conn = self._conn()
         if getattr(self._local, "sync", "FULL") != "FULL":
             conn.execute("PRAGMA synchronous=FULL")
             self._local.sync = "FULL"
+        outcomes: list[InsertOutcome | None] = []
+        now = time.time()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            outcomes = [self._insert_one(conn, item) for item in batch]
+            for item in batch:
+                if isinstance(item, PendingInsert):
+                    outcomes.append(self._insert_one(conn, item, now))
+                else:
+                    _apply_bookkeeping(conn, item.write, now)
+                    outcomes.append(None)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
         for item, outcome in zip(batch, outcomes, strict=True):
-            item.outcome = outcome
+            if isinstance(item, PendingInsert) and outcome is not None:
+                item.outcome = outcome
 
     @staticmethod
-    def _insert_one(db: sqlite3.Connection, item: PendingInsert) -> InsertOutcome:
+    def _insert_one(db: sqlite3.Connection, item: PendingInsert, now: float) -> InsertOutcome:
         sub, event = item.sub, item.event
         # Two single-index lookups: written as one query with OR, SQLite walked every inbox row of
         # the subscription, so each insert (under the write lock) cost O(inbox size).
@@ -344,9 +395,9 @@ class TriggerStore:
                 event.event_key,
                 event.content_key,
                 event.source,
-                event.to_json(),
+                event_json(event),
                 item.changed_at,
-                time.time(),
+                now,
             ),
         )
         return "stored"
@@ -380,6 +431,50 @@ class TriggerStore:
         claimed = self._conn().execute("SELECT * FROM inbox WHERE seq = ?", (seq,)).fetchone()
         return inbox_row_from_row(claimed)
 
+    def claim_batch(self, lease_seconds: float, limit: int) -> list[ClaimedEvent]:
+        """``claim_next`` for up to ``limit`` events in one transaction, oldest first, each with
+        the handlers that already succeeded for it."""
+        now = time.time()
+        with self._write(durable=False) as db:
+            seqs = [
+                row["seq"]
+                for query in (
+                    "SELECT seq FROM inbox INDEXED BY inbox_status_seq"
+                    " WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY seq LIMIT ?",
+                    "SELECT seq FROM inbox INDEXED BY inbox_status_seq"
+                    " WHERE status = 'running' AND lease_until < ? ORDER BY seq LIMIT ?",
+                )
+                for row in db.execute(query, (now, limit))
+            ]
+            seqs = sorted(set(seqs))[:limit]
+            if not seqs:
+                return []
+            marks = ",".join("?" * len(seqs))
+            db.execute(
+                "UPDATE inbox SET status = 'running', lease_until = ?, attempts = attempts + 1"
+                f" WHERE seq IN ({marks})",
+                (now + lease_seconds, *seqs),
+            )
+        conn = self._conn()
+        rows = conn.execute(f"SELECT * FROM inbox WHERE seq IN ({marks}) ORDER BY seq", seqs).fetchall()
+        done: dict[int, set[str]] = {}
+        for run in conn.execute(f"SELECT seq, handler FROM handler_runs WHERE seq IN ({marks})", seqs):
+            done.setdefault(run["seq"], set()).add(run["handler"])
+        return [ClaimedEvent(inbox_row_from_row(row), frozenset(done.get(row["seq"], ()))) for row in rows]
+
+    def release_claims(self, seqs: Sequence[int]) -> int:
+        """Claimed events that were not started go back to pending (the claim is not an attempt)."""
+        if not seqs:
+            return 0
+        marks = ",".join("?" * len(seqs))
+        with self._write(durable=False) as db:
+            cursor = db.execute(
+                "UPDATE inbox SET status = 'pending', lease_until = NULL,"
+                f" attempts = MAX(attempts - 1, 0) WHERE status = 'running' AND seq IN ({marks})",
+                list(seqs),
+            )
+        return cursor.rowcount
+
     def extend_lease(self, seq: int, lease_seconds: float) -> None:
         """Keep a running event's lease for another ``lease_seconds`` (its handler is still busy)."""
         with self._write(durable=False) as db:
@@ -412,34 +507,16 @@ class TriggerStore:
 
     def mark_handler_done(self, seq: int, handler: str) -> None:
         with self._write(durable=False) as db:
-            db.execute(
-                "INSERT OR IGNORE INTO handler_runs (seq, handler, finished_at) VALUES (?, ?, ?)",
-                (seq, handler, time.time()),
-            )
+            _apply_bookkeeping(db, Bookkeeping("handler_done", seq, handler=handler), time.time())
 
     def mark_done(self, seq: int) -> None:
         with self._write(durable=False) as db:
-            db.execute(
-                "UPDATE inbox SET status = 'done', finished_at = ?, lease_until = NULL, last_error = NULL"
-                " WHERE seq = ?",
-                (time.time(), seq),
-            )
+            _apply_bookkeeping(db, Bookkeeping("done", seq), time.time())
 
     def mark_failed(self, seq: int, error: str, retry_at: float | None) -> None:
         """Schedule a retry at ``retry_at``, or dead-letter the event when it is None."""
         with self._write(durable=False) as db:
-            if retry_at is None:
-                db.execute(
-                    "UPDATE inbox SET status = 'dead', last_error = ?, finished_at = ?, lease_until = NULL"
-                    " WHERE seq = ?",
-                    (error[:2000], time.time(), seq),
-                )
-            else:
-                db.execute(
-                    "UPDATE inbox SET status = 'pending', last_error = ?, next_attempt_at = ?,"
-                    " lease_until = NULL WHERE seq = ?",
-                    (error[:2000], retry_at, seq),
-                )
+            _apply_bookkeeping(db, Bookkeeping("failed", seq, error=error, retry_at=retry_at), time.time())
 
     def requeue(self, seqs: list[int]) -> int:
         """Make the given events pending again (due now); handlers recorded as done stay done."""
@@ -560,6 +637,57 @@ class TriggerStore:
                 " DO UPDATE SET updated_since = MAX(updated_since, excluded.updated_since)",
                 (sub_id, updated_since),
             )
+
+
+def event_json(event: Event) -> str:
+    """``event.to_json()``, the same document, without ``dataclasses.asdict``'s deep copy (it cost
+    more than the rest of an insert). Falls back to ``to_json`` for what orjson refuses (integers
+    beyond 64 bits, values that are not JSON), which then serializes or raises as before."""
+    document = {name: getattr(event, name) for name in _EVENT_FIELDS}
+    document["changed"] = list(event.changed)
+    document["timestamp"] = event.timestamp.isoformat() if event.timestamp else None
+    try:
+        return orjson.dumps(document, option=_ORJSON_OPTIONS).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return event.to_json()
+
+
+_EVENT_FIELDS = tuple(Event.__dataclass_fields__)
+# Types orjson would write its own way (datetimes, dataclasses, str/int/dict subclasses) go to the
+# fallback, which writes them as ``to_json`` always did.
+_ORJSON_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
+def _apply_bookkeeping(db: sqlite3.Connection, write: Bookkeeping, now: float) -> None:
+    """One dispatcher write inside the caller's transaction."""
+    if write.kind == "handler_done":
+        db.execute(
+            "INSERT OR IGNORE INTO handler_runs (seq, handler, finished_at) VALUES (?, ?, ?)",
+            (write.seq, write.handler, now),
+        )
+    elif write.kind == "done":
+        db.execute(
+            "UPDATE inbox SET status = 'done', finished_at = ?, lease_until = NULL, last_error = NULL"
+            " WHERE seq = ?",
+            (now, write.seq),
+        )
+    elif write.retry_at is None:
+        db.execute(
+            "UPDATE inbox SET status = 'dead', last_error = ?, finished_at = ?, lease_until = NULL"
+            " WHERE seq = ?",
+            (write.error[:2000], now, write.seq),
+        )
+    else:
+        db.execute(
+            "UPDATE inbox SET status = 'pending', last_error = ?, next_attempt_at = ?,"
+            " lease_until = NULL WHERE seq = ?",
+            (write.error[:2000], write.retry_at, write.seq),
+        )
 
 
 def _create_private(path: str) -> None:
