@@ -294,6 +294,7 @@ class ClientCore:
                     return Decision(
                         error=errors.error_from_response(response, body, cls=errors.APIStatusError)
                     )
+                _release(response)
                 return Decision(result=body)
             if body in (None, ""):
                 return Decision(result={"success": True, "data": None})
@@ -528,6 +529,13 @@ def _parse_body(response: httpx.Response) -> Any:
         return response.json()  # another encoding httpx can detect
     except ValueError:
         return response.text
+
+
+def _release(response: httpx.Response) -> None:
+    """Let a decoded answer's body go when the caller drops the response, not at the next cyclic
+    garbage collection: httpx's response and its bound stream refer to each other, so a bulk read
+    kept every page's body (hundreds of KiB each) alive until the collector ran."""
+    response.stream = httpx.ByteStream(b"")
 
 
 def _reset_at(wait: float | None) -> datetime:
