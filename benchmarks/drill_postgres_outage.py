@@ -1,22 +1,28 @@
-"""Fault drill (e): the PostgreSQL state goes away for a few seconds in the middle of a burst.
+"""Fault drill (e): PostgreSQL is restarted in the middle of a burst.
 
-Two receivers and one dispatcher (Redis Streams sink) reach PostgreSQL through a TCP relay that the
-drill cuts for 3 s mid-burst (every connection dropped, new ones refused) and then restores: the
-machine's PostgreSQL is shared with other work, so it is not restarted itself. The load generator
-plays Pipedrive: a delivery that is not answered 200 is sent again 0.2 s later. Pass: receivers
-answer 503 (not 500, not a hang) while the database is away, and every acknowledged event is in the
-inbox and in the sink exactly once afterwards.
+Two receivers and one dispatcher (Redis Streams sink) share a private PostgreSQL cluster that the
+drill makes for itself (``private_postgres``: initdb in a temporary directory, its own port, fsync
+and synchronous_commit on). Mid-burst it crashes the server (``pg_ctl stop -m immediate``: no
+checkpoint, every session killed), keeps it down 3 s, and starts it again (recovery from the WAL).
+The machine's own PostgreSQL is never touched. Where no server binaries are found, the drill says
+so and cuts a TCP relay in front of the shared server for 3 s instead (every connection dropped,
+new ones refused). The load generator plays Pipedrive: a delivery that is not answered 200 is sent
+again 0.2 s later. Pass: receivers answer 503 (not 500, not a hang) while the database is away, and
+every acknowledged event is in the inbox and in the sink exactly once afterwards.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import random
 import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,18 +32,69 @@ from benchmarks import pieces
 from benchmarks.context import Context
 from benchmarks.drill_postgres import POSTGRES, REDIS, _services
 from benchmarks.payloads import v2_deal_created
+from benchmarks.private_postgres import PrivateCluster, unavailable_reason
 from benchmarks.procs import ChildServer
 from benchmarks.results import Section, Target
 from benchmarks.tcp_proxy import TcpProxy
 
-TITLE = "Fault drill (e): PostgreSQL away for 3 s mid-burst (2 receivers + 1 dispatcher)"
+TITLE = "Fault drill (e): PostgreSQL restarted mid-burst (2 receivers + 1 dispatcher)"
 OUTAGE_SECONDS = 3.0
+
+
+@dataclasses.dataclass
+class Outage:
+    """Where the drill's processes find PostgreSQL, and how it is taken away and brought back."""
+
+    admin_dsn: str  # for the drill's own setup and counting
+    server_dsn: str  # what the receivers and the dispatcher are given
+    take_down: Callable[[], float]  # blocks through the outage; returns the seconds it lasted
+    how: str
+    restarted: bool  # a real server restart, not a relay cut
+
+
+@contextmanager
+def _outage(ctx: Context) -> Iterator[Outage]:
+    reason = unavailable_reason()
+    if reason is None:
+        with PrivateCluster() as cluster:
+            yield Outage(
+                cluster.dsn,
+                cluster.dsn,
+                lambda: cluster.restart(OUTAGE_SECONDS, mode="immediate"),
+                f"a private PostgreSQL cluster ({cluster.bindir}, fsync on) crashed with "
+                f"pg_ctl stop -m immediate, kept down {OUTAGE_SECONDS:g} s and started again "
+                "(recovery from the WAL)",
+                restarted=True,
+            )
+        return
+    ctx.progress(f"  drill (e): {reason}: cutting a TCP relay to the shared PostgreSQL instead")
+    parts = urlsplit(POSTGRES)
+    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    relayed = parts._replace(netloc=f"{parts.username or 'postgres'}@127.0.0.1:{proxy.port}").geturl()
+
+    def cut() -> float:
+        started = time.monotonic()
+        proxy.cut()
+        time.sleep(OUTAGE_SECONDS)
+        proxy.restore()
+        return time.monotonic() - started
+
+    try:
+        yield Outage(
+            POSTGRES,
+            relayed,
+            cut,
+            f"NOT a restart ({reason}): a TCP relay in front of the shared PostgreSQL cut for "
+            f"{OUTAGE_SECONDS:g} s (every connection dropped, new ones refused)",
+            restarted=False,
+        )
+    finally:
+        proxy.cut()
 
 
 def run(ctx: Context) -> Section:
     pieces.require_triggers()
     psycopg, redis = _services()
-    from pipedrive_connector.triggers.store_postgres import PostgresTriggerStore
 
     events = ctx.scaled(5_000, 1_000)
     section = Section(
@@ -54,20 +111,46 @@ def run(ctx: Context) -> Section:
             "seconds",
         ],
     )
+    with _outage(ctx) as outage:
+        tally, seconds, stored, ids = _drill(ctx, events, outage, psycopg, redis)
+    acked = {f"v2:{event_id}" for event_id in tally["acked"]}
+    in_inbox = len(acked & stored)
+    once = sum(1 for key in acked if ids.get(f"newDeal:{key}") == 1)
+    lost = len(acked - stored)
+    section.add_row(events, len(acked), tally["503"], tally["other"], in_inbox, once, lost, round(seconds, 1))
+    section.notes.append(
+        f"After {events // 2:,} events: {outage.how}; down {tally['down_seconds']:.1f} s in all. "
+        f"Non-200 answers by status: {dict(tally['statuses'])}. Redis is the machine's shared server."
+    )
+    section.targets.append(
+        Target(
+            ("database restart" if outage.restarted else "database away (relay cut, no restart)")
+            + ": 503 while away, nothing acknowledged lost",
+            "503s seen, no other non-200, every acked event stored and in the sink once",
+            tally["503"] > 0 and tally["other"] == 0 and lost == 0 and once == len(acked) == events,
+            f"{tally['503']} x 503, {tally['other']} other, {lost} lost, "
+            f"{once:,}/{events:,} in the sink once",
+        )
+    )
+    return section
+
+
+def _drill(
+    ctx: Context, events: int, outage: Outage, psycopg: Any, redis: Any
+) -> tuple[dict[str, Any], float, set[str], Counter[str]]:
+    from pipedrive_connector.triggers.store_postgres import PostgresTriggerStore
+
     schema, stream = f"bench_{uuid.uuid4().hex[:10]}", f"bench-outage-{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(POSTGRES, autocommit=True) as conn:
+    with psycopg.connect(outage.admin_dsn, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
-    parts = urlsplit(POSTGRES)
-    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
-    direct = f"{POSTGRES}{'&' if '?' in POSTGRES else '?'}options=-csearch_path%3D{schema}"
-    relayed = parts._replace(netloc=f"{parts.username or 'postgres'}@127.0.0.1:{proxy.port}").geturl()
-    relayed += f"{'&' if '?' in relayed else '?'}options=-csearch_path%3D{schema}&connect_timeout=2"
+    direct = _in_schema(outage.admin_dsn, schema)
+    served = _in_schema(outage.server_dsn, schema) + "&connect_timeout=2"
     queue = redis.Redis.from_url(REDIS)
     try:
         store = PostgresTriggerStore(direct)
         sub, password = store.create_subscription("newDeal", {}, "2.0", "http://bench.invalid")
         auth = {"Authorization": "Basic " + base64.b64encode(f"{sub.auth_user}:{password}".encode()).decode()}
-        common = ["--state", relayed, "--lease-seconds", "5"]
+        common = ["--state", served, "--lease-seconds", "5"]
         receivers = [
             ChildServer(
                 "benchmarks.serve_trigger_role", [*common, "--role", "receiver"], health_path="/healthz"
@@ -83,10 +166,10 @@ def run(ctx: Context) -> Section:
         for child in children:
             child.start()
         try:
-            tally = _burst(ctx, events, receivers, proxy, sub.id, auth)
+            tally = _burst(ctx, events, receivers, outage.take_down, sub.id, auth)
             ctx.progress("  drill (e): burst done; waiting for the dispatcher to drain the inbox")
             deadline = time.monotonic() + 120
-            while time.monotonic() < deadline and store.counts() != {"done": len(tally["acked"])}:
+            while time.monotonic() < deadline and _counts(store) != {"done": len(tally["acked"])}:
                 time.sleep(0.5)
             time.sleep(1.0)
             seconds = time.perf_counter() - tally["started"]
@@ -97,37 +180,30 @@ def run(ctx: Context) -> Section:
         ids = Counter(fields[b"id"].decode() for _, fields in queue.xrange(stream))
         store.close()
     finally:
-        proxy.cut()
         queue.delete(stream, *queue.keys(f"{stream}:*"))
         queue.close()
-        with psycopg.connect(POSTGRES, autocommit=True) as conn:
+        with psycopg.connect(outage.admin_dsn, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
-    acked = {f"v2:{event_id}" for event_id in tally["acked"]}
-    in_inbox = len(acked & stored)
-    once = sum(1 for key in acked if ids.get(f"newDeal:{key}") == 1)
-    lost = len(acked - stored)
-    section.add_row(events, len(acked), tally["503"], tally["other"], in_inbox, once, lost, round(seconds, 1))
-    section.notes.append(
-        f"The relay to PostgreSQL was cut for {OUTAGE_SECONDS:g} s after {events // 2:,} events; "
-        f"non-200 answers by status: {dict(tally['statuses'])}. PostgreSQL and Redis are shared servers."
-    )
-    section.targets.append(
-        Target(
-            "database outage: 503 while away, nothing acknowledged lost",
-            "503s seen, no other non-200, every acked event stored and in the sink once",
-            tally["503"] > 0 and tally["other"] == 0 and lost == 0 and once == len(acked) == events,
-            f"{tally['503']} x 503, {tally['other']} other, {lost} lost, "
-            f"{once:,}/{events:,} in the sink once",
-        )
-    )
-    return section
+    return tally, seconds, stored, ids
+
+
+def _in_schema(dsn: str, schema: str) -> str:
+    return f"{dsn}{'&' if '?' in dsn else '?'}options=-csearch_path%3D{schema}"
+
+
+def _counts(store: Any) -> dict[str, int]:
+    """The inbox by status; {} while the drill's own connection is being re-made."""
+    try:
+        return dict(store.counts())
+    except Exception:
+        return {}
 
 
 def _burst(
     ctx: Context,
     events: int,
     receivers: list[ChildServer],
-    proxy: TcpProxy,
+    take_down: Callable[[], float],
     sub_id: str,
     auth: dict[str, str],
 ) -> dict[str, Any]:
@@ -157,11 +233,9 @@ def _burst(
             time.sleep(0.2)
 
     def outage() -> None:
-        proxy.cut()
-        time.sleep(OUTAGE_SECONDS)
-        proxy.restore()
+        tally["down_seconds"] = take_down()
 
-    ctx.progress(f"  drill (e): {events:,} events, PostgreSQL away for {OUTAGE_SECONDS:g} s at the midpoint")
+    ctx.progress(f"  drill (e): {events:,} events, PostgreSQL down for {OUTAGE_SECONDS:g} s at the midpoint")
     tally["started"] = time.perf_counter()
     cutter = threading.Thread(target=outage)
     with ThreadPoolExecutor(8) as pool:
