@@ -249,3 +249,31 @@ def test_a_hung_database_gets_503_within_the_commit_timeout_and_the_retry_is_sto
     assert keys == ["v2:h-1", "v2:h-2"]
     app.close()
     proxy.cut()
+
+
+@pytest.mark.slow
+def test_a_crashed_and_restarted_server_keeps_every_acknowledged_event(serve: Any) -> None:
+    """A real restart, not a relay: a private cluster (fsync on) is crashed (``stop -m immediate``)
+    under a running receiver, which answers 503 while it is down and 200 again once it is back."""
+    from benchmarks.private_postgres import PrivateCluster, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason is not None:
+        pytest.skip(f"no private PostgreSQL cluster here: {reason}")
+    with PrivateCluster() as cluster:
+        app = TriggerApp(state_path=f"{cluster.dsn}?connect_timeout=2")
+        sub, password = app.store.create_subscription("newDeal", {}, "2.0", "http://hooks.example")
+        served = serve(app.asgi)
+        url, auth = f"{served.url}/webhooks/{sub.id}", basic(sub.auth_user, password)
+        for number in range(1, 21):
+            assert httpx.post(url, json=deal_created(number, f"c-{number}"), headers=auth).status_code == 200
+        cluster.stop("immediate")  # a crash: nothing flushed beyond what each commit flushed
+        down = httpx.post(url, json=deal_created(21, "c-21"), headers=auth, timeout=10)
+        assert down.status_code == 503 and down.headers["retry-after"] == "5"
+        cluster.start()  # recovery from the WAL
+        for number in (21, 22):  # Pipedrive's retry of the refused delivery, then a new one
+            again = httpx.post(url, json=deal_created(number, f"c-{number}"), headers=auth, timeout=10)
+            assert again.status_code == 200 and again.json() == {"ok": True, "duplicate": False}
+        keys = [key for (key,) in run_sql(cluster.dsn, "SELECT event_key FROM inbox ORDER BY seq")]
+        assert keys == [f"v2:c-{number}" for number in range(1, 23)]
+        app.close()
