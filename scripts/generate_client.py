@@ -265,6 +265,12 @@ def read_operations(spec: dict[str, Any], api: str) -> list[Operation]:
     return result
 
 
+def stated_maximum(param: dict[str, Any]) -> int | None:
+    """A maximum the spec gives only in words ("a maximum value of 100 is allowed": itemSearch)."""
+    found = re.search(r"maximum value of (\d+)", str(param.get("description") or ""))
+    return int(found.group(1)) if found else None
+
+
 def read_params(op: Operation, params: list[dict[str, Any]], body: dict[str, Any] | None) -> None:
     taken: set[str] = set()
     for raw in params:
@@ -297,7 +303,7 @@ def read_params(op: Operation, params: list[dict[str, Any]], body: dict[str, Any
         elif where == "query" and raw["name"] == "start" and op.method == "get" and op.paging == "none":
             op.paging = "offset"
         if where == "query" and raw["name"] == "limit":
-            op.page_size = min(int(schema.get("maximum") or MAX_PAGE), MAX_PAGE)
+            op.page_size = min(schema.get("maximum") or stated_maximum(raw) or MAX_PAGE, MAX_PAGE)
     if op.paging != "none" and op.page_size is None:
         op.page_size = MAX_PAGE
     content = (body or {}).get("content") or {}

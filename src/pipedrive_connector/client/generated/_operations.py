@@ -4226,7 +4226,7 @@ OPERATIONS: dict[str, Operation] = {
         "item_search.list",
         token_cost=20,
         paging="cursor",
-        page_size=500,
+        page_size=100,
         body=None,
         summary="Perform a search from multiple item types",
         params=(

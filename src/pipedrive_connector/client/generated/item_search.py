@@ -179,7 +179,7 @@ class ItemSearch(SyncGeneratedResource):
         exact_match: bool | None = None,
         include_fields: str | None = None,
     ) -> Iterator[SearchItemData]:
-        """Every item of ``list``, fetched page by page (500 a page)."""
+        """Every item of ``list``, fetched page by page (100 a page)."""
         return self._iterate(
             "searchItem",
             SearchItemData,
