@@ -493,7 +493,7 @@ def module_source(resource: str, ops: list[Operation]) -> str:
         if schema is not None:
             item = f"{base}Item" if is_list else f"{base}Data"
             source = model_source(item, schema, doc_text(schema.get("title") or schema.get("description")))
-            shape = source.split("\n", 1)[1]
+            shape = source.split("\n", 2)[2]  # the fields (a schema's title differs more than its fields)
             if shape in seen:  # the same object answered by several operations: one class, aliased
                 models.append(f"{item} = {seen[shape]}")
             else:

@@ -67,23 +67,7 @@ class DeleteFiltersResponse(Envelope):
     data: DeleteFiltersData | None = None
 
 
-class GetFilterData(GeneratedModel):
-    """The filter object including conditions"""
-
-    id: int | None = None
-    name: str | None = None
-    filter_code: str | None = None
-    is_editable: bool | None = None
-    active_flag: bool | None = None
-    type: str | None = None
-    temporary_flag: bool | None = None
-    user_id: int | None = None
-    add_time: str | None = None
-    update_time: str | None = None
-    visible_to: str | None = None
-    last_used_time: str | None = None
-    custom_view_id: int | None = None
-    conditions: Dict[str, Any] | None = None
+GetFilterData = AddFilterData
 
 
 class GetFilterResponse(Envelope):

@@ -81,46 +81,7 @@ class GetMailThreadResponse(Envelope):
     data: GetMailThreadData | None = None
 
 
-class GetMailThreadsItem(GeneratedModel):
-    """MailThread"""
-
-    id: int | None = None
-    account_id: str | None = None
-    user_id: int | None = None
-    subject: str | None = None
-    snippet: str | None = None
-    read_flag: float | None = None
-    mail_tracking_status: str | None = None
-    has_attachments_flag: float | None = None
-    has_inline_attachments_flag: float | None = None
-    has_real_attachments_flag: float | None = None
-    deleted_flag: float | None = None
-    synced_flag: float | None = None
-    smart_bcc_flag: float | None = None
-    mail_link_tracking_enabled_flag: float | None = None
-    parties: Dict[str, Any] | None = None
-    drafts_parties: List[Dict[str, Any]] | None = None
-    folders: List[str] | None = None
-    version: float | None = None
-    snippet_draft: str | None = None
-    snippet_sent: str | None = None
-    message_count: int | None = None
-    has_draft_flag: float | None = None
-    has_sent_flag: float | None = None
-    archived_flag: float | None = None
-    shared_flag: float | None = None
-    external_deleted_flag: float | None = None
-    first_message_to_me_flag: float | None = None
-    last_message_timestamp: str | None = None
-    first_message_timestamp: str | None = None
-    last_message_sent_timestamp: str | None = None
-    last_message_received_timestamp: str | None = None
-    add_time: str | None = None
-    update_time: str | None = None
-    deal_id: int | None = None
-    deal_status: str | None = None
-    lead_id: str | None = None
-    all_messages_sent_flag: float | None = None
+GetMailThreadsItem = GetMailThreadData
 
 
 class GetMailThreadsResponse(Envelope):
@@ -207,7 +168,7 @@ class GetMailThreadMessagesResponse(Envelope):
     data: List[GetMailThreadMessagesItem] | None = None
 
 
-UpdateMailThreadDetailsData = GetMailThreadsItem
+UpdateMailThreadDetailsData = GetMailThreadData
 
 
 class UpdateMailThreadDetailsResponse(Envelope):

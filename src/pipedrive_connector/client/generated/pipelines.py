@@ -58,16 +58,7 @@ class GetPipelineResponse(Envelope):
     data: GetPipelineData | None = None
 
 
-class GetPipelinesItem(GeneratedModel):
-    """A response item."""
-
-    id: int | None = None
-    name: str | None = None
-    order_nr: int | None = None
-    is_deleted: bool | None = None
-    is_deal_probability_enabled: bool | None = None
-    add_time: str | None = None
-    update_time: str | None = None
+GetPipelinesItem = AddPipelineData
 
 
 class GetPipelinesResponse(Envelope):

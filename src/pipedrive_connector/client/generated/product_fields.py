@@ -137,28 +137,7 @@ class GetProductFieldsResponse(Envelope):
     data: List[GetProductFieldsItem] | None = None
 
 
-class V1GetProductFieldsItem(GeneratedModel):
-    """A response item."""
-
-    name: str | None = None
-    options: List[Dict[str, Any]] | None = None
-    field_type: str | None = None
-    id: int | None = None
-    key: str | None = None
-    order_nr: int | None = None
-    add_time: str | None = None
-    update_time: str | None = None
-    last_updated_by_user_id: int | None = None
-    created_by_user_id: int | None = None
-    active_flag: bool | None = None
-    edit_flag: bool | None = None
-    add_visible_flag: bool | None = None
-    important_flag: bool | None = None
-    bulk_edit_allowed: bool | None = None
-    searchable_flag: bool | None = None
-    filtering_allowed: bool | None = None
-    sortable_flag: bool | None = None
-    mandatory_flag: bool | None = None
+V1GetProductFieldsItem = V1AddProductFieldData
 
 
 class V1GetProductFieldsResponse(Envelope):

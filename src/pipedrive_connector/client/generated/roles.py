@@ -31,10 +31,7 @@ class AddRoleResponse(Envelope):
     data: AddRoleData | None = None
 
 
-class DeleteRoleData(GeneratedModel):
-    """The response data"""
-
-    id: int | None = None
+DeleteRoleData = AddRoleData
 
 
 class DeleteRoleResponse(Envelope):
@@ -78,10 +75,7 @@ class GetRolesResponse(Envelope):
     data: List[GetRolesItem] | None = None
 
 
-class UpdateRoleData(GeneratedModel):
-    """UpdateRoleResponseData"""
-
-    id: int | None = None
+UpdateRoleData = AddRoleData
 
 
 class UpdateRoleResponse(Envelope):
