@@ -61,7 +61,8 @@ class CpuMeter:
         return {pid for pids in self.groups.values() for pid in pids}
 
     def stop(self) -> dict[str, float]:
-        """CPU seconds per group, ``self``, and ``machine busy %`` (0-100, of all cores)."""
+        """CPU seconds per group, ``self``, ``machine busy %`` (0-100, of all cores) and ``window``
+        (the CPU seconds all cores had over the stretch)."""
         spent: dict[str, float] = {}
         for name, pids in self.groups.items():
             total = 0.0
@@ -74,4 +75,5 @@ class CpuMeter:
         busy, total = machine_busy()
         window = total - self._machine[1]
         spent["machine busy %"] = 100.0 * (busy - self._machine[0]) / window if window > 0 else 0.0
+        spent["window"] = window
         return spent

@@ -65,6 +65,7 @@ def run(ctx: Context) -> Section:
             "PostgreSQL",
             "generator",
             "machine busy",
+            "ours",
         ],
     )
     schema = f"bench_{uuid.uuid4().hex[:10]}"
@@ -129,7 +130,8 @@ def run(ctx: Context) -> Section:
         "generator, the replicas and PostgreSQL share the machine's two cores (and other work on it), so "
         "these are lower bounds. CPU s/1k: CPU seconds per 1,000 acknowledged events of the server "
         "processes, of the PostgreSQL backends they use (not the WAL writer or checkpointer), and of this "
-        "load generator; machine busy: the share of both cores in use during the point, other work included."
+        "load generator; machine busy: the share of both cores in use during the point, other work included; "
+        "ours: the share the measured processes got (well under 100% at max means other work took the rest)."
     )
     _targets(section)
     return section
@@ -193,11 +195,16 @@ def _combined(results: list[LoadResult]) -> list[Any]:
 
 def _cpu(spent: dict[str, float], results: list[LoadResult]) -> list[Any]:
     thousands = sum(result.acknowledged for result in results) / 1000
+    ours = spent["servers"] + spent["postgres"] + spent["self"]
+    shares = [
+        f"{spent['machine busy %']:.0f}%",
+        f"{100 * ours / spent['window']:.0f}%" if spent["window"] else None,
+    ]
     if not thousands:
-        return [None, None, None, f"{spent['machine busy %']:.0f}%"]
+        return [None, None, None, *shares]
     return [
         round(spent["servers"] / thousands, 3),
         round(spent["postgres"] / thousands, 3) if spent["postgres"] else None,
         round(spent["self"] / thousands, 3),
-        f"{spent['machine busy %']:.0f}%",
+        *shares,
     ]
