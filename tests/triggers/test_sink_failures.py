@@ -138,6 +138,8 @@ def test_failing_database_backs_off_and_logs_once_per_change(
     assert failing.levelno == logging.ERROR and "disk is failing" in failing.getMessage()
     other.execute("DROP TRIGGER fail_claims")
     wait_for(lambda: seen)
+    # The recovery is logged once the event's bookkeeping is committed, just after its handler ran.
+    wait_for(lambda: len(dispatcher_logs()) == 2)
     _failed, recovered = dispatcher_logs()
     assert recovered.levelno == logging.WARNING and "works again" in recovered.getMessage()
     attempts = int(recovered.getMessage().split("after ")[1].split()[0])

@@ -23,6 +23,12 @@ from pipedrive_connector.triggers.state import InboxRow
 BookkeepingKind = Literal["handler_done", "done", "failed"]
 
 
+def _held_lock() -> threading.Lock:
+    lock = threading.Lock()
+    lock.acquire()
+    return lock
+
+
 @dataclass(frozen=True)
 class ClaimedEvent:
     """A claimed inbox row and the handlers that already succeeded for it."""
@@ -33,8 +39,9 @@ class ClaimedEvent:
 
 @dataclass(frozen=True)
 class Bookkeeping:
-    """One dispatcher write: a handler succeeded, the event is done, or it failed (``retry_at``
-    None: dead-lettered)."""
+    """One dispatcher write: a handler succeeded, the event is done (``handler``, when given,
+    succeeded just before: recorded in the same write), or it failed (``retry_at`` None:
+    dead-lettered)."""
 
     kind: BookkeepingKind
     seq: int
@@ -49,21 +56,23 @@ class PendingWrite:
 
     write: Bookkeeping
     error: Exception | None = None
-    _committed: threading.Event = field(default_factory=threading.Event)
+    # Held until the commit: a bare lock costs far less to make than a threading.Event.
+    _uncommitted: threading.Lock = field(default_factory=_held_lock)
 
     @property
     def on_done(self) -> Callable[[PendingWrite], None]:
         return _mark_committed
 
     def wait(self, timeout: float | None = None) -> None:
-        if not self._committed.wait(timeout):
+        if not self._uncommitted.acquire(timeout=-1 if timeout is None else timeout):
             raise TimeoutError(f"the dispatcher's write for event {self.write.seq} was not committed")
+        self._uncommitted.release()
         if self.error is not None:
             raise self.error
 
 
 def _mark_committed(item: PendingWrite) -> None:
-    item._committed.set()
+    item._uncommitted.release()
 
 
 @runtime_checkable

@@ -149,10 +149,10 @@ class Dispatcher:
         except Exception as exc:
             errors.append(f"preparing the event: {type(exc).__name__}: {exc}")
             event = row.event
+        last_success = ""
         if not errors:
-            for handler in self.handlers():
-                if not handler.wants(row.trigger) or handler.name in done:
-                    continue
+            due = [h for h in self.handlers() if h.wants(row.trigger) and h.name not in done]
+            for index, handler in enumerate(due):
                 try:
                     handler.func(event)
                 except Exception as exc:
@@ -164,9 +164,12 @@ class Dispatcher:
                     continue
                 if self.metrics is not None:
                     self.metrics.handler(handler.name, ok=True)
-                recorder.record(Bookkeeping("handler_done", row.seq, handler=handler.name))
+                if index == len(due) - 1 and not errors:
+                    last_success = handler.name  # recorded with the event's "done", in one write
+                else:
+                    recorder.record(Bookkeeping("handler_done", row.seq, handler=handler.name))
         if not errors:
-            recorder.record(Bookkeeping("done", row.seq))
+            recorder.record(Bookkeeping("done", row.seq, handler=last_success))
             return
         failures = row.attempts  # attempts already counts this one
         error = "; ".join(errors)
@@ -252,11 +255,11 @@ class _DirectRecorder:
         self.store = store
 
     def record(self, write: Bookkeeping) -> None:
-        if write.kind == "handler_done":
+        if write.handler:
             self.store.mark_handler_done(write.seq, write.handler)
-        elif write.kind == "done":
+        if write.kind == "done":
             self.store.mark_done(write.seq)
-        else:
+        elif write.kind == "failed":
             self.store.mark_failed(write.seq, write.error, write.retry_at)
 
 

@@ -60,6 +60,7 @@ class TriggerMetrics:
             ["status"],
             registry=self.registry,
         )
+        self._children: dict[tuple[int, tuple[str, ...]], Counter] = {}
         if store is not None:
             self.registry.register(_StateCollector(store))
 
@@ -69,11 +70,20 @@ class TriggerMetrics:
         self.pipedrive_requests.labels(str(status) if status is not None else "error").inc()
 
     def delivery(self, outcome: str, seconds: float) -> None:
-        self.deliveries.labels(outcome).inc()
+        self._child(self.deliveries, outcome).inc()
         self.ack_seconds.observe(seconds)
 
     def handler(self, name: str, ok: bool) -> None:
-        self.handler_runs.labels(name, "ok" if ok else "error").inc()
+        self._child(self.handler_runs, name, "ok" if ok else "error").inc()
+
+    def _child(self, metric: Counter, *labels: str) -> Counter:
+        """``metric.labels(*labels)``, remembered: ``labels`` takes a lock and builds a key on
+        every call, twice per delivery."""
+        key = (id(metric), labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -121,7 +121,7 @@ class TriggerStore:
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._writer: GroupCommitWriter[PendingInsert | PendingWrite] = GroupCommitWriter(self._commit_locked)
-        self._sub_cache: dict[str, tuple[float, sqlite3.Row]] = {}
+        self._sub_cache: dict[str, tuple[float, sqlite3.Row, Subscription]] = {}
         if path == ":memory:" or not path:
             raise ValueError(
                 "the trigger store needs a file path (it is shared between threads and processes)"
@@ -250,16 +250,22 @@ class TriggerStore:
         self._sub_cache.clear()
 
     def get_subscription(self, sub_id: str) -> Subscription | None:
-        row = self._subscription_row(sub_id)
-        return subscription_from_row(row) if row else None
+        cached = self._cached_subscription(sub_id)
+        return cached[2] if cached else None
 
     def _subscription_row(self, sub_id: str, *, fresh: bool = False) -> sqlite3.Row | None:
-        """A subscription's row, reused for ``SUBSCRIPTION_CACHE_SECONDS``: every delivery and
-        every dispatched event looks its subscription up. Unknown ids are not cached."""
+        cached = self._cached_subscription(sub_id, fresh=fresh)
+        return cached[1] if cached else None
+
+    def _cached_subscription(
+        self, sub_id: str, *, fresh: bool = False
+    ) -> tuple[float, sqlite3.Row, Subscription] | None:
+        """A subscription's row and object, reused for ``SUBSCRIPTION_CACHE_SECONDS``: every
+        delivery and every dispatched event looks its subscription up. Unknown ids are not cached."""
         now = time.monotonic()
         cached = None if fresh else self._sub_cache.get(sub_id)
         if cached is not None and cached[0] > now:
-            return cached[1]
+            return cached
         row: sqlite3.Row | None = (
             self._conn().execute("SELECT * FROM subscriptions WHERE id = ?", (sub_id,)).fetchone()
         )
@@ -268,8 +274,9 @@ class TriggerStore:
             return None
         if len(self._sub_cache) >= _SUBSCRIPTION_CACHE_SIZE:
             self._sub_cache.clear()
-        self._sub_cache[sub_id] = (now + SUBSCRIPTION_CACHE_SECONDS, row)
-        return row
+        entry = (now + SUBSCRIPTION_CACHE_SECONDS, row, subscription_from_row(row))
+        self._sub_cache[sub_id] = entry
+        return entry
 
     def subscriptions(self, trigger: str | None = None) -> list[Subscription]:
         if trigger is None:
@@ -371,24 +378,16 @@ class TriggerStore:
     @staticmethod
     def _insert_one(db: sqlite3.Connection, item: PendingInsert, now: float) -> InsertOutcome:
         sub, event = item.sub, item.event
-        # Two single-index lookups: written as one query with OR, SQLite walked every inbox row of
-        # the subscription, so each insert (under the write lock) cost O(inbox size).
-        clash = db.execute(
-            "SELECT 1 FROM inbox WHERE subscription_id = ? AND event_key = ?", (sub.id, event.event_key)
-        ).fetchone()
-        if not clash:
-            same_change = (
-                "SELECT 1 FROM inbox WHERE subscription_id = ? AND content_key = ? LIMIT 1"
-                if event.source == "poll"
-                else "SELECT 1 FROM inbox WHERE subscription_id = ? AND content_key = ? AND source = 'poll'"
-                " LIMIT 1"
-            )
-            clash = db.execute(same_change, (sub.id, event.content_key)).fetchone()
-        if clash:
-            return "duplicate"
-        db.execute(
+        # One statement (each execute hands the GIL over and back): the unique key refuses a known
+        # event key, NOT EXISTS the same change stored by polling (by any source, for a polled
+        # change). Both are single-index lookups, whatever the size of the inbox.
+        same_change = "" if event.source == "poll" else " AND source = 'poll'"
+        cursor = db.execute(
             "INSERT INTO inbox (subscription_id, trigger, event_key, content_key, source, event,"
-            " changed_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " changed_at, received_at) SELECT ?, ?, ?, ?, ?, ?, ?, ?"
+            " WHERE NOT EXISTS (SELECT 1 FROM inbox WHERE subscription_id = ? AND content_key = ?"
+            f"{same_change})"
+            " ON CONFLICT (subscription_id, event_key) DO NOTHING",
             (
                 sub.id,
                 sub.trigger,
@@ -398,9 +397,11 @@ class TriggerStore:
                 event_json(event),
                 item.changed_at,
                 now,
+                sub.id,
+                event.content_key,
             ),
         )
-        return "stored"
+        return "stored" if cursor.rowcount == 1 else "duplicate"
 
     def claim_next(self, lease_seconds: float) -> InboxRow | None:
         """Take the oldest ready event (pending and due, or running with an expired lease)."""
@@ -665,12 +666,14 @@ _ORJSON_OPTIONS = (
 
 def _apply_bookkeeping(db: sqlite3.Connection, write: Bookkeeping, now: float) -> None:
     """One dispatcher write inside the caller's transaction."""
-    if write.kind == "handler_done":
+    if write.handler and write.kind in ("handler_done", "done"):
         db.execute(
             "INSERT OR IGNORE INTO handler_runs (seq, handler, finished_at) VALUES (?, ?, ?)",
             (write.seq, write.handler, now),
         )
-    elif write.kind == "done":
+    if write.kind == "handler_done":
+        return
+    if write.kind == "done":
         db.execute(
             "UPDATE inbox SET status = 'done', finished_at = ?, lease_until = NULL, last_error = NULL"
             " WHERE seq = ?",
