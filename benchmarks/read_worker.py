@@ -83,7 +83,8 @@ def _client_sync(base_url: str, token: str, *, generated: bool = False) -> dict[
         deals = pd.api.deals if generated else pd.deals
         for deal in deals.iterate():
             count += 1
-            id_sum += deal.id  # a typed attribute read, as a user's loop does
+            # A typed attribute read, as a user's loop does (the generated id is Optional).
+            id_sum += deal.id or 0
         assert isinstance(deal, kind), type(deal)
     return {"count": count, "id_sum": id_sum}
 
@@ -101,7 +102,7 @@ def _client_async(base_url: str, token: str, *, generated: bool = False) -> dict
             deals = pd.api.deals if generated else pd.deals
             async for deal in deals.iterate():
                 count += 1
-                id_sum += deal.id
+                id_sum += deal.id or 0
             assert isinstance(deal, kind), type(deal)
         return {"count": count, "id_sum": id_sum}
 
