@@ -178,7 +178,7 @@ def wrap(text: str, indent: str, width: int = 100) -> list[str]:
 class Param:
     name: str  # Python keyword
     wire: str
-    where: str  # path / query / body / file
+    where: str  # path / query / body / file / json (the whole body: an array)
     annotation: str
     required: bool
     description: str
@@ -312,6 +312,18 @@ def read_params(op: Operation, params: list[dict[str, Any]], body: dict[str, Any
         return
     schema = merged(content[media].get("schema"))
     op.body = "multipart" if media.startswith("multipart/") else "json"
+    if schema.get("type") == "array":  # the field-option bulk ops: the body is one JSON array
+        op.params.append(
+            Param(
+                name=identifier("items", taken),
+                wire="items",
+                where="json",
+                annotation=py_type(schema),
+                required=bool((body or {}).get("required")),
+                description=doc_text(schema.get("description")),
+            )
+        )
+        return
     required = set(schema.get("required") or [])
     for wire, prop in (schema.get("properties") or {}).items():
         prop = merged(prop)

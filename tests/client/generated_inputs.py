@@ -240,7 +240,7 @@ class Arranger:
         content = (raw.get("requestBody") or {}).get("content") or {}
         for media in content.values():
             schema = merged(media.get("schema") or {})
-            whole = [p for p in op.params if p.where == "body"]
+            whole = [p for p in op.params if p.where == "json"]  # the whole body
             if schema.get("type") == "array" and len(whole) == 1:
                 args[whole[0].name] = self.array_body(op, schema, path_values)
             required = set(schema.get("required") or [])
@@ -297,6 +297,8 @@ class Arranger:
         ``id`` in it names an existing child of the parent (``/dealFields/{code}/options`` -> the
         field's first option)."""
         item = value_for("item", schema.get("items") or {})
+        if isinstance(item, dict) and "label" in item:
+            item["label"] = f"Option {uuid.uuid4().hex[:8]}"  # a field's option labels are unique
         if isinstance(item, dict) and "id" in item:
             parent, children = op.path.rsplit("/", 1)
             reader = route_op("GET", parent)

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
-from generated_inputs import Arranger, Call, Control, spec_operation
+from generated_inputs import Arranger, Call, Control
 
 from pipedrive_connector.client import AsyncPipedrive, ConfigurationError, Pipedrive, catalog
 from pipedrive_connector.client._generated import Downloaded, Envelope, GeneratedModel, Operation
@@ -42,25 +42,8 @@ def _served() -> list[Operation]:
     ]
 
 
-def _body_dropped(op: Operation) -> bool:
-    """Whether the spec's request body is a JSON array the generated method has no argument for."""
-    content = (spec_operation(SHARED, op).get("requestBody") or {}).get("content") or {}
-    schema = (content.get("application/json") or {}).get("schema") or {}
-    return schema.get("type") == "array" and not any(p.where == "body" for p in op.params)
-
-
 def _cases() -> list[Any]:
-    cases = []
-    for op in _served():
-        marks = []
-        if _body_dropped(op):
-            # scripts/generate_client.py reads only object bodies: the field-option bulk operations
-            # (a top-level array of options) get no body argument, and Pipedrive refuses an empty one.
-            # Once the generator gives them one, this mark goes by itself and Arranger.array_body
-            # fills the argument (its bodies were checked against the sandbox sent raw).
-            marks.append(pytest.mark.xfail(strict=True, reason="generator drops the top-level array body"))
-        cases.append(pytest.param(op, marks=marks, id=op.python_name))
-    return cases
+    return [pytest.param(op, id=op.python_name) for op in _served()]
 
 
 CASES = _cases()

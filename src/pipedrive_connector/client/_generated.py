@@ -29,7 +29,7 @@ from pipedrive_connector.client.paths import build_path, entity_id, lead_id
 FileInput = str | os.PathLike[str] | IO[bytes]
 # Where a download goes: a path (written as the body streams in) or a binary file object.
 DownloadTarget = str | os.PathLike[str] | IO[bytes]
-Where = Literal["path", "query", "body", "file"]
+Where = Literal["path", "query", "body", "file", "json"]  # json: the whole body (an array)
 R = TypeVar("R", bound=BaseModel)
 T = TypeVar("T", bound=BaseModel)
 
@@ -103,6 +103,7 @@ def operation_request(op: Operation, args: Mapping[str, Any], files: ExitStack) 
     query: dict[str, Any] = {}
     body: dict[str, Any] = {}
     uploads: dict[str, Any] = {}
+    whole: Any = UNSET
     for param in op.params:
         value = args.get(param.name, UNSET)
         if param.where == "path":
@@ -115,6 +116,8 @@ def operation_request(op: Operation, args: Mapping[str, Any], files: ExitStack) 
             query[param.wire] = value
         elif param.where == "file":
             uploads[param.wire] = file_part(value, files)
+        elif param.where == "json":
+            whole = value
         else:
             body[param.wire] = value
     path = build_path(op.path, **segments)
@@ -122,6 +125,8 @@ def operation_request(op: Operation, args: Mapping[str, Any], files: ExitStack) 
         form = {k: v if isinstance(v, str | bytes) else str(v) for k, v in body.items() if v is not None}
         return RequestSpec(op.method, path, params=query or None, data=form or None, files=uploads or None)
     json = body if op.body == "json" and (body or op.method in ("POST", "PUT", "PATCH")) else None
+    if whole is not UNSET:
+        json = whole
     return RequestSpec(op.method, path, params=query or None, json=json)
 
 

@@ -168,7 +168,10 @@ OPERATIONS: dict[str, Operation] = {
         page_size=None,
         body="json",
         summary="Add deal field options in bulk",
-        params=(P("field_code", "field_code", "path", "string"),),
+        params=(
+            P("field_code", "field_code", "path", "string"),
+            P("items", "items", "json"),
+        ),
     ),
     "addDealFollower": Operation(
         "addDealFollower",
@@ -486,7 +489,10 @@ OPERATIONS: dict[str, Operation] = {
         page_size=None,
         body="json",
         summary="Add organization field options in bulk",
-        params=(P("field_code", "field_code", "path", "string"),),
+        params=(
+            P("field_code", "field_code", "path", "string"),
+            P("items", "items", "json"),
+        ),
     ),
     "addOrganizationFollower": Operation(
         "addOrganizationFollower",
@@ -582,7 +588,10 @@ OPERATIONS: dict[str, Operation] = {
         page_size=None,
         body="json",
         summary="Add person field options in bulk",
-        params=(P("field_code", "field_code", "path", "string"),),
+        params=(
+            P("field_code", "field_code", "path", "string"),
+            P("items", "items", "json"),
+        ),
     ),
     "addPersonFollower": Operation(
         "addPersonFollower",
@@ -692,7 +701,10 @@ OPERATIONS: dict[str, Operation] = {
         page_size=None,
         body="json",
         summary="Add product field options in bulk",
-        params=(P("field_code", "field_code", "path", "string"),),
+        params=(
+            P("field_code", "field_code", "path", "string"),
+            P("items", "items", "json"),
+        ),
     ),
     "addProductFollower": Operation(
         "addProductFollower",
@@ -803,7 +815,10 @@ OPERATIONS: dict[str, Operation] = {
         page_size=None,
         body="json",
         summary="Add project field options in bulk",
-        params=(P("field_code", "field_code", "path", "string"),),
+        params=(
+            P("field_code", "field_code", "path", "string"),
+            P("items", "items", "json"),
+        ),
     ),
     "addProjectPhase": Operation(
         "addProjectPhase",
@@ -1106,7 +1121,10 @@ OPERATIONS: dict[str, Operation] = {
         page_size=None,
         body="json",
         summary="Delete deal field options in bulk",
-        params=(P("field_code", "field_code", "path", "string"),),
+        params=(
+            P("field_code", "field_code", "path", "string"),
+            P("items", "items", "json"),
+        ),
     ),
     "deleteDealFields": Operation(
         "deleteDealFields",
@@ -1342,7 +1360,10 @@ OPERATIONS: dict[str, Operation] = {
         page_size=None,
         body="json",
         summary="Delete organization field options in bulk",
-        params=(P("field_code", "field_code", "path", "string"),),
+        params=(
+            P("field_code", "field_code", "path", "string"),
+            P("items", "items", "json"),
+        ),
     ),
     "deleteOrganizationFields": Operation(
         "deleteOrganizationFields",
@@ -1423,7 +1444,10 @@ OPERATIONS: dict[str, Operation] = {
         page_size=None,
         body="json",
         summary="Delete person field options in bulk",
-        params=(P("field_code", "field_code", "path", "string"),),
+        params=(
+            P("field_code", "field_code", "path", "string"),
+            P("items", "items", "json"),
+        ),
     ),
     "deletePersonFields": Operation(
         "deletePersonFields",
@@ -1517,7 +1541,10 @@ OPERATIONS: dict[str, Operation] = {
         page_size=None,
         body="json",
         summary="Delete product field options in bulk",
-        params=(P("field_code", "field_code", "path", "string"),),
+        params=(
+            P("field_code", "field_code", "path", "string"),
+            P("items", "items", "json"),
+        ),
     ),
     "deleteProductFields": Operation(
         "deleteProductFields",
@@ -1627,7 +1654,10 @@ OPERATIONS: dict[str, Operation] = {
         page_size=None,
         body="json",
         summary="Delete project field options in bulk",
-        params=(P("field_code", "field_code", "path", "string"),),
+        params=(
+            P("field_code", "field_code", "path", "string"),
+            P("items", "items", "json"),
+        ),
     ),
     "deleteProjectPhase": Operation(
         "deleteProjectPhase",
@@ -4519,7 +4549,10 @@ OPERATIONS: dict[str, Operation] = {
         page_size=None,
         body="json",
         summary="Update deal field options in bulk",
-        params=(P("field_code", "field_code", "path", "string"),),
+        params=(
+            P("field_code", "field_code", "path", "string"),
+            P("items", "items", "json"),
+        ),
     ),
     "updateDealProduct": Operation(
         "updateDealProduct",
@@ -4775,7 +4808,10 @@ OPERATIONS: dict[str, Operation] = {
         page_size=None,
         body="json",
         summary="Update organization field options in bulk",
-        params=(P("field_code", "field_code", "path", "string"),),
+        params=(
+            P("field_code", "field_code", "path", "string"),
+            P("items", "items", "json"),
+        ),
     ),
     "updateOrganizationRelationship": Operation(
         "updateOrganizationRelationship",
@@ -4855,7 +4891,10 @@ OPERATIONS: dict[str, Operation] = {
         page_size=None,
         body="json",
         summary="Update person field options in bulk",
-        params=(P("field_code", "field_code", "path", "string"),),
+        params=(
+            P("field_code", "field_code", "path", "string"),
+            P("items", "items", "json"),
+        ),
     ),
     "updatePipeline": Operation(
         "updatePipeline",
@@ -4930,7 +4969,10 @@ OPERATIONS: dict[str, Operation] = {
         page_size=None,
         body="json",
         summary="Update product field options in bulk",
-        params=(P("field_code", "field_code", "path", "string"),),
+        params=(
+            P("field_code", "field_code", "path", "string"),
+            P("items", "items", "json"),
+        ),
     ),
     "updateProductImage": Operation(
         "updateProductImage",
@@ -5043,7 +5085,10 @@ OPERATIONS: dict[str, Operation] = {
         page_size=None,
         body="json",
         summary="Update project field options in bulk",
-        params=(P("field_code", "field_code", "path", "string"),),
+        params=(
+            P("field_code", "field_code", "path", "string"),
+            P("items", "items", "json"),
+        ),
     ),
     "updateProjectPhase": Operation(
         "updateProjectPhase",
