@@ -277,3 +277,49 @@ def test_a_crashed_and_restarted_server_keeps_every_acknowledged_event(serve: An
         keys = [key for (key,) in run_sql(cluster.dsn, "SELECT event_key FROM inbox ORDER BY seq")]
         assert keys == [f"v2:c-{number}" for number in range(1, 23)]
         app.close()
+
+
+def test_batched_claims_take_the_oldest_ready_events_with_their_done_handlers(
+    stores: list[PostgresTriggerStore],
+) -> None:
+    first, second = stores
+    fill(first, 5)
+    first.mark_handler_done(2, "sink")
+    taken = first.claim_batch(lease_seconds=60, limit=3)
+    assert [claim.row.seq for claim in taken] == [1, 2, 3]
+    assert [claim.handlers_done for claim in taken] == [frozenset(), frozenset({"sink"}), frozenset()]
+    assert all(claim.row.status == "running" and claim.row.attempts == 1 for claim in taken)
+    # Another process's batch skips the claimed rows; what is left is all it gets.
+    assert [claim.row.seq for claim in second.claim_batch(lease_seconds=0.3, limit=10)] == [4, 5]
+    assert second.claim_batch(lease_seconds=60, limit=10) == []
+    time.sleep(0.4)  # the 0.3 s leases ran out (their claimer "died"): taken again, a second attempt
+    again = first.claim_batch(lease_seconds=60, limit=10)
+    assert [(claim.row.seq, claim.row.attempts) for claim in again] == [(4, 2), (5, 2)]
+
+
+def test_released_claims_are_pending_again_and_bookkeeping_is_committed_in_one_go(
+    stores: list[PostgresTriggerStore],
+) -> None:
+    from pipedrive_connector.triggers.batching import Bookkeeping
+
+    first, second = stores
+    fill(first, 4)
+    claims = first.claim_batch(lease_seconds=60, limit=4)
+    assert first.release_claims([3, 4]) == 2
+    assert {row.seq: (row.status, row.attempts) for row in second.events(limit=10)} == {
+        1: ("running", 1),
+        2: ("running", 1),
+        3: ("pending", 0),  # the claim of an event never started is no attempt
+        4: ("pending", 0),
+    }
+    writes = [
+        Bookkeeping("handler_done", 1, handler="audit"),
+        Bookkeeping("done", 1, handler="sink"),
+        Bookkeeping("failed", 2, error="boom", retry_at=None),
+    ]
+    assert first.commit_bookkeeping(writes, wait=False)  # no write lock here: never deferred
+    # Committed: another connection sees every write.
+    assert second.handlers_done(1) == {"audit", "sink"}
+    rows = {row.seq: row for row in second.events(limit=10)}
+    assert (rows[1].status, rows[2].status, rows[2].last_error) == ("done", "dead", "boom")
+    assert [claim.row.seq for claim in claims] == [1, 2, 3, 4]

@@ -27,13 +27,14 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
 import psycopg
 from psycopg.rows import dict_row
 
+from pipedrive_connector.triggers.batching import Bookkeeping, ClaimedEvent
 from pipedrive_connector.triggers.events import Event
 from pipedrive_connector.triggers.group_commit import GroupCommitWriter
 from pipedrive_connector.triggers.state import (
@@ -460,6 +461,54 @@ class PostgresTriggerStore:
             ).fetchone()
         return inbox_row_from_row(row) if row else None
 
+    def claim_batch(self, lease_seconds: float, limit: int) -> list[ClaimedEvent]:
+        """``claim_next`` for up to ``limit`` events in one statement (``batching.py``), oldest
+        first, each with the handlers that already succeeded for it; rows other claimers hold are
+        skipped."""
+        with self._tx(durable=False) as db:
+            rows = db.execute(
+                f"WITH now AS (SELECT {_NOW} AS t),"
+                " next AS (SELECT seq FROM trigger_inbox, now WHERE status IN ('pending', 'running')"
+                " AND ((status = 'pending' AND next_attempt_at <= now.t)"
+                " OR (status = 'running' AND lease_until < now.t))"
+                " ORDER BY seq LIMIT %s FOR UPDATE OF trigger_inbox SKIP LOCKED)"
+                " UPDATE trigger_inbox AS i SET status = 'running', attempts = i.attempts + 1,"
+                " lease_until = (SELECT t FROM now) + %s FROM next WHERE i.seq = next.seq"
+                " RETURNING i.*, ARRAY(SELECT h.handler FROM trigger_handler_runs AS h"
+                " WHERE h.seq = i.seq) AS handlers_done",
+                (limit, lease_seconds),
+            ).fetchall()
+        rows.sort(key=lambda row: row["seq"])
+        return [ClaimedEvent(inbox_row_from_row(row), frozenset(row["handlers_done"])) for row in rows]
+
+    def release_claims(self, seqs: Sequence[int]) -> int:
+        """Claimed events that were not started go back to pending (the claim is not an attempt)."""
+        if not seqs:
+            return 0
+        with self._tx(durable=False) as db:
+            cursor = db.execute(
+                "UPDATE trigger_inbox SET status = 'pending', lease_until = NULL,"
+                " attempts = GREATEST(attempts - 1, 0) WHERE status = 'running' AND seq = ANY(%s)",
+                (list(seqs),),
+            )
+        return cursor.rowcount
+
+    def commit_bookkeeping(self, writes: Sequence[Bookkeeping], *, wait: bool) -> bool:
+        """Commit the dispatcher's ``writes`` in one pipelined transaction (``batching.py``) with
+        ``synchronous_commit=off``, like every dispatch write here. There is no write lock to wait
+        for, so ``wait`` changes nothing and the answer is always True."""
+        if writes:
+            # Safe to run twice: each write ignores a known row or sets a final value.
+            self._once_more_on_a_new_connection(lambda: self._apply_bookkeeping(writes))
+        return True
+
+    def _apply_bookkeeping(self, writes: Sequence[Bookkeeping]) -> None:
+        now = time.time()
+        with self._tx(durable=False) as db, db.pipeline():
+            for write in writes:
+                for query, params in _bookkeeping_statements(write, now):
+                    db.execute(query, params)
+
     def extend_lease(self, seq: int, lease_seconds: float) -> None:
         """Keep a running event's lease for another ``lease_seconds`` (its handler is still busy)."""
         with self._tx(durable=False) as db:
@@ -617,6 +666,45 @@ class PostgresTriggerStore:
                 " SET updated_since = GREATEST(trigger_cursors.updated_since, excluded.updated_since)",
                 (sub_id, updated_since),
             )
+
+
+def _bookkeeping_statements(write: Bookkeeping, now: float) -> list[tuple[str, tuple[Any, ...]]]:
+    """The statements of one dispatcher write (the same as ``mark_handler_done``/``mark_done``/
+    ``mark_failed``)."""
+    statements: list[tuple[str, tuple[Any, ...]]] = []
+    if write.handler and write.kind in ("handler_done", "done"):
+        statements.append(
+            (
+                "INSERT INTO trigger_handler_runs (seq, handler, finished_at) VALUES (%s, %s, %s)"
+                " ON CONFLICT DO NOTHING",
+                (write.seq, write.handler, now),
+            )
+        )
+    if write.kind == "done":
+        statements.append(
+            (
+                "UPDATE trigger_inbox SET status = 'done', finished_at = %s, lease_until = NULL,"
+                " last_error = NULL WHERE seq = %s",
+                (now, write.seq),
+            )
+        )
+    elif write.kind == "failed" and write.retry_at is None:
+        statements.append(
+            (
+                "UPDATE trigger_inbox SET status = 'dead', last_error = %s, finished_at = %s,"
+                " lease_until = NULL WHERE seq = %s",
+                (write.error[:2000], now, write.seq),
+            )
+        )
+    elif write.kind == "failed":
+        statements.append(
+            (
+                "UPDATE trigger_inbox SET status = 'pending', last_error = %s, next_attempt_at = %s,"
+                " lease_until = NULL WHERE seq = %s",
+                (write.error[:2000], write.retry_at, write.seq),
+            )
+        )
+    return statements
 
 
 _FILTERS = (
