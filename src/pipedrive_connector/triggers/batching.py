@@ -2,31 +2,27 @@
 than one write transaction per step.
 
 A backend that has these methods (``BatchDispatchState``; the SQLite store does) lets the
-dispatcher claim many ready events in one transaction and queue each handler's success and each
-event's outcome for the backend's next group commit instead of committing it alone: the receiver's
-inserts and the dispatcher's updates then share one transaction and one fsync. Before it claims
-again the dispatcher waits for everything it queued, so an event's outcome is on disk before its
-successors are claimed, and a crash between a handler's success and that commit re-runs the
-handler once, as a crash before a bookkeeping commit always could. Backends without these methods
-are driven one event at a time through ``claim_next`` and the ``mark_*`` methods.
+dispatcher claim many ready events in one transaction and commit an event's outcome together with
+its last handler's success in one write. The outcome is committed before the next event's handlers
+run (a crash between a handler's success and that commit re-runs the handler once, so that window
+stays as short as it was): at once when the write lock is free, else as soon as the receiver's
+group commit releases it. Backends without these methods are driven one event at a time through
+``claim_next`` and the ``mark_*`` methods.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
 from pipedrive_connector.triggers.state import InboxRow
 
 BookkeepingKind = Literal["handler_done", "done", "failed"]
-
-
-def _held_lock() -> threading.Lock:
-    lock = threading.Lock()
-    lock.acquire()
-    return lock
+# Events whose outcome the dispatcher may hold uncommitted while the write lock is busy. More than
+# one lets it go on while the group commit holds the lock, but a SIGKILL then re-runs the handlers
+# of every such event: the fault drill counts handler runs, and one is what the old path allowed.
+MAX_UNCOMMITTED_EVENTS = 1
 
 
 @dataclass(frozen=True)
@@ -50,31 +46,6 @@ class Bookkeeping:
     retry_at: float | None = None
 
 
-@dataclass
-class PendingWrite:
-    """A queued ``Bookkeeping`` write; ``wait`` returns once it is committed (raises if it failed)."""
-
-    write: Bookkeeping
-    error: Exception | None = None
-    # Held until the commit: a bare lock costs far less to make than a threading.Event.
-    _uncommitted: threading.Lock = field(default_factory=_held_lock)
-
-    @property
-    def on_done(self) -> Callable[[PendingWrite], None]:
-        return _mark_committed
-
-    def wait(self, timeout: float | None = None) -> None:
-        if not self._uncommitted.acquire(timeout=-1 if timeout is None else timeout):
-            raise TimeoutError(f"the dispatcher's write for event {self.write.seq} was not committed")
-        self._uncommitted.release()
-        if self.error is not None:
-            raise self.error
-
-
-def _mark_committed(item: PendingWrite) -> None:
-    item._uncommitted.release()
-
-
 @runtime_checkable
 class BatchDispatchState(Protocol):
     def claim_batch(self, lease_seconds: float, limit: int) -> list[ClaimedEvent]:
@@ -86,6 +57,8 @@ class BatchDispatchState(Protocol):
         as an attempt)."""
         ...
 
-    def queue_bookkeeping(self, write: Bookkeeping) -> PendingWrite:
-        """Queue a write for the next group commit without waiting for it."""
+    def commit_bookkeeping(self, writes: Sequence[Bookkeeping], *, wait: bool) -> bool:
+        """Commit ``writes`` in one transaction (process-crash safe; the fsync may be left to the
+        next durable commit). ``wait=False``: only if the write lock is free at once; False when
+        it was not (nothing written)."""
         ...

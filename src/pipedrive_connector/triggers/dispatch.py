@@ -12,9 +12,9 @@ database fails, the loop backs off exponentially (capped) and logs once when it 
 once when it works again. Done events older than the retention are deleted now and then.
 
 A backend with batched dispatch (``batching.BatchDispatchState``: the SQLite store) is driven a
-batch at a time: one transaction claims up to ``batch_size`` events, each handler's success and each
-event's outcome join the backend's next group commit, and the batch's writes are committed before
-the next claim. Other backends are driven one event at a time.
+batch at a time: one transaction claims up to ``batch_size`` events, and each event's outcome is
+committed right after its handlers, or together with the next few events' while the receiver's
+group commit holds the write lock. Other backends are driven one event at a time.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from pipedrive_connector.triggers.batching import BatchDispatchState, Bookkeeping, PendingWrite
+from pipedrive_connector.triggers.batching import MAX_UNCOMMITTED_EVENTS, BatchDispatchState, Bookkeeping
 from pipedrive_connector.triggers.events import Event
 from pipedrive_connector.triggers.logs import event_context
 from pipedrive_connector.triggers.metrics import TriggerMetrics
@@ -39,8 +39,6 @@ DEFAULT_RETRY_DELAYS: tuple[float, ...] = (1.0, 5.0, 30.0, 120.0, 600.0)
 DEFAULT_KEEP_DAYS = 30.0
 PRUNE_INTERVAL = 3600.0
 DEFAULT_BATCH_SIZE = 64
-# How long the end of a batch waits for its queued writes (the group commit normally takes ms).
-BOOKKEEPING_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
@@ -116,7 +114,7 @@ class Dispatcher:
         claims = store.claim_batch(self.lease_seconds, self.batch_size)
         if not claims:
             return False
-        recorder = _QueuedRecorder(store)
+        recorder = _BatchRecorder(store)
         self._lease.hold(tuple(claim.row.seq for claim in claims))
         try:
             for index, claim in enumerate(claims):
@@ -125,9 +123,10 @@ class Dispatcher:
                     store.release_claims([rest.row.seq for rest in claims[index:]])
                     break
                 self._process(claim.row, claim.handlers_done, recorder)
+                recorder.event_finished()
         finally:
             try:
-                recorder.wait()
+                recorder.commit(wait=True)
             finally:
                 self._lease.release()
         return True
@@ -263,19 +262,27 @@ class _DirectRecorder:
             self.store.mark_failed(write.seq, write.error, write.retry_at)
 
 
-class _QueuedRecorder:
-    """Writes queued for the backend's group commit; ``wait`` returns once all are committed."""
+class _BatchRecorder:
+    """Writes committed as soon as the write lock is free, together while it is busy."""
 
     def __init__(self, store: BatchDispatchState) -> None:
         self.store = store
-        self.pending: list[PendingWrite] = []
+        self.pending: list[Bookkeeping] = []
+        self.uncommitted_events = 0
 
     def record(self, write: Bookkeeping) -> None:
-        self.pending.append(self.store.queue_bookkeeping(write))
+        self.pending.append(write)
+        self.commit(wait=False)
 
-    def wait(self) -> None:
-        for pending in self.pending:
-            pending.wait(BOOKKEEPING_TIMEOUT)
+    def event_finished(self) -> None:
+        if self.pending:
+            self.uncommitted_events += 1
+            self.commit(wait=self.uncommitted_events >= MAX_UNCOMMITTED_EVENTS)
+
+    def commit(self, *, wait: bool) -> None:
+        if self.store.commit_bookkeeping(self.pending, wait=wait):
+            self.pending.clear()
+            self.uncommitted_events = 0
 
 
 class LeaseKeeper:

@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from pipedrive_connector.triggers.batching import Bookkeeping, ClaimedEvent, PendingWrite
+from pipedrive_connector.triggers.batching import Bookkeeping, ClaimedEvent
 from pipedrive_connector.triggers.events import Event
 from pipedrive_connector.triggers.group_commit import GroupCommitWriter
 from pipedrive_connector.triggers.state import (
@@ -120,7 +120,7 @@ class TriggerStore:
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
-        self._writer: GroupCommitWriter[PendingInsert | PendingWrite] = GroupCommitWriter(self._commit_locked)
+        self._writer: GroupCommitWriter[PendingInsert] = GroupCommitWriter(self._commit_locked)
         self._sub_cache: dict[str, tuple[float, sqlite3.Row, Subscription]] = {}
         if path == ":memory:" or not path:
             raise ValueError(
@@ -340,40 +340,26 @@ class TriggerStore:
         self._writer.submit(pending)
         return pending
 
-    def queue_bookkeeping(self, write: Bookkeeping) -> PendingWrite:
-        """Queue a dispatcher write for the next group commit (``batching.py``); it is committed
-        with ``synchronous=FULL`` like the inserts it shares the transaction with."""
-        pending = PendingWrite(write)
-        self._writer.submit(pending)
-        return pending
-
-    def _commit_locked(self, batch: list[PendingInsert | PendingWrite]) -> None:
+    def _commit_locked(self, batch: list[PendingInsert]) -> None:
         with self._write_lock:
             self._commit_transaction(batch)
 
-    def _commit_transaction(self, batch: list[PendingInsert | PendingWrite]) -> None:
+    def _commit_transaction(self, batch: list[PendingInsert]) -> None:
         conn = self._conn()
         if getattr(self._local, "sync", "FULL") != "FULL":
             conn.execute("PRAGMA synchronous=FULL")
             self._local.sync = "FULL"
-        outcomes: list[InsertOutcome | None] = []
         now = time.time()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for item in batch:
-                if isinstance(item, PendingInsert):
-                    outcomes.append(self._insert_one(conn, item, now))
-                else:
-                    _apply_bookkeeping(conn, item.write, now)
-                    outcomes.append(None)
+            outcomes = [self._insert_one(conn, item, now) for item in batch]
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
         for item, outcome in zip(batch, outcomes, strict=True):
-            if isinstance(item, PendingInsert) and outcome is not None:
-                item.outcome = outcome
+            item.outcome = outcome
 
     @staticmethod
     def _insert_one(db: sqlite3.Connection, item: PendingInsert, now: float) -> InsertOutcome:
@@ -462,6 +448,33 @@ class TriggerStore:
         for run in conn.execute(f"SELECT seq, handler FROM handler_runs WHERE seq IN ({marks})", seqs):
             done.setdefault(run["seq"], set()).add(run["handler"])
         return [ClaimedEvent(inbox_row_from_row(row), frozenset(done.get(row["seq"], ()))) for row in rows]
+
+    def commit_bookkeeping(self, writes: Sequence[Bookkeeping], *, wait: bool) -> bool:
+        """The dispatcher's writes in one transaction, like ``mark_*`` (``synchronous=NORMAL``:
+        safe from a crash of the process; the receiver's next commit makes them durable).
+        ``wait=False`` writes only if no other thread of this process is writing (the group commit
+        holds the lock through its fsync); False then, and nothing was written."""
+        if not writes:
+            return True
+        if not self._write_lock.acquire(blocking=wait):
+            return False
+        try:
+            conn = self._conn()
+            if getattr(self._local, "sync", "FULL") != "NORMAL":
+                conn.execute("PRAGMA synchronous=NORMAL")
+                self._local.sync = "NORMAL"
+            now = time.time()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for write in writes:
+                    _apply_bookkeeping(conn, write, now)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            self._write_lock.release()
+        return True
 
     def release_claims(self, seqs: Sequence[int]) -> int:
         """Claimed events that were not started go back to pending (the claim is not an attempt)."""
