@@ -203,6 +203,8 @@ def _build_lazy_class(model: type[M], lenient: bool) -> type[M]:
         # Special methods looked up on the type (copy.copy, setattr...), not through __getattribute__.
         **{name: _through(name) for name in ("__str__", "__copy__", "__setattr__", "__delattr__")},
         "__lazy_base__": model,
+        # Never validated through (materializing validates with ``model``): no schema to build.
+        "model_config": {**model.model_config, "defer_build": True},
     }
     metaclass: Any = type(model)  # pydantic's ModelMetaclass: a real subclass, not a copy
     lazy: type[M] = metaclass(model.__name__, (model,), namespace)
