@@ -7,8 +7,8 @@ item's ``outcome`` or raises; a failed batch is retried item by item so that one
 not fail its batch mates, unless ``retry_singly(exc)`` says the failure is not the events' fault
 (the database is down: every item fails at once instead of one timeout each).
 
-Items are inbox inserts (``PendingInsert``) and, for a backend that routes them here, other writes
-such as the dispatcher's bookkeeping: anything with an ``error`` slot and an ``on_done`` callback.
+Items are the backend's own (``PendingInsert`` in both backends): anything with an ``error`` slot
+and an ``on_done`` callback.
 """
 
 from __future__ import annotations
