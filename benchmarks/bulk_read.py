@@ -44,7 +44,9 @@ def _record_template(sb: Sandbox, path: Path) -> bool:
 
 
 def _implementations(ctx: Context, section: Section, has_v1: bool) -> dict[str, list[str]]:
-    impls: dict[str, list[str]] = {"raw-v2": _worker("raw-v2"), "raw-v2-orjson": _worker("raw-v2-orjson")}
+    impls: dict[str, list[str]] = {
+        name: _worker(name) for name in ("raw-v2", "raw-v2-orjson", "raw-v2-async")
+    }
     try:
         pieces.require_client_deals("iterate")
         for name in OUR:
@@ -156,7 +158,8 @@ def run(ctx: Context) -> Section:
         "same bytes. sandbox: the real sandbox end to end. Times exclude interpreter start-up and imports "
         "(for every implementation, also the modules httpx and anyio import on first use: a program pays "
         "them once per process); each run is a fresh process. raw-v2 decodes with httpx's .json() "
-        "(stdlib json), raw-v2-orjson with orjson as this client does; x floor is against raw-v2. "
+        "(stdlib json), raw-v2-orjson with orjson as this client does, raw-v2-async is the orjson loop on "
+        "httpx.AsyncClient (httpx's async stack by itself); x floor is against raw-v2. "
         "sync/async: the hand-made pd.deals.iterate(); *-generated: pd.api.deals.iterate() (every "
         "generated iterator runs the same code). Both yield typed models validated lazily (client/_lazy.py)."
     )
