@@ -155,12 +155,18 @@ def test_one_group_commit_applies_the_duplicate_rules_to_its_own_events(pg_state
         blocker.execute("BEGIN")
         blocker.execute("LOCK TABLE trigger_inbox IN EXCLUSIVE MODE")
         first = submit(parse_webhook(deal_created(1, "e-1")))
-        wait_for(
+        (writer,) = wait_for(
             lambda: run_sql(
                 pg_state,
-                "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT%%'",
+                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT%%'",
             )
         )
+        # The batch's advisory locks (its event and content keys) are still held by the waiting
+        # INSERT: the locks and the insert are one transaction.
+        held = run_sql(
+            pg_state, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = %s", writer
+        )
+        assert held == [(2,)]
         items = [submit(event) for event in queued]
         blocker.execute("ROLLBACK")
     for _ in range(len(items) + 1):
