@@ -134,6 +134,8 @@ HOSTILE: dict[str, Callable[[int], bytes]] = {
         n, data={"custom_fields": {SET_FIELD_KEY: {"type": "set", "values": [{"id": 1}, {"id": "x"}]}}}
     ),
     "lone_surrogate": lambda n: _with(n, data={"title": "\ud800"}),
+    # PostgreSQL text cannot hold a NUL: an event id with one must be a 400, not a 503 on every retry.
+    "nul_in_event_id": lambda n: _with(n, meta={"id": f"evt-{n}\u0000x"}),
 }
 
 

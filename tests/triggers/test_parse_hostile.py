@@ -50,6 +50,8 @@ def with_meta(body: dict[str, Any], **meta: Any) -> dict[str, Any]:
             v1_payload(meta={"v": 1, "action": "added", "object": "deal"}, current={"id": "x/.."}),
             "current.id",
         ),
+        # The event id keys the inbox: PostgreSQL text refuses a NUL.
+        (with_meta(v2_payload(), id="evt\u0000"), "meta.id 'evt\\x00' has a control character"),
         # Object names are names, not paths.
         (
             with_meta(v2_payload(), entity="deals/../users"),

@@ -40,6 +40,7 @@ EXPECTED_ERRORS = {
     "entity_id_not_positive": "invalid meta.entity_id '-3'",
     "mixed_option_ids": f"data.custom_fields.{SET_FIELD_KEY}.values mixes integer and string",
     "lone_surrogate": "text at data.title is not valid Unicode",
+    "nul_in_event_id": "has a control character",
 }
 JSON = {"content-type": "application/json"}
 

@@ -303,6 +303,10 @@ def _event_id(meta: Mapping[str, Any]) -> str:
         raise WebhookParseError("v2 webhook meta.id (the event id) is missing")
     if len(event_id) > _MAX_EVENT_ID:
         raise WebhookParseError(f"v2 webhook meta.id is longer than {_MAX_EVENT_ID} characters")
+    if not event_id.isprintable():
+        # The event id keys the inbox; a control character (PostgreSQL text refuses NUL) is no
+        # Pipedrive id, and storing it would fail on every retry.
+        raise WebhookParseError(f"v2 webhook meta.id {_short(event_id)} has a control character")
     return event_id
 
 
