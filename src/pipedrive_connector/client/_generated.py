@@ -253,6 +253,10 @@ class SyncGeneratedResource(_Generated):
         while params is not None:
             items, params = self._runner._run(page_operation(op, model, params))
             yield from items
+            # Let this page's items die (if the caller dropped them) before the next page is decoded:
+            # otherwise the collector sees them alive, moves them to the oldest generation, and a bulk
+            # read pays full collections of the whole heap (0.15-0.25 s per 100,000 deals).
+            del items
 
     def _download(self, operation_id: str, args: dict[str, Any], to: DownloadTarget) -> Downloaded:
         """Stream the answer's body into ``to`` chunk by chunk (never whole in memory)."""
@@ -285,6 +289,7 @@ class AsyncGeneratedResource(_Generated):
             items, params = await self._runner._run(page_operation(op, model, params))
             for item in items:
                 yield item
+            del items  # as in the sync twin: the page's items die young
 
     async def _download(self, operation_id: str, args: dict[str, Any], to: DownloadTarget) -> Downloaded:
         """Stream the answer's body into ``to`` chunk by chunk (never whole in memory)."""

@@ -77,8 +77,15 @@ class SyncList(_Sync[M]):
 
     def iterate(self, **params: Any) -> Iterator[M]:
         """Every matching record, fetched page by page as you consume them (constant memory)."""
-        for page in self.pages(**params):
-            yield from page.items
+        next_params: dict[str, Any] | None = self._ops.first_params(params)
+        while next_params is not None:
+            items, envelope, next_params = self._runner._run(self._ops.list_page(next_params))
+            del envelope
+            yield from items
+            # No page kept: its items die (once the caller drops them) before the next page is
+            # decoded, instead of surviving into the collector's oldest generation, where a bulk read
+            # paid full collections of the whole heap (0.15-0.25 s per 100,000 deals).
+            del items
 
 
 class SyncGet(_Sync[M]):
@@ -214,9 +221,13 @@ class AsyncList(_Async[M]):
             page = await page.next_page()
 
     async def iterate(self, **params: Any) -> AsyncIterator[M]:
-        async for page in self.pages(**params):
-            for item in page.items:
+        next_params: dict[str, Any] | None = self._ops.first_params(params)
+        while next_params is not None:
+            items, envelope, next_params = await self._runner._run(self._ops.list_page(next_params))
+            del envelope
+            for item in items:
                 yield item
+            del items  # as in the sync twin: the page's items die young
 
 
 class AsyncGet(_Async[M]):
