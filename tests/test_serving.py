@@ -18,7 +18,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from pipedrive_connector.serving import BindError, ServerLimits, bind_socket, listening_url, serve_in_thread
+from pipedrive_connector.serving import (
+    HTTP_ENV,
+    BindError,
+    ServerLimits,
+    bind_socket,
+    http_stack,
+    listening_url,
+    make_server,
+    serve_in_thread,
+)
 from slow_clients import closed_within, still_open
 
 
@@ -54,6 +63,14 @@ class Records(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
+
+
+@pytest.fixture(params=["h11", "httptools"])
+def protocol(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The guarded protocol a test's server uses (``serving.make_server`` reads ``PIPEDRIVE_HTTP``)."""
+    chosen: str = request.param
+    monkeypatch.setenv(HTTP_ENV, chosen)
+    return chosen
 
 
 @pytest.fixture
@@ -111,7 +128,7 @@ def test_limits_refuse_nonsense(field: str, value: float) -> None:
         ServerLimits(**{field: value})  # type: ignore[arg-type]
 
 
-def test_an_idle_kept_alive_connection_is_closed_after_the_keep_alive_timeout() -> None:
+def test_an_idle_kept_alive_connection_is_closed_after_the_keep_alive_timeout(protocol: str) -> None:
     limits = ServerLimits(header_timeout=30.0, body_timeout=30.0, keep_alive_timeout=0.5)
     with serve_in_thread(APP, limits=limits) as url:
         sock = socket.create_connection(("127.0.0.1", port_of(url)), timeout=5)
@@ -123,7 +140,7 @@ def test_an_idle_kept_alive_connection_is_closed_after_the_keep_alive_timeout() 
             assert time.monotonic() - started >= 0.4
 
 
-def test_trickling_headers_on_a_kept_alive_connection_get_408() -> None:
+def test_trickling_headers_on_a_kept_alive_connection_get_408(protocol: str) -> None:
     # One byte every 0.2 s keeps resetting the keep-alive timer; the header deadline still ends it.
     limits = ServerLimits(header_timeout=1.0, body_timeout=30.0, keep_alive_timeout=0.5)
     with serve_in_thread(APP, limits=limits) as url:
@@ -141,7 +158,7 @@ def test_trickling_headers_on_a_kept_alive_connection_get_408() -> None:
             assert 0.9 <= time.monotonic() - started < 4
 
 
-def test_a_body_slower_than_its_deadline_gets_408_without_an_application_error() -> None:
+def test_a_body_slower_than_its_deadline_gets_408_without_an_application_error(protocol: str) -> None:
     handler = Records()
     limits = ServerLimits(header_timeout=5.0, body_timeout=0.5)
     with serve_in_thread(APP, limits=limits) as url:
@@ -164,7 +181,7 @@ def test_a_body_slower_than_its_deadline_gets_408_without_an_application_error()
     assert [record.getMessage() for record in handler.records if record.levelno >= logging.ERROR] == []
 
 
-def test_connections_beyond_the_cap_get_503_and_the_slot_frees_up() -> None:
+def test_connections_beyond_the_cap_get_503_and_the_slot_frees_up(protocol: str) -> None:
     limits = ServerLimits(header_timeout=1.0, keep_alive_timeout=1.0, max_connections=20)
     with serve_in_thread(APP, limits=limits) as url:
         idle = [socket.create_connection(("127.0.0.1", port_of(url)), timeout=5) for _ in range(20)]
@@ -192,3 +209,29 @@ def test_the_cap_is_lowered_to_fit_the_open_file_limit() -> None:
     lowered, kept, expected = done.stdout.split()
     assert (int(lowered), int(kept)) == (int(expected), 100)
     assert "accepting at most" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "protocol_class", "loop"),
+    [
+        (None, "HttpToolsProtocol", "uvloop"),
+        ("httptools", "HttpToolsProtocol", "uvloop"),
+        ("h11", "H11Protocol", "asyncio"),
+    ],
+)
+def test_the_server_runs_the_protocol_the_environment_asks_for(
+    monkeypatch: pytest.MonkeyPatch, setting: str | None, protocol_class: str, loop: str
+) -> None:
+    if setting is None:
+        monkeypatch.delenv(HTTP_ENV, raising=False)
+    else:
+        monkeypatch.setenv(HTTP_ENV, setting)
+    config = make_server(APP).config
+    assert protocol_class in [base.__name__ for base in config.http.__mro__]  # type: ignore[union-attr]
+    assert config.loop == loop
+
+
+def test_an_unknown_protocol_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(HTTP_ENV, "h2")
+    with pytest.raises(ValueError, match="PIPEDRIVE_HTTP must be h11, httptools or auto, got 'h2'"):
+        http_stack()

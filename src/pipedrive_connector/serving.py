@@ -3,22 +3,31 @@
 uvicorn closes idle kept-alive connections, but nothing bounds how long a client may take to send its
 request headers or body, and its ``limit_concurrency`` only answers 503 once a whole request has
 arrived: a few hundred sockets that send half a request, or nothing, stay open for ever and use up
-file descriptors. The h11 protocol built here gives every request a header deadline (the connection
-is closed, with a 408 if part of a request came), a body deadline (408, then closed) and refuses
+file descriptors. The protocols built here give every request a header deadline (the connection
+is closed, with a 408 if part of a request came), a body deadline (408, then closed) and refuse
 connections beyond a cap with a 503.
+
+Two protocols carry the same guards: uvicorn's httptools one (a C parser), used when httptools is
+installed, with uvloop's event loop when uvloop is; and uvicorn's pure-Python h11 one with asyncio's
+loop otherwise. Setting the environment variable ``PIPEDRIVE_HTTP=h11`` forces the h11 protocol and
+asyncio's loop even when the others are installed (``httptools`` requires them, ``auto`` is the
+default); it is read each time a server is built.
 
 The listening socket is bound before anything else happens (``bind_socket``), so a caller can print
 the real address (``--port 0``) and report an address in use before touching any state.
 
-A shared utility outside the five parts: it depends on uvicorn and h11 only, so the sandbox and the
-triggers may both use it. uvicorn is imported lazily, when a server is built.
+A shared utility outside the five parts: it depends on uvicorn (and h11 or httptools) only, so the
+sandbox and the triggers may both use it. uvicorn is imported lazily, when a server is built.
 """
 
 from __future__ import annotations
 
+import asyncio
 import errno
+import importlib.util
 import logging
 import math
+import os
 import socket
 import threading
 import time
@@ -35,6 +44,8 @@ log = logging.getLogger(__name__)
 DEFAULT_BACKLOG = 2048
 # Descriptors kept free for everything that is not a client connection (logs, SQLite, outgoing HTTP).
 FD_RESERVE = 64
+# "h11" forces the pure-Python protocol and asyncio's loop (see the module docstring).
+HTTP_ENV = "PIPEDRIVE_HTTP"
 
 _TIMEOUT_RESPONSE = (
     b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
@@ -147,9 +158,8 @@ def connection_cap(requested: int) -> int:
     return cap
 
 
-def _guarded_protocol(limits: ServerLimits) -> type[Any]:
+def _guarded_h11(limits: ServerLimits) -> type[Any]:
     """uvicorn's h11 protocol with header and body deadlines and a connection cap."""
-    import asyncio
 
     import h11
     from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -168,9 +178,7 @@ def _guarded_protocol(limits: ServerLimits) -> type[Any]:
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             if len(self.server_state.connections) >= cap:
                 self._refused = True
-                assert isinstance(transport, asyncio.WriteTransport)
-                transport.write(_REFUSED_RESPONSE)
-                transport.close()
+                _refuse(transport)
                 return
             super().connection_made(transport)  # type: ignore[arg-type]
             self._arm("headers", limits.header_timeout)
@@ -223,6 +231,108 @@ def _guarded_protocol(limits: ServerLimits) -> type[Any]:
     return GuardedH11Protocol
 
 
+def _guarded_httptools(limits: ServerLimits) -> type[Any]:
+    """uvicorn's httptools protocol with the same deadlines and cap as ``_guarded_h11``.
+
+    The parser's callbacks say where the request stands (``_phase``); the deadline is set once per
+    ``data_received``, after the parser has seen the bytes, so a request that arrives whole in one
+    read never starts (and cancels) a timer of its own.
+    """
+
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    cap = connection_cap(limits.max_connections)
+
+    class GuardedHttpToolsProtocol(HttpToolsProtocol):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.timeout_keep_alive = limits.keep_alive_timeout  # type: ignore[assignment]
+            self._deadline: asyncio.TimerHandle | None = None
+            self._waiting_for = ""
+            self._refused = False
+            # "idle" (between requests), "headers" (begun), "body" (headers complete), "read".
+            self._phase = "idle"
+            self._heard = False  # any byte yet on this connection
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            if len(self.server_state.connections) >= cap:
+                self._refused = True
+                _refuse(transport)
+                return
+            super().connection_made(transport)
+            self._arm("headers", limits.header_timeout)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            if not self._refused:
+                super().connection_lost(exc)
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self._phase = "headers"
+
+        def on_headers_complete(self) -> None:
+            super().on_headers_complete()
+            self._phase = "body"
+
+        def on_message_complete(self) -> None:
+            super().on_message_complete()
+            self._phase = "read"
+
+        def data_received(self, data: bytes) -> None:
+            self._heard = True
+            super().data_received(data)
+            if self.transport.is_closing():  # a 400 for a malformed request, or an upgrade
+                self._disarm()
+                return
+            phase = self._phase
+            if phase == "headers":
+                if self._waiting_for != "headers":
+                    self._arm("headers", limits.header_timeout)
+            elif phase == "body":
+                if self._waiting_for != "body":
+                    self._arm("body", limits.body_timeout)
+            elif self.cycle is None or self.cycle.response_complete:
+                # Bytes that begin no request (blank lines) must not hold the connection open either.
+                if self._waiting_for != "headers":
+                    self._arm("headers", limits.header_timeout)
+            elif self._deadline is not None:
+                self._disarm()  # a whole request came; the application has it
+
+        def _arm(self, waiting_for: str, seconds: float) -> None:
+            self._disarm()
+            self._waiting_for = waiting_for
+            self._deadline = self.loop.call_later(seconds, self._too_slow)
+
+        def _disarm(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+            self._waiting_for = ""
+
+        def _too_slow(self) -> None:
+            waiting_for, self._deadline, self._waiting_for = self._waiting_for, None, ""
+            if self.transport.is_closing():
+                return
+            cycle = self.cycle
+            if waiting_for == "headers":
+                # Not while an earlier (pipelined) request's response is still being written.
+                started = self._heard and (cycle is None or cycle.response_complete)
+            else:
+                started = cycle is not None and not cycle.response_started
+            if started:  # a client that sent nothing is not owed an answer
+                self.transport.write(_TIMEOUT_RESPONSE)
+            self.transport.close()
+
+    return GuardedHttpToolsProtocol
+
+
+def _refuse(transport: Any) -> None:
+    # Not an isinstance check: uvloop's transports do not subclass asyncio's.
+    transport.write(_REFUSED_RESPONSE)
+    transport.close()
+
+
 def _quiet_when_abandoned(app: Any) -> Any:
     """``app``, minus the error traceback when it raises after its client went away.
 
@@ -258,6 +368,25 @@ def _quiet_when_abandoned(app: Any) -> Any:
     return guarded
 
 
+def http_stack() -> tuple[str, str]:
+    """The HTTP protocol and event loop ``make_server`` uses: ``("httptools", "uvloop")`` when both
+    are installed, ``("h11", "asyncio")`` when ``PIPEDRIVE_HTTP=h11`` or neither is.
+
+    Raises ``ValueError`` naming the variable for a value other than ``h11``, ``httptools`` or
+    ``auto``, or for ``httptools`` when it is not installed.
+    """
+    wanted = os.environ.get(HTTP_ENV, "auto").strip().lower() or "auto"
+    if wanted not in ("auto", "h11", "httptools"):
+        raise ValueError(f"{HTTP_ENV} must be h11, httptools or auto, got {wanted!r}")
+    if wanted == "h11":
+        return "h11", "asyncio"
+    has_httptools = importlib.util.find_spec("httptools") is not None
+    if wanted == "httptools" and not has_httptools:
+        raise ValueError(f"{HTTP_ENV}=httptools but httptools is not installed")
+    loop = "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
+    return ("httptools" if has_httptools else "h11"), loop
+
+
 def make_server(
     app: Any,
     limits: ServerLimits | None = None,
@@ -266,13 +395,19 @@ def make_server(
     access_log: bool = True,
     graceful_shutdown: int | None = None,
 ) -> uvicorn.Server:
-    """A uvicorn server for ``app`` (lifespan on) whose connections obey ``limits``."""
+    """A uvicorn server for ``app`` (lifespan on) whose connections obey ``limits``.
+
+    Its protocol and loop are ``http_stack()``'s.
+    """
     import uvicorn
 
     limits = limits or ServerLimits()
+    protocol, loop = http_stack()
+    guarded = _guarded_httptools if protocol == "httptools" else _guarded_h11
     config = uvicorn.Config(
         _quiet_when_abandoned(app),
-        http=_guarded_protocol(limits),
+        http=guarded(limits),
+        loop=loop,
         log_level=log_level,
         access_log=access_log,
         lifespan="on",
