@@ -225,6 +225,11 @@ def test_deleted_webhooks_get_nothing_more(extras: ExtrasSandbox, receiver: Rece
     receiver.statuses = [500]
     hook = extras.add_webhook(receiver.url, event_object="deal")
     _create_deal(extras, "Retry pending")
+    # Deliveries leave from a worker thread: delete only once the first attempt (answered 500) came.
+    deadline = time.monotonic() + 5
+    while not receiver.requests and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(receiver.requests) == 1
     assert extras.api.delete(f"/v1/webhooks/{hook['id']}").status_code == 200
     extras.flush()
     assert len(receiver.requests) == 1  # the retry was dropped with the subscription
