@@ -1,8 +1,14 @@
-"""Child entry point: the floor for webhook ingestion, a bare Starlette endpoint that stores nothing."""
+"""Child entry point: the floor for webhook ingestion, a bare Starlette endpoint that stores nothing.
+
+It runs on uvicorn's defaults: httptools and uvloop when they are installed (they are dependencies),
+like the receiver. ``PIPEDRIVE_HTTP=h11`` puts it on h11 and asyncio's loop, as it does the receiver
+(``pipedrive_connector.serving``), so a before/after comparison of the two stacks is like for like.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from starlette.applications import Starlette
@@ -31,7 +37,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import uvicorn
 
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+    pure_python = os.environ.get("PIPEDRIVE_HTTP", "").strip().lower() == "h11"
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        http="h11" if pure_python else "auto",
+        loop="asyncio" if pure_python else "auto",
+    )
     return 0
 
 

@@ -235,3 +235,15 @@ def test_an_unknown_protocol_setting_is_named(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv(HTTP_ENV, "h2")
     with pytest.raises(ValueError, match="PIPEDRIVE_HTTP must be h11, httptools or auto, got 'h2'"):
         http_stack()
+
+
+def test_without_httptools_and_uvloop_the_h11_stack_serves(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(HTTP_ENV, raising=False)
+    monkeypatch.setitem(sys.modules, "httptools", None)  # a None entry makes `import httptools` fail
+    monkeypatch.setitem(sys.modules, "uvloop", None)
+    assert http_stack() == ("h11", "asyncio")
+    with serve_in_thread(APP) as url:
+        assert httpx.post(f"{url}/echo", content=b"12345", timeout=5).json() == {"received": 5}
+    monkeypatch.setenv(HTTP_ENV, "httptools")
+    with pytest.raises(ValueError, match="PIPEDRIVE_HTTP=httptools but httptools cannot be imported"):
+        http_stack()

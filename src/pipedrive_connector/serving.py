@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import importlib.util
+import importlib
 import logging
 import math
 import os
@@ -380,11 +380,20 @@ def http_stack() -> tuple[str, str]:
         raise ValueError(f"{HTTP_ENV} must be h11, httptools or auto, got {wanted!r}")
     if wanted == "h11":
         return "h11", "asyncio"
-    has_httptools = importlib.util.find_spec("httptools") is not None
+    has_httptools = _importable("httptools")
     if wanted == "httptools" and not has_httptools:
-        raise ValueError(f"{HTTP_ENV}=httptools but httptools is not installed")
-    loop = "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
+        raise ValueError(f"{HTTP_ENV}=httptools but httptools cannot be imported")
+    loop = "uvloop" if _importable("uvloop") else "asyncio"
     return ("httptools" if has_httptools else "h11"), loop
+
+
+def _importable(module: str) -> bool:
+    # An import, not find_spec: an installed extension that fails to load must count as absent.
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
 
 
 def make_server(
