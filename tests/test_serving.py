@@ -247,3 +247,23 @@ def test_without_httptools_and_uvloop_the_h11_stack_serves(monkeypatch: pytest.M
     monkeypatch.setenv(HTTP_ENV, "httptools")
     with pytest.raises(ValueError, match="PIPEDRIVE_HTTP=httptools but httptools cannot be imported"):
         http_stack()
+
+
+def test_blank_lines_between_requests_do_not_hold_a_connection_open(protocol: str) -> None:
+    # Each byte resets the keep-alive timer. h11 refuses the blank lines at once (400); httptools skips
+    # them, so there the header deadline has to end it.
+    limits = ServerLimits(header_timeout=1.0, body_timeout=30.0, keep_alive_timeout=0.5)
+    with serve_in_thread(APP, limits=limits) as url:
+        sock = socket.create_connection(("127.0.0.1", port_of(url)), timeout=5)
+        with sock:
+            sock.sendall(GET)
+            assert read_response(sock).startswith(b"HTTP/1.1 200 ")
+            started = time.monotonic()
+            for _ in range(20):
+                if not still_open(sock):
+                    break
+                sock.sendall(b"\r\n")
+                time.sleep(0.2)
+            answer = closed_within([sock], 5)[sock]
+            assert time.monotonic() - started < 3
+            assert answer.startswith(b"HTTP/1.1 400 " if protocol == "h11" else b"HTTP/1.1 408 ")
