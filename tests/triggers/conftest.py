@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from triggers_helpers import ServedApp
+from triggers_helpers import ServedApp, postgres_schema_dsn
 
 from pipedrive_connector.client import Pipedrive
 
@@ -38,12 +38,6 @@ def pd(pipedrive_sandbox: Any) -> Iterator[Pipedrive]:
     client = Pipedrive(api_token=pipedrive_sandbox.api_token, base_url=pipedrive_sandbox.base_url)
     yield client
     client.close()
-
-
-def postgres_schema_dsn(dsn: str, schema: str) -> str:
-    """``dsn`` with ``search_path`` set to ``schema`` (libpq's ``options`` parameter)."""
-    joiner = "&" if "?" in dsn else "?"
-    return f"{dsn}{joiner}options=-csearch_path%3D{schema}"
 
 
 @pytest.fixture

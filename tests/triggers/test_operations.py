@@ -20,9 +20,8 @@ import pytest
 from benchmarks.tcp_proxy import TcpProxy
 from prometheus_client.parser import text_string_to_metric_families
 from test_receiver import deal_created
-from triggers_helpers import basic, free_port, run_sql, wait_for
+from triggers_helpers import basic, free_port, postgres_schema_dsn, run_sql, wait_for
 
-from conftest import postgres_schema_dsn
 from pipedrive_connector.triggers import Event, TriggerApp
 from pipedrive_connector.triggers.state import open_state
 

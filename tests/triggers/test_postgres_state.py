@@ -14,9 +14,8 @@ import httpx
 import pytest
 from benchmarks.tcp_proxy import TcpProxy
 from test_receiver import deal_created
-from triggers_helpers import basic, run_sql, wait_for
+from triggers_helpers import basic, postgres_schema_dsn, run_sql, wait_for
 
-from conftest import postgres_schema_dsn
 from pipedrive_connector.triggers import TriggerApp, parse_webhook
 from pipedrive_connector.triggers.state import StateUnavailable, open_state
 from pipedrive_connector.triggers.store_postgres import SCHEMA_VERSION, PostgresTriggerStore

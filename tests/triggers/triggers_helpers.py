@@ -108,3 +108,9 @@ def run_sql(state: str, query: str, params: tuple[Any, ...] = ()) -> list[tuple[
     with psycopg.connect(state, autocommit=True) as conn:
         cursor = conn.execute(query, params)
         return cursor.fetchall() if cursor.description else []
+
+
+def postgres_schema_dsn(dsn: str, schema: str) -> str:
+    """``dsn`` with ``search_path`` set to ``schema`` (libpq's ``options`` parameter)."""
+    joiner = "&" if "?" in dsn else "?"
+    return f"{dsn}{joiner}options=-csearch_path%3D{schema}"
