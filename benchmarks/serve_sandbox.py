@@ -1,4 +1,4 @@
-"""Child entry point: the sandbox under uvicorn on loopback, in its own process.
+"""Child entry point: the sandbox served as `pipedrive sandbox serve` serves it, in its own process.
 
 ``--deals N`` creates N deals through the sandbox's own API before serving (in-process, over
 httpx's ASGI transport), which is several times faster than creating them over a socket.
@@ -38,9 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deals", type=int, default=0, help="deals to create before serving")
     args = parser.parse_args(argv)
 
-    import uvicorn
-
     from pipedrive_connector.sandbox import SandboxSettings, create_app
+    from pipedrive_connector.serving import bind_socket, serve_forever
 
     settings = SandboxSettings(
         api_token=args.api_token,
@@ -52,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app(settings)
     if args.deals:
         asyncio.run(_create_deals(app, args.api_token, args.deals))
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+    # The runner `pipedrive sandbox serve` uses: its slow-client guards and HTTP stack (PIPEDRIVE_HTTP).
+    serve_forever(app, bind_socket("127.0.0.1", args.port))
     return 0
 
 
