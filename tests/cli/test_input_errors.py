@@ -64,6 +64,18 @@ def test_odd_inputs_to_run_are_usage_errors(env: dict[str, str], args: list[str]
     _one_line_error(runner.invoke(app, ["run", "getDeals", *args], env=env), 2, *needles)
 
 
+def test_deep_input_is_refused_whatever_the_recursion_limit(env: dict[str, str]) -> None:
+    """mypy, for one, raises the interpreter's limit to 2**14 when run in-process: 5,000 levels then
+    decode, and must still be refused (they were read as an array once)."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(20_000)
+    try:
+        deep = ["--input", "[" * 5000 + "]" * 5000]
+        _one_line_error(runner.invoke(app, ["run", "getDeals", *deep], env=env), 2, "nested too deeply")
+    finally:
+        sys.setrecursionlimit(before)
+
+
 def test_a_bad_base_url_is_named_without_its_password(env: dict[str, str]) -> None:
     for url in ("http://ada:pa55word@[::1", "ftp://ada:pa55word@example.com", "http://ada:pa55word@h:99999"):
         line = _one_line_error(

@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from pipedrive_connector.cli._output import InputError
 
+# Pipedrive inputs nest a few levels (filter conditions about five); far deeper is a mistake.
+MAX_INPUT_DEPTH = 100
+
 if TYPE_CHECKING:
     from pipedrive_connector.component.model import Property
 
@@ -60,7 +63,7 @@ def _refuse_constant(token: str) -> Any:
 def parse_json(text: str, what: str) -> Any:
     """Strict JSON: a clear ``InputError`` for bad syntax, NaN/Infinity, or nesting too deep to read."""
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        value = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
         raise InputError(
             f"{what} is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
@@ -69,6 +72,21 @@ def parse_json(text: str, what: str) -> Any:
         raise InputError(f"{what} is not valid JSON ({error})") from None
     except RecursionError:
         raise InputError(f"{what} is nested too deeply to read") from None
+    # The interpreter's recursion limit is not ours to rely on (a library may raise it): deeper than
+    # any Pipedrive input is refused the same way whatever it is.
+    if _depth(value) > MAX_INPUT_DEPTH:
+        raise InputError(f"{what} is nested too deeply to read (more than {MAX_INPUT_DEPTH} levels)")
+    return value
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def split_pair(pair: str, what: str) -> tuple[str, str]:
