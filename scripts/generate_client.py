@@ -610,37 +610,77 @@ def table_source(ops: list[Operation]) -> str:
 
 
 def init_source(resources: dict[str, list[Operation]]) -> str:
+    """The containers of ``pd.api`` and the client's generated attributes. A resource's module is
+    imported the first time the resource is used: building every module's models costs about half a
+    second, which a process that calls three operations should not pay."""
     names = sorted(resources)
     lines = [
         HEADER.format(doc="Every generated resource, and the containers the clients expose as ``pd.api``."),
         "from __future__ import annotations",
         "",
-        "from typing import Any",
+        "import importlib",
+        "from typing import TYPE_CHECKING, Any",
         "",
+        "if TYPE_CHECKING:",
     ]
     for name in names:
         lines.append(
-            f"from pipedrive_connector.client.generated.{name} import Async{pascal(name)}, {pascal(name)}"
+            f"    from pipedrive_connector.client.generated.{name} import Async{pascal(name)}, {pascal(name)}"
         )
     lines += ["", "RESOURCES = (" + ", ".join(f'"{n}"' for n in names) + ",)"]
     attached = [n for n in names if n not in HAND_MADE_RESOURCES]
     lines += ["# Client attributes of their own (the other resources are hand-made and delegate to these)."]
-    lines += ["ATTACHED = (" + ", ".join(f'"{n}"' for n in attached) + ",)", "", ""]
+    lines += ["ATTACHED = (" + ", ".join(f'"{n}"' for n in attached) + ",)"]
+    lines += ["_CLASSES = {" + ", ".join(f'"{n}": "{pascal(n)}"' for n in names) + "}", "", ""]
+    lines += [
+        "def _resource(owner: Any, name: str, prefix: str) -> Any:",
+        '    """``owner.<name>``: the resource, its module imported now, kept on ``owner`` for later."""',
+        "    if name not in _CLASSES:",
+        '        raise AttributeError(f"{type(owner).__name__!r} object has no attribute {name!r}")',
+        '    module = importlib.import_module(f"{__name__}.{name}")',
+        "    value = getattr(module, prefix + _CLASSES[name])(owner._runner)",
+        "    setattr(owner, name, value)",
+        "    return value",
+        "",
+        "",
+    ]
     for prefix in ("", "Async"):
-        lines.append(f"class {prefix}GeneratedApi:")
-        lines.append(
-            f'    """Every generated resource ({"async" if prefix else "sync"}): ``pd.api.notes.list()``."""'
-        )
-        lines.append("")
-        lines.append("    def __init__(self, runner: Any) -> None:")
-        lines.extend(f"        self.{n} = {prefix}{pascal(n)}(runner)" for n in names)
-        lines += ["", ""]
-        lines.append(f"class {prefix}GeneratedResources:")
         flavour = "async" if prefix else "sync"
+        lines.append(f"class {prefix}GeneratedApi:")
+        lines.append(f'    """Every generated resource ({flavour}): ``pd.api.notes.list()``."""')
+        lines.append("")
+        lines.append("    if TYPE_CHECKING:")
+        lines.extend(f"        {n}: {prefix}{pascal(n)}" for n in names)
+        lines += [
+            "",
+            "    def __init__(self, runner: Any) -> None:",
+            "        self._runner = runner",
+            "",
+            "    def __getattr__(self, name: str) -> Any:",
+            f'        return _resource(self, name, "{prefix}")',
+            "",
+            "    def __dir__(self) -> list[str]:",
+            "        return sorted({*super().__dir__(), *RESOURCES})",
+            "",
+            "",
+        ]
+        lines.append(f"class {prefix}GeneratedResources:")
         lines.append(f'    """The generated resources as attributes of the {flavour} client."""')
         lines.append("")
-        lines.extend(f"    {n}: {prefix}{pascal(n)}" for n in attached)
-        lines += ["", ""]
+        lines.append("    if TYPE_CHECKING:")
+        lines.append(f"        api: {prefix}GeneratedApi")
+        lines.extend(f"        {n}: {prefix}{pascal(n)}" for n in attached)
+        lines += [
+            "",
+            "    def __getattr__(self, name: str) -> Any:",
+            '        if name not in ATTACHED or "api" not in self.__dict__:',
+            '            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")',
+            "        value = getattr(self.__dict__[\"api\"], name)",
+            "        setattr(self, name, value)",
+            "        return value",
+            "",
+            "",
+        ]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -38,7 +38,6 @@ from pipedrive_connector.client._typed import (
     SyncPersons,
 )
 from pipedrive_connector.client.generated import (
-    ATTACHED,
     AsyncGeneratedApi,
     AsyncGeneratedResources,
     GeneratedApi,
@@ -48,11 +47,10 @@ from pipedrive_connector.client.models import Filter, Pipeline, Stage
 
 
 def _attach_generated(client: Any, api: Any) -> None:
-    """``pd.notes`` etc. for the generated resources; the hand-made ones fall back on ``pd.api.<name>``."""
-    for name in ATTACHED:
-        setattr(client, name, getattr(api, name))
+    """The hand-made resources fall back on ``pd.api.<name>`` (looked up on first use, so the
+    generated module is imported only then); ``pd.notes`` etc. come from ``GeneratedResources``."""
     for name in catalog.HAND_MADE_RESOURCES:
-        getattr(client, name)._generated = getattr(api, name)
+        getattr(client, name)._generated_from = (api, name)
 
 
 class SyncResources(GeneratedResources):

@@ -39,11 +39,17 @@ class _BackedByGenerated:
     """A hand-made resource over the generated one of the same name (``pd.api.deals``), set by the
     client: an operation the hand-made class does not define is the generated one (``pd.deals.duplicate``)."""
 
-    _generated: Any = None
+    _generated_from: tuple[Any, str] | None = None  # (pd.api, name), looked up on first use
+
+    @property
+    def _generated(self) -> Any:
+        """The generated resource of the same name (its module is imported the first time)."""
+        source = self.__dict__.get("_generated_from")
+        return None if source is None else getattr(*source)
 
     def __getattr__(self, name: str) -> Any:
-        generated = self.__dict__.get("_generated")
-        if generated is None or name.startswith("__"):
+        generated = None if name.startswith("__") else self._generated
+        if generated is None:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         return getattr(generated, name)
 
