@@ -158,6 +158,61 @@ def connection_cap(requested: int) -> int:
     return cap
 
 
+class _Guards:
+    """What both guarded protocols share: the deadline timer, the connection cap and the 408 rule.
+
+    Mixed in before uvicorn's protocol class; ``loop``, ``transport``, ``cycle`` and
+    ``server_state`` are that class's. Each protocol says when a request has begun
+    (``_request_begun``) and arms the deadlines from its own parser's view of the request.
+    """
+
+    loop: asyncio.AbstractEventLoop
+    transport: Any
+    cycle: Any
+    server_state: Any
+
+    def _init_guards(self, limits: ServerLimits, cap: int) -> None:
+        self._limits = limits
+        self._cap = cap
+        self._deadline: asyncio.TimerHandle | None = None
+        self._waiting_for = ""
+        self._refused = False
+
+    def _refused_over_cap(self, transport: Any) -> bool:
+        """Answer 503 and close when the server holds ``cap`` connections already."""
+        if len(self.server_state.connections) < self._cap:
+            return False
+        self._refused = True
+        _refuse(transport)
+        return True
+
+    def _request_begun(self) -> bool:
+        raise NotImplementedError
+
+    def _arm(self, waiting_for: str, seconds: float) -> None:
+        self._disarm()
+        self._waiting_for = waiting_for
+        self._deadline = self.loop.call_later(seconds, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+        self._waiting_for = ""
+
+    def _too_slow(self) -> None:
+        waiting_for, self._deadline, self._waiting_for = self._waiting_for, None, ""
+        if self.transport.is_closing():
+            return
+        if waiting_for == "headers":
+            started = self._request_begun()
+        else:
+            started = self.cycle is not None and not self.cycle.response_started
+        if started:  # a client that sent nothing is not owed an answer
+            self.transport.write(_TIMEOUT_RESPONSE)
+        self.transport.close()
+
+
 def _guarded_h11(limits: ServerLimits) -> type[Any]:
     """uvicorn's h11 protocol with header and body deadlines and a connection cap."""
 
@@ -166,19 +221,15 @@ def _guarded_h11(limits: ServerLimits) -> type[Any]:
 
     cap = connection_cap(limits.max_connections)
 
-    class GuardedH11Protocol(H11Protocol):
+    class GuardedH11Protocol(_Guards, H11Protocol):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
+            self._init_guards(limits, cap)
             # uvicorn annotates it int but only hands it to call_later, which takes fractions too.
             self.timeout_keep_alive = limits.keep_alive_timeout  # type: ignore[assignment]
-            self._deadline: asyncio.TimerHandle | None = None
-            self._waiting_for = ""
-            self._refused = False
 
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            if len(self.server_state.connections) >= cap:
-                self._refused = True
-                _refuse(transport)
+            if self._refused_over_cap(transport):
                 return
             super().connection_made(transport)  # type: ignore[arg-type]
             self._arm("headers", limits.header_timeout)
@@ -205,28 +256,8 @@ def _guarded_h11(limits: ServerLimits) -> type[Any]:
             else:
                 self._disarm()
 
-        def _arm(self, waiting_for: str, seconds: float) -> None:
-            self._disarm()
-            self._waiting_for = waiting_for
-            self._deadline = self.loop.call_later(seconds, self._too_slow)
-
-        def _disarm(self) -> None:
-            if self._deadline is not None:
-                self._deadline.cancel()
-                self._deadline = None
-            self._waiting_for = ""
-
-        def _too_slow(self) -> None:
-            waiting_for, self._deadline, self._waiting_for = self._waiting_for, None, ""
-            if self.transport.is_closing():
-                return
-            if waiting_for == "headers":
-                started = bool(self.conn.trailing_data[0])
-            else:
-                started = self.cycle is not None and not self.cycle.response_started
-            if started:  # a client that sent nothing is not owed an answer
-                self.transport.write(_TIMEOUT_RESPONSE)
-            self.transport.close()
+        def _request_begun(self) -> bool:
+            return bool(self.conn.trailing_data[0])
 
     return GuardedH11Protocol
 
@@ -243,21 +274,18 @@ def _guarded_httptools(limits: ServerLimits) -> type[Any]:
 
     cap = connection_cap(limits.max_connections)
 
-    class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    class GuardedHttpToolsProtocol(_Guards, HttpToolsProtocol):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
+            self._init_guards(limits, cap)
+            # uvicorn annotates it int but only hands it to call_later, which takes fractions too.
             self.timeout_keep_alive = limits.keep_alive_timeout  # type: ignore[assignment]
-            self._deadline: asyncio.TimerHandle | None = None
-            self._waiting_for = ""
-            self._refused = False
             # "idle" (between requests), "headers" (begun), "body" (headers complete), "read".
             self._phase = "idle"
             self._heard = False  # any byte yet on this connection
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            if len(self.server_state.connections) >= cap:
-                self._refused = True
-                _refuse(transport)
+            if self._refused_over_cap(transport):
                 return
             super().connection_made(transport)
             self._arm("headers", limits.header_timeout)
@@ -299,30 +327,10 @@ def _guarded_httptools(limits: ServerLimits) -> type[Any]:
             elif self._deadline is not None:
                 self._disarm()  # a whole request came; the application has it
 
-        def _arm(self, waiting_for: str, seconds: float) -> None:
-            self._disarm()
-            self._waiting_for = waiting_for
-            self._deadline = self.loop.call_later(seconds, self._too_slow)
-
-        def _disarm(self) -> None:
-            if self._deadline is not None:
-                self._deadline.cancel()
-                self._deadline = None
-            self._waiting_for = ""
-
-        def _too_slow(self) -> None:
-            waiting_for, self._deadline, self._waiting_for = self._waiting_for, None, ""
-            if self.transport.is_closing():
-                return
+        def _request_begun(self) -> bool:
+            # Not while an earlier (pipelined) request's response is still being written.
             cycle = self.cycle
-            if waiting_for == "headers":
-                # Not while an earlier (pipelined) request's response is still being written.
-                started = self._heard and (cycle is None or cycle.response_complete)
-            else:
-                started = cycle is not None and not cycle.response_started
-            if started:  # a client that sent nothing is not owed an answer
-                self.transport.write(_TIMEOUT_RESPONSE)
-            self.transport.close()
+            return self._heard and (cycle is None or cycle.response_complete)
 
     return GuardedHttpToolsProtocol
 
