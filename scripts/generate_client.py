@@ -633,54 +633,55 @@ def init_source(resources: dict[str, list[Operation]]) -> str:
     lines += ["ATTACHED = (" + ", ".join(f'"{n}"' for n in attached) + ",)"]
     lines += ["_CLASSES = {" + ", ".join(f'"{n}": "{pascal(n)}"' for n in names) + "}", "", ""]
     lines += [
-        "def _resource(owner: Any, name: str, prefix: str) -> Any:",
-        '    """``owner.<name>``: the resource, its module imported now, kept on ``owner`` for later."""',
-        "    if name not in _CLASSES:",
-        '        raise AttributeError(f"{type(owner).__name__!r} object has no attribute {name!r}")',
-        '    module = importlib.import_module(f"{__name__}.{name}")',
-        "    value = getattr(module, prefix + _CLASSES[name])(owner._runner)",
-        "    setattr(owner, name, value)",
-        "    return value",
+        "class _LazyApi:",
+        '    """``pd.api``: a resource is made, its module imported, the first time it is used."""',
+        "",
+        '    _prefix = ""  # "Async" for the async client\'s classes',
+        "",
+        "    def __init__(self, runner: Any) -> None:",
+        "        self._runner = runner",
+        "",
+        "    def __getattr__(self, name: str) -> Any:",
+        "        if name not in _CLASSES:",
+        '            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")',
+        '        module = importlib.import_module(f"{__name__}.{name}")',
+        "        value = getattr(module, self._prefix + _CLASSES[name])(self._runner)",
+        "        setattr(self, name, value)",
+        "        return value",
+        "",
+        "    def __dir__(self) -> list[str]:",
+        "        return sorted({*super().__dir__(), *RESOURCES})",
+        "",
+        "",
+        "class _AttachedResources:",
+        '    """The client\'s attributes for the generated resources: ``pd.notes`` is ``pd.api.notes``."""',
+        "",
+        "    def __getattr__(self, name: str) -> Any:",
+        '        if name not in ATTACHED or "api" not in self.__dict__:',
+        '            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")',
+        '        value = getattr(self.__dict__["api"], name)',
+        "        setattr(self, name, value)",
+        "        return value",
         "",
         "",
     ]
     for prefix in ("", "Async"):
         flavour = "async" if prefix else "sync"
-        lines.append(f"class {prefix}GeneratedApi:")
+        lines.append(f"class {prefix}GeneratedApi(_LazyApi):")
         lines.append(f'    """Every generated resource ({flavour}): ``pd.api.notes.list()``."""')
         lines.append("")
+        if prefix:
+            lines += [f'    _prefix = "{prefix}"', ""]
         lines.append("    if TYPE_CHECKING:")
         lines.extend(f"        {n}: {prefix}{pascal(n)}" for n in names)
-        lines += [
-            "",
-            "    def __init__(self, runner: Any) -> None:",
-            "        self._runner = runner",
-            "",
-            "    def __getattr__(self, name: str) -> Any:",
-            f'        return _resource(self, name, "{prefix}")',
-            "",
-            "    def __dir__(self) -> list[str]:",
-            "        return sorted({*super().__dir__(), *RESOURCES})",
-            "",
-            "",
-        ]
-        lines.append(f"class {prefix}GeneratedResources:")
+        lines += ["", ""]
+        lines.append(f"class {prefix}GeneratedResources(_AttachedResources):")
         lines.append(f'    """The generated resources as attributes of the {flavour} client."""')
         lines.append("")
         lines.append("    if TYPE_CHECKING:")
         lines.append(f"        api: {prefix}GeneratedApi")
         lines.extend(f"        {n}: {prefix}{pascal(n)}" for n in attached)
-        lines += [
-            "",
-            "    def __getattr__(self, name: str) -> Any:",
-            '        if name not in ATTACHED or "api" not in self.__dict__:',
-            '            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")',
-            "        value = getattr(self.__dict__[\"api\"], name)",
-            "        setattr(self, name, value)",
-            "        return value",
-            "",
-            "",
-        ]
+        lines += ["", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -436,17 +436,38 @@ _CLASSES = {
 }
 
 
-def _resource(owner: Any, name: str, prefix: str) -> Any:
-    """``owner.<name>``: the resource, its module imported now, kept on ``owner`` for later."""
-    if name not in _CLASSES:
-        raise AttributeError(f"{type(owner).__name__!r} object has no attribute {name!r}")
-    module = importlib.import_module(f"{__name__}.{name}")
-    value = getattr(module, prefix + _CLASSES[name])(owner._runner)
-    setattr(owner, name, value)
-    return value
+class _LazyApi:
+    """``pd.api``: a resource is made, its module imported, the first time it is used."""
+
+    _prefix = ""  # "Async" for the async client's classes
+
+    def __init__(self, runner: Any) -> None:
+        self._runner = runner
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in _CLASSES:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        module = importlib.import_module(f"{__name__}.{name}")
+        value = getattr(module, self._prefix + _CLASSES[name])(self._runner)
+        setattr(self, name, value)
+        return value
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *RESOURCES})
 
 
-class GeneratedApi:
+class _AttachedResources:
+    """The client's attributes for the generated resources: ``pd.notes`` is ``pd.api.notes``."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in ATTACHED or "api" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        value = getattr(self.__dict__["api"], name)
+        setattr(self, name, value)
+        return value
+
+
+class GeneratedApi(_LazyApi):
     """Every generated resource (sync): ``pd.api.notes.list()``."""
 
     if TYPE_CHECKING:
@@ -540,17 +561,8 @@ class GeneratedApi:
         users: Users
         webhooks: Webhooks
 
-    def __init__(self, runner: Any) -> None:
-        self._runner = runner
 
-    def __getattr__(self, name: str) -> Any:
-        return _resource(self, name, "")
-
-    def __dir__(self) -> list[str]:
-        return sorted({*super().__dir__(), *RESOURCES})
-
-
-class GeneratedResources:
+class GeneratedResources(_AttachedResources):
     """The generated resources as attributes of the sync client."""
 
     if TYPE_CHECKING:
@@ -629,16 +641,11 @@ class GeneratedResources:
         user_role_settings: UserRoleSettings
         user_settings: UserSettings
 
-    def __getattr__(self, name: str) -> Any:
-        if name not in ATTACHED or "api" not in self.__dict__:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        value = getattr(self.__dict__["api"], name)
-        setattr(self, name, value)
-        return value
 
-
-class AsyncGeneratedApi:
+class AsyncGeneratedApi(_LazyApi):
     """Every generated resource (async): ``pd.api.notes.list()``."""
+
+    _prefix = "Async"
 
     if TYPE_CHECKING:
         activities: AsyncActivities
@@ -731,17 +738,8 @@ class AsyncGeneratedApi:
         users: AsyncUsers
         webhooks: AsyncWebhooks
 
-    def __init__(self, runner: Any) -> None:
-        self._runner = runner
 
-    def __getattr__(self, name: str) -> Any:
-        return _resource(self, name, "Async")
-
-    def __dir__(self) -> list[str]:
-        return sorted({*super().__dir__(), *RESOURCES})
-
-
-class AsyncGeneratedResources:
+class AsyncGeneratedResources(_AttachedResources):
     """The generated resources as attributes of the async client."""
 
     if TYPE_CHECKING:
@@ -819,10 +817,3 @@ class AsyncGeneratedResources:
         user_role_assignments: AsyncUserRoleAssignments
         user_role_settings: AsyncUserRoleSettings
         user_settings: AsyncUserSettings
-
-    def __getattr__(self, name: str) -> Any:
-        if name not in ATTACHED or "api" not in self.__dict__:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        value = getattr(self.__dict__["api"], name)
-        setattr(self, name, value)
-        return value
