@@ -50,3 +50,15 @@ def nats_url_fixture() -> str:
     from external_services import nats_url
 
     return nats_url()
+
+
+@pytest.fixture(params=["h11", "httptools"])
+def http_protocol(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The guarded protocol the test's servers use (``serving.make_server`` reads ``PIPEDRIVE_HTTP``):
+    a test that asks for it runs on both."""
+    from pipedrive_connector.serving import HTTP_ENV, http_stack
+
+    protocol: str = request.param
+    monkeypatch.setenv(HTTP_ENV, protocol)
+    assert http_stack()[0] == protocol
+    return protocol

@@ -65,14 +65,6 @@ class Records(logging.Handler):
         self.records.append(record)
 
 
-@pytest.fixture(params=["h11", "httptools"])
-def protocol(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The guarded protocol a test's server uses (``serving.make_server`` reads ``PIPEDRIVE_HTTP``)."""
-    chosen: str = request.param
-    monkeypatch.setenv(HTTP_ENV, chosen)
-    return chosen
-
-
 @pytest.fixture
 def taken_port() -> Iterator[int]:
     with socket.socket() as holder:
@@ -128,7 +120,7 @@ def test_limits_refuse_nonsense(field: str, value: float) -> None:
         ServerLimits(**{field: value})  # type: ignore[arg-type]
 
 
-def test_an_idle_kept_alive_connection_is_closed_after_the_keep_alive_timeout(protocol: str) -> None:
+def test_an_idle_kept_alive_connection_is_closed_after_the_keep_alive_timeout(http_protocol: str) -> None:
     limits = ServerLimits(header_timeout=30.0, body_timeout=30.0, keep_alive_timeout=0.5)
     with serve_in_thread(APP, limits=limits) as url:
         sock = socket.create_connection(("127.0.0.1", port_of(url)), timeout=5)
@@ -140,7 +132,7 @@ def test_an_idle_kept_alive_connection_is_closed_after_the_keep_alive_timeout(pr
             assert time.monotonic() - started >= 0.4
 
 
-def test_trickling_headers_on_a_kept_alive_connection_get_408(protocol: str) -> None:
+def test_trickling_headers_on_a_kept_alive_connection_get_408(http_protocol: str) -> None:
     # One byte every 0.2 s keeps resetting the keep-alive timer; the header deadline still ends it.
     limits = ServerLimits(header_timeout=1.0, body_timeout=30.0, keep_alive_timeout=0.5)
     with serve_in_thread(APP, limits=limits) as url:
@@ -158,7 +150,7 @@ def test_trickling_headers_on_a_kept_alive_connection_get_408(protocol: str) -> 
             assert 0.9 <= time.monotonic() - started < 4
 
 
-def test_a_body_slower_than_its_deadline_gets_408_without_an_application_error(protocol: str) -> None:
+def test_a_body_slower_than_its_deadline_gets_408_without_an_application_error(http_protocol: str) -> None:
     handler = Records()
     limits = ServerLimits(header_timeout=5.0, body_timeout=0.5)
     with serve_in_thread(APP, limits=limits) as url:
@@ -181,7 +173,7 @@ def test_a_body_slower_than_its_deadline_gets_408_without_an_application_error(p
     assert [record.getMessage() for record in handler.records if record.levelno >= logging.ERROR] == []
 
 
-def test_connections_beyond_the_cap_get_503_and_the_slot_frees_up(protocol: str) -> None:
+def test_connections_beyond_the_cap_get_503_and_the_slot_frees_up(http_protocol: str) -> None:
     limits = ServerLimits(header_timeout=1.0, keep_alive_timeout=1.0, max_connections=20)
     with serve_in_thread(APP, limits=limits) as url:
         idle = [socket.create_connection(("127.0.0.1", port_of(url)), timeout=5) for _ in range(20)]
@@ -249,7 +241,7 @@ def test_without_httptools_and_uvloop_the_h11_stack_serves(monkeypatch: pytest.M
         http_stack()
 
 
-def test_blank_lines_between_requests_do_not_hold_a_connection_open(protocol: str) -> None:
+def test_blank_lines_between_requests_do_not_hold_a_connection_open(http_protocol: str) -> None:
     # Each byte resets the keep-alive timer. h11 refuses the blank lines at once (400); httptools skips
     # them, so there the header deadline has to end it.
     limits = ServerLimits(header_timeout=1.0, body_timeout=30.0, keep_alive_timeout=0.5)
@@ -266,4 +258,4 @@ def test_blank_lines_between_requests_do_not_hold_a_connection_open(protocol: st
                 time.sleep(0.2)
             answer = closed_within([sock], 5)[sock]
             assert time.monotonic() - started < 3
-            assert answer.startswith(b"HTTP/1.1 400 " if protocol == "h11" else b"HTTP/1.1 408 ")
+            assert answer.startswith(b"HTTP/1.1 400 " if http_protocol == "h11" else b"HTTP/1.1 408 ")

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from triggers_helpers import basic, wait_for
 
-from pipedrive_connector.serving import HTTP_ENV, ServerLimits, http_stack, serve_in_thread
+from pipedrive_connector.serving import ServerLimits, serve_in_thread
 from pipedrive_connector.triggers import TriggerApp
 from slow_clients import closed_within, hold, partial_body, still_open
 
@@ -21,13 +21,8 @@ HELD_PER_KIND = 100
 LIMITS = ServerLimits(header_timeout=3.0, body_timeout=3.0, keep_alive_timeout=1.0, max_connections=400)
 
 
-@pytest.fixture(autouse=True, params=["h11", "httptools"])
-def http_protocol(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every test runs on both guarded protocols (``serving.make_server`` reads ``PIPEDRIVE_HTTP``)."""
-    protocol: str = request.param
-    monkeypatch.setenv(HTTP_ENV, protocol)
-    assert http_stack()[0] == protocol
-    return protocol
+# Every test runs on both guarded protocols (the http_protocol fixture, tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("http_protocol")
 
 
 def deal_created(deal_id: int) -> dict[str, Any]:
