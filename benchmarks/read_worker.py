@@ -21,12 +21,13 @@ from benchmarks.probe import emit, measure
 PAGE = 500
 
 
-def _raw_v2(base_url: str, token: str) -> dict[str, Any]:
+def _raw_v2(base_url: str, token: str, decode: Any = httpx.Response.json) -> dict[str, Any]:
+    """The floor: httpx over cursor pages, each decoded by ``decode`` (httpx's ``.json()``)."""
     count = id_sum = 0
     with httpx.Client(base_url=base_url, headers={"x-api-token": token}, timeout=60) as http:
         params: dict[str, Any] = {"limit": PAGE}
         while True:
-            body = http.get("/api/v2/deals", params=params).raise_for_status().json()
+            body = decode(http.get("/api/v2/deals", params=params).raise_for_status())
             for deal in body["data"] or []:
                 count += 1
                 id_sum += deal["id"]
@@ -41,19 +42,7 @@ def _raw_v2_orjson(base_url: str, token: str) -> dict[str, Any]:
     """The floor loop decoding with orjson (as this client does) instead of httpx's ``.json()``."""
     import orjson
 
-    count = id_sum = 0
-    with httpx.Client(base_url=base_url, headers={"x-api-token": token}, timeout=60) as http:
-        params: dict[str, Any] = {"limit": PAGE}
-        while True:
-            body = orjson.loads(http.get("/api/v2/deals", params=params).raise_for_status().content)
-            for deal in body["data"] or []:
-                count += 1
-                id_sum += deal["id"]
-            cursor = (body.get("additional_data") or {}).get("next_cursor")
-            if not cursor:
-                break
-            params = {"limit": PAGE, "cursor": cursor}
-    return {"count": count, "id_sum": id_sum}
+    return _raw_v2(base_url, token, lambda response: orjson.loads(response.content))
 
 
 def _raw_v2_async(base_url: str, token: str) -> dict[str, Any]:
